@@ -1,0 +1,207 @@
+// Package componenttest runs a Pulumi program under mocks and records everything it registers, in the spirit
+// of net/http/httptest: no cloud, no Pulumi CLI, no plugins.
+//
+//	result := componenttest.Run(func(ctx *pulumi.Context) error {
+//		_, err := gitlab.NewGitLab(ctx, "gitlab", args)
+//		return err
+//	})
+//	require.NoError(t, result.Err)
+//	deployments := result.OfType("kubernetes:apps/v1:Deployment")
+//
+// The mocks answer as the engine and providers would, deterministically: every resource gets a stable ID,
+// ARN, IP address or DNS name derived from its name (see answers.go), outputs listed in
+// AdditionalSecretOutputs come back secret, and the invokes the components use are answered. Programs that
+// use this package's answers see concrete values downstream, so a test can follow a value from the resource
+// that made it to every resource that consumes it.
+package componenttest
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// Default project and stack names for Run.
+const (
+	DefaultProject = "gitlab-ha"
+	DefaultStack   = "test"
+)
+
+// Resource is one registration the program made, as the engine would have seen it.
+type Resource struct {
+	URN    string
+	Type   string // type token, e.g. "kubernetes:apps/v1:Deployment"
+	Name   string // logical name
+	ID     string // the mock's ID; empty for component resources
+	Custom bool   // false for component resources
+
+	Parent         string            // parent URN; the stack's URN for top-level resources
+	Provider       string            // provider reference ("urn::id") of a custom resource, if explicit
+	Providers      map[string]string // package → provider reference, given to a component
+	Dependencies   []string          // URNs this resource depends on
+	Protect        bool
+	RetainOnDelete bool
+
+	// Inputs as sent to the engine; secret values are resource.Secret property values.
+	Inputs resource.PropertyMap
+	// Outputs as the mock answered them.
+	Outputs resource.PropertyMap
+}
+
+// Result is what a Run recorded.
+type Result struct {
+	// Err is what the program returned (or the first failed registration).
+	Err error
+	// Resources in registration order, the stack itself excluded.
+	Resources []Resource
+	// OutputsRegistered counts the program's RegisterResourceOutputs calls (the stack's own, which the SDK
+	// makes once in every run, is not counted). Every component makes exactly one, so a correct program has
+	// OutputsRegistered == len(Components()).
+	OutputsRegistered int
+	// Invokes lists the tokens of the data-source calls made, in order.
+	Invokes []string
+}
+
+// Option configures Run.
+type Option func(*settings)
+
+type settings struct {
+	project, stack string
+	answers        map[string]Answer
+	invokes        map[string]InvokeAnswer
+}
+
+// WithStack sets the project and stack names the program sees (default DefaultProject, DefaultStack).
+func WithStack(project, stack string) Option {
+	return func(s *settings) { s.project, s.stack = project, stack }
+}
+
+// WithAnswer overrides (or adds) the answer for one resource type token.
+func WithAnswer(typeToken string, answer Answer) Option {
+	return func(s *settings) { s.answers[typeToken] = answer }
+}
+
+// WithInvoke overrides (or adds) the answer for one invoke token.
+func WithInvoke(token string, answer InvokeAnswer) Option {
+	return func(s *settings) { s.invokes[token] = answer }
+}
+
+// Run evaluates program under mocks and returns what it registered. It never fails the test itself:
+// callers assert on Result.Err, which makes the same function serve good and bad input.
+func Run(program pulumi.RunFunc, options ...Option) *Result {
+	s := &settings{project: DefaultProject, stack: DefaultStack, answers: defaultAnswers(), invokes: defaultInvokes()}
+	for _, option := range options {
+		option(s)
+	}
+	m := &monitor{settings: s, byID: map[string]resource.PropertyMap{}}
+	err := pulumi.RunErr(program, pulumi.WithMocks(s.project, s.stack, m))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// The SDK registers the stack's outputs once at the end of every run, whatever the program did.
+	const stackOutputs = 1
+	return &Result{Err: err, Resources: m.resources, OutputsRegistered: m.outputsRegistered - stackOutputs, Invokes: m.invokeTokens}
+}
+
+// monitor implements pulumi.MockResourceMonitor and records every call.
+type monitor struct {
+	settings *settings
+
+	mu                sync.Mutex
+	resources         []Resource
+	byID              map[string]resource.PropertyMap // outputs by ID, so answers can look up what they reference
+	outputsRegistered int
+	invokeTokens      []string
+}
+
+func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	rec := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs}
+	var secretOutputs []string
+	if rpc := args.RegisterRPC; rpc != nil {
+		rec.Parent = rpc.GetParent()
+		rec.Provider = rpc.GetProvider()
+		rec.Providers = rpc.GetProviders()
+		rec.Dependencies = append([]string(nil), rpc.GetDependencies()...)
+		sort.Strings(rec.Dependencies)
+		rec.Protect = rpc.GetProtect()
+		rec.RetainOnDelete = rpc.GetRetainOnDelete()
+		secretOutputs = rpc.GetAdditionalSecretOutputs()
+	}
+	rec.URN = m.urn(rec.Parent, rec.Type, rec.Name)
+
+	if !args.Custom {
+		// Component resources have no provider behind them: nothing to answer.
+		m.record(rec)
+		return "", resource.PropertyMap{}, nil
+	}
+
+	m.mu.Lock()
+	answer, ok := m.settings.answers[args.TypeToken]
+	m.mu.Unlock()
+	if !ok {
+		answer = echoAnswer
+	}
+	id, outputs, err := answer(Request{Type: args.TypeToken, Name: args.Name, Inputs: args.Inputs, Lookup: m.lookup})
+	if err != nil {
+		return "", nil, fmt.Errorf("componenttest: answering %s %q: %w", args.TypeToken, args.Name, err)
+	}
+	// The engine marks AdditionalSecretOutputs secret; the SDK leaves it to the engine, so the mock must.
+	for _, key := range secretOutputs {
+		if v, ok := outputs[resource.PropertyKey(key)]; ok && !v.IsSecret() {
+			outputs[resource.PropertyKey(key)] = resource.MakeSecret(v)
+		}
+	}
+	rec.ID, rec.Outputs = id, outputs
+	m.mu.Lock()
+	m.byID[id] = outputs
+	m.mu.Unlock()
+	m.record(rec)
+	return id, outputs, nil
+}
+
+func (m *monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.mu.Lock()
+	m.invokeTokens = append(m.invokeTokens, args.Token)
+	answer, ok := m.settings.invokes[args.Token]
+	m.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("componenttest: no answer for invoke %s; add one with WithInvoke", args.Token)
+	}
+	return answer(args.Args)
+}
+
+// RegisterResourceOutputs is called by the mock monitor once for every ctx.RegisterResourceOutputs.
+func (m *monitor) RegisterResourceOutputs() (*emptypb.Empty, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.outputsRegistered++
+	return &emptypb.Empty{}, nil
+}
+
+func (m *monitor) record(rec Resource) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.resources = append(m.resources, rec)
+}
+
+// lookup finds the outputs of a resource registered earlier, by ID.
+func (m *monitor) lookup(id string) (resource.PropertyMap, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	outputs, ok := m.byID[id]
+	return outputs, ok
+}
+
+// urn computes a resource's URN the way the mock monitor does, so records and references agree.
+func (m *monitor) urn(parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(m.settings.stack), tokens.PackageName(m.settings.project),
+		parentType, tokens.Type(typ), name))
+}

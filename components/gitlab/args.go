@@ -1,0 +1,147 @@
+package gitlab
+
+import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+// DefaultImage is the GitLab Omnibus image the component runs unless GitLabArgs.Image says otherwise.
+// 18.11 is the last 18.x minor: it runs on PostgreSQL 16 (the database components' default) and 17, and it
+// is the required upgrade stop before 19.x, which needs PostgreSQL 17.
+const DefaultImage = "gitlab/gitlab-ce:18.11.11-ce.0"
+
+// DefaultRedisImage is the image of the in-cluster Redis, used when GitLabArgs.Redis is nil.
+const DefaultRedisImage = "redis:7.4.6-alpine"
+
+// ZoneLabel is the well-known node label that carries a node's zone; the default node selector of a zone.
+const ZoneLabel = "topology.kubernetes.io/zone"
+
+// GitLabArgs configures a highly available GitLab: one Deployment per zone, each pinned to its zone's nodes
+// and mounting its zone's volume, behind one Service.
+type GitLabArgs struct {
+	// Namespace to deploy into. Default "gitlab".
+	Namespace string
+	// UseExistingNamespace makes the component deploy into Namespace without creating it. Default false:
+	// the component creates the namespace and owns its lifecycle.
+	UseExistingNamespace bool
+
+	// Zones are the units of failure, at least one. Each gets its own volume and Deployment. Zone names
+	// key every per-zone resource, so adding a zone never renames another's. No default.
+	Zones []Zone
+	// ReplicasPerZone is the number of GitLab pods in each zone. Default 1.
+	ReplicasPerZone *int
+
+	// Image is the GitLab Omnibus image. Default DefaultImage.
+	Image string
+	// ExternalURL is the URL users reach GitLab at, http:// or https://, with no path. Required.
+	ExternalURL pulumi.StringInput
+	// TLSSecretName names an existing kubernetes.io/tls Secret in Namespace that GitLab's NGINX serves
+	// HTTPS with. Default "": GitLab serves plain HTTP on port 80 and, when ExternalURL is https, expects
+	// TLS to end at the load balancer in front of it.
+	TLSSecretName string
+
+	// Database is the external PostgreSQL. Required.
+	Database Database
+	// Redis is an external Redis. Default nil: the component runs a single in-cluster Redis with a
+	// generated password, fit for development; production stacks should pass a managed, replicated one.
+	Redis *Redis
+	// RedisImage is the image of the in-cluster Redis. Default DefaultRedisImage.
+	RedisImage string
+
+	// Resources of each GitLab pod. Defaults: see Resources.
+	Resources Resources
+	// Service says how GitLab is exposed. Default: a ClusterIP Service, reachable only inside the cluster.
+	Service Service
+}
+
+// Zone is one unit of failure: the nodes GitLab may run on there, and the storage it mounts there.
+type Zone struct {
+	// Name of the zone, e.g. "eu-west-1a" or "pool-a": a DNS label, unique among the zones. It names the
+	// zone's Kubernetes objects and is the value of their "zone" label. Required.
+	Name string
+	// NodeSelector pins the zone's pods to its nodes. Default {ZoneLabel: Name}.
+	NodeSelector map[string]string
+	// Storage is the zone's volume. Required.
+	Storage Storage
+}
+
+// Storage is a zone's volume: exactly one of NFS or StorageClass.
+type Storage struct {
+	// NFS is a shared NFS export, such as the zone's mount target of a shared file system. The component
+	// creates a PersistentVolume for it, labelled with the zone, and a claim bound only to that volume.
+	NFS *NFS
+	// StorageClass provisions a ReadWriteOnce volume per zone through this class (Block Storage on a
+	// platform without shared NFS). Such a zone can run only one replica. Default "": use NFS.
+	StorageClass string
+	// Size of the volume. Default "100Gi". NFS ignores it, but Kubernetes requires a capacity.
+	Size string
+}
+
+// NFS is an NFS export.
+type NFS struct {
+	// Server is the NFS server's address or DNS name, such as a mount target's IP. Required.
+	Server pulumi.StringInput
+	// Path is the exported path. Default "/".
+	Path string
+}
+
+// Database is how GitLab reaches PostgreSQL.
+type Database struct {
+	// Host of the PostgreSQL server. Required.
+	Host pulumi.StringInput
+	// Port of the PostgreSQL server. Default 5432.
+	Port pulumi.IntInput
+	// Name of the database. Default "gitlabhq_production".
+	Name pulumi.StringInput
+	// User GitLab connects as. Default "gitlab".
+	User pulumi.StringInput
+	// Password of User. Required; it is kept secret whether or not the caller marked it so.
+	Password pulumi.StringInput
+	// SSLMode is libpq's sslmode. Default "require": the connection is encrypted. "disable" is for a
+	// database that cannot do TLS and must be chosen by name.
+	SSLMode string
+}
+
+// Redis is how GitLab reaches an external Redis.
+type Redis struct {
+	// Host of the Redis server. Required.
+	Host pulumi.StringInput
+	// Port of the Redis server. Default 6379.
+	Port pulumi.IntInput
+	// Password, if the server requires one. Default none. Kept secret.
+	Password pulumi.StringInput
+	// TLS connects with TLS, as managed Redis with encryption in transit requires. Default false.
+	TLS bool
+}
+
+// Resources of a GitLab pod. GitLab's documented minimum for an all-in-one node is 4 vCPU and 8 GB; a zone
+// replica here runs everything but PostgreSQL and Redis, so the defaults sit just under that.
+type Resources struct {
+	// CPURequest. Default "2".
+	CPURequest string
+	// MemoryRequest. Default "8Gi", equal to the limit so that a busy node cannot OOM-kill GitLab first.
+	MemoryRequest string
+	// CPULimit. Default "4".
+	CPULimit string
+	// MemoryLimit. Default "8Gi".
+	MemoryLimit string
+}
+
+// Service says how the one Service over all zones is exposed.
+type Service struct {
+	// Type is "ClusterIP", "NodePort" or "LoadBalancer". Default "ClusterIP": nothing outside the cluster
+	// can reach GitLab until a platform chooses how.
+	Type string
+	// Annotations on the Service, for the cloud controller (e.g. Linode's NodeBalancer ID). Default none.
+	Annotations pulumi.StringMapInput
+	// NodePorts fixes the node ports, so that a load balancer managed outside Kubernetes can target them.
+	// Only with NodePort or LoadBalancer. Default: Kubernetes assigns them.
+	NodePorts NodePorts
+	// LoadBalancerSourceRanges limits who may connect through a LoadBalancer. Only with LoadBalancer.
+	// Default none: open to all, as a public GitLab is.
+	LoadBalancerSourceRanges pulumi.StringArrayInput
+}
+
+// NodePorts are fixed node ports, 30000-32767; 0 lets Kubernetes choose.
+type NodePorts struct {
+	HTTP  int // default 0
+	HTTPS int // default 0; used only with TLSSecretName
+	SSH   int // default 0
+}

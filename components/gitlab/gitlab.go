@@ -1,0 +1,177 @@
+// Package gitlab runs a highly available GitLab on any Kubernetes cluster: one Deployment per zone, each
+// pinned to its zone's nodes and mounting a volume labelled with its zone, one Service over all zones, and
+// shared keys so that every replica can read what another wrote. It knows nothing of clouds: zones, storage,
+// database and Redis endpoints come in as arguments.
+//
+// Each zone gets, with <name> the component's name and <zone> the zone's name:
+//   - PersistentVolume  <namespace>-<name>-<zone>  (NFS zones) labelled usage=gitlab-data, zone=<zone>
+//   - PersistentVolumeClaim <name>-<zone>          selecting exactly that volume
+//   - Deployment <name>-<zone>                     pinned to the zone's nodes, mounting the claim
+//
+// Shared: the Namespace, Secret <name>-secrets, ConfigMap <name>-config, Service <name>,
+// PodDisruptionBudget <name>, and, without an external Redis, <name>-redis (Deployment, Service, Secret,
+// NetworkPolicy).
+package gitlab
+
+import (
+	"fmt"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// TypeToken is the component's Pulumi type.
+const TypeToken = "gitlab-ha:gitlab:GitLab"
+
+// GitLab is the component. Its outputs are everything a caller wires onward.
+type GitLab struct {
+	pulumi.ResourceState
+
+	// Namespace GitLab runs in.
+	Namespace pulumi.StringOutput
+	// ServiceName is the Service in front of all zones; Service is the resource itself, whose status carries
+	// a LoadBalancer's address.
+	ServiceName pulumi.StringOutput
+	Service     *corev1.Service
+	// URL is the external URL; SSHHost the host users clone from over SSH (port 22).
+	URL     pulumi.StringOutput
+	SSHHost pulumi.StringOutput
+	// PersistentVolumes maps zone name to volume name, for NFS zones.
+	PersistentVolumes pulumi.StringMapOutput
+	// Claims maps zone name to PersistentVolumeClaim name.
+	Claims pulumi.StringMapOutput
+	// Deployments maps zone name to Deployment name.
+	Deployments pulumi.StringMapOutput
+	// SecretName holds the generated keys and the passwords the pods read; ConfigMapName the configuration.
+	SecretName    pulumi.StringOutput
+	ConfigMapName pulumi.StringOutput
+	// RootPassword is the generated initial password of GitLab's root user. Secret.
+	RootPassword pulumi.StringOutput
+	// RedisHost is where GitLab reaches Redis: the in-cluster Service, or the external host.
+	RedisHost pulumi.StringOutput
+}
+
+// NewGitLab validates args, then creates GitLab's objects as children of the component. Bad args return one
+// error that names the field and the value, and nothing is registered.
+func NewGitLab(ctx *pulumi.Context, name string, args *GitLabArgs, opts ...pulumi.ResourceOption) (*GitLab, error) {
+	if args == nil {
+		return nil, fmt.Errorf("gitlab %q: args are required", name)
+	}
+	defaulted := withDefaults(*args)
+	if err := validateArgs(name, defaulted); err != nil {
+		return nil, fmt.Errorf("gitlab %q: %w", name, err)
+	}
+	component := &GitLab{}
+	if err := ctx.RegisterComponentResource(TypeToken, name, component, opts...); err != nil {
+		return nil, err
+	}
+	if err := component.build(ctx, name, defaulted); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(component, pulumi.Map{
+		"namespace":         component.Namespace,
+		"serviceName":       component.ServiceName,
+		"url":               component.URL,
+		"sshHost":           component.SSHHost,
+		"persistentVolumes": component.PersistentVolumes,
+		"claims":            component.Claims,
+		"deployments":       component.Deployments,
+		"secretName":        component.SecretName,
+		"configMapName":     component.ConfigMapName,
+		"rootPassword":      component.RootPassword,
+		"redisHost":         component.RedisHost,
+	}); err != nil {
+		return nil, err
+	}
+	return component, nil
+}
+
+func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error {
+	namespace, err := c.namespace(ctx, name, args)
+	if err != nil {
+		return err
+	}
+
+	redis := redisEndpoint{}
+	if args.Redis != nil {
+		redis = externalRedis(args.Redis)
+	} else if redis, err = newInClusterRedis(ctx, c, name, namespace, args.RedisImage); err != nil {
+		return err
+	}
+
+	secrets, err := newSecret(ctx, c, name, namespace, pulumi.ToSecret(args.Database.Password).(pulumi.StringOutput), redis.password)
+	if err != nil {
+		return err
+	}
+	configMap, checksum, err := newConfigMap(ctx, c, name, namespace, configInputs{
+		externalURL: args.ExternalURL, serveTLS: args.TLSSecretName != "", database: args.Database, redis: redis,
+	})
+	if err != nil {
+		return err
+	}
+
+	volumes, claims, deployments := pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}
+	for i, zone := range args.Zones {
+		storage, err := newZoneStorage(ctx, c, name, args.Namespace, namespace, zone)
+		if err != nil {
+			return err
+		}
+		if storage.volume != nil {
+			volumes[zone.Name] = storage.volume.Metadata.Name().Elem()
+		}
+		claims[zone.Name] = storage.claim.Metadata.Name().Elem()
+		deployment, err := newZoneDeployment(ctx, c, zoneDeploymentArgs{
+			name: name, namespace: namespace, zone: zone, args: args,
+			claimName:      storage.claim.Metadata.Name().Elem(),
+			configMapName:  configMap.Metadata.Name().Elem(),
+			secretName:     secrets.secret.Metadata.Name().Elem(),
+			configChecksum: checksum,
+			migrate:        i == 0,
+		})
+		if err != nil {
+			return err
+		}
+		deployments[zone.Name] = deployment.Metadata.Name().Elem()
+	}
+
+	service, err := newService(ctx, c, name, namespace, args)
+	if err != nil {
+		return err
+	}
+	if _, err := newDisruptionBudget(ctx, c, name, namespace); err != nil {
+		return err
+	}
+
+	c.Namespace = namespace.ToStringOutput()
+	c.Service = service
+	c.ServiceName = service.Metadata.Name().Elem()
+	c.URL = args.ExternalURL.ToStringOutput()
+	c.SSHHost = externalHost(args.ExternalURL)
+	c.PersistentVolumes = volumes.ToStringMapOutput()
+	c.Claims = claims.ToStringMapOutput()
+	c.Deployments = deployments.ToStringMapOutput()
+	c.SecretName = secrets.secret.Metadata.Name().Elem()
+	c.ConfigMapName = configMap.Metadata.Name().Elem()
+	c.RootPassword = secrets.rootPassword
+	c.RedisHost = redis.host.ToStringOutput()
+	return nil
+}
+
+// namespace creates the Namespace unless the caller owns it, and returns its name as an input that carries
+// the dependency, so that every namespaced object waits for it and for nothing else.
+func (c *GitLab) namespace(ctx *pulumi.Context, name string, args GitLabArgs) (pulumi.StringInput, error) {
+	if args.UseExistingNamespace {
+		return pulumi.String(args.Namespace), nil
+	}
+	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:   pulumi.String(args.Namespace),
+			Labels: toStringMap(standardLabels(name, ConfigComponent)),
+		},
+	}, pulumi.Parent(c))
+	if err != nil {
+		return nil, err
+	}
+	return ns.Metadata.Name().Elem(), nil
+}

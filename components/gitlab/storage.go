@@ -1,0 +1,113 @@
+package gitlab
+
+import (
+	"sort"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// nfsMountOptions are the options AWS recommends for EFS over NFSv4.1; they suit any NFSv4.1 server:
+// large transfers, hard mounts that retry rather than corrupt, and a fresh source port on reconnect.
+var nfsMountOptions = []string{"nfsvers=4.1", "rsize=1048576", "wsize=1048576", "hard", "timeo=600", "retrans=2", "noresvport"}
+
+// zoneStorage is a zone's claim, and its volume when the component made one (NFS zones).
+type zoneStorage struct {
+	claim  *corev1.PersistentVolumeClaim
+	volume *corev1.PersistentVolume // nil for a StorageClass zone: the provisioner makes the volume
+}
+
+// newZoneStorage creates the zone's claim and, for an NFS zone, the volume it binds to.
+func newZoneStorage(ctx *pulumi.Context, parent pulumi.Resource, name, namespace string,
+	namespaceInput pulumi.StringInput, zone Zone) (*zoneStorage, error) {
+	objectName := name + "-" + zone.Name
+	labels := zoneLabels(name, StorageComponent, zone.Name)
+	if zone.Storage.NFS == nil {
+		claim, err := corev1.NewPersistentVolumeClaim(ctx, objectName, &corev1.PersistentVolumeClaimArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(objectName), Namespace: namespaceInput, Labels: toStringMap(labels)},
+			Spec: &corev1.PersistentVolumeClaimSpecArgs{
+				AccessModes:      pulumi.StringArray{pulumi.String("ReadWriteOnce")},
+				StorageClassName: pulumi.String(zone.Storage.StorageClass),
+				Resources:        &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(zone.Storage.Size)}},
+			},
+		}, pulumi.Parent(parent))
+		if err != nil {
+			return nil, err
+		}
+		return &zoneStorage{claim: claim}, nil
+	}
+
+	// The volume is labelled with its usage, instance and zone; the claim selects on exactly those labels,
+	// and the volume's claimRef reserves it for that claim alone.
+	volumeLabels := zoneLabels(name, StorageComponent, zone.Name)
+	volumeLabels[UsageLabelKey] = DataUsage
+	volume, err := corev1.NewPersistentVolume(ctx, objectName, &corev1.PersistentVolumeArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			// Volumes are cluster-wide: the namespace keeps two installations' names apart.
+			Name:   pulumi.String(namespace + "-" + objectName),
+			Labels: toStringMap(volumeLabels),
+		},
+		Spec: &corev1.PersistentVolumeSpecArgs{
+			Capacity:                      pulumi.StringMap{"storage": pulumi.String(zone.Storage.Size)},
+			AccessModes:                   pulumi.StringArray{pulumi.String("ReadWriteMany")},
+			PersistentVolumeReclaimPolicy: pulumi.String("Retain"),
+			StorageClassName:              pulumi.String(""),
+			MountOptions:                  pulumi.ToStringArray(nfsMountOptions),
+			Nfs: &corev1.NFSVolumeSourceArgs{
+				Server: zone.Storage.NFS.Server,
+				Path:   pulumi.String(zone.Storage.NFS.Path),
+			},
+			ClaimRef: &corev1.ObjectReferenceArgs{
+				Kind:      pulumi.String("PersistentVolumeClaim"),
+				Namespace: namespaceInput,
+				Name:      pulumi.String(objectName),
+			},
+			// The volume is zonal: only the zone's nodes may mount it, whatever selects the pod.
+			NodeAffinity: &corev1.VolumeNodeAffinityArgs{
+				Required: &corev1.NodeSelectorArgs{NodeSelectorTerms: corev1.NodeSelectorTermArray{
+					&corev1.NodeSelectorTermArgs{MatchExpressions: nodeSelectorRequirements(zone.NodeSelector)},
+				}},
+			},
+		},
+	}, pulumi.Parent(parent))
+	if err != nil {
+		return nil, err
+	}
+	claimSelector := map[string]string{
+		UsageLabelKey:                DataUsage,
+		ZoneLabelKey:                 zone.Name,
+		"app.kubernetes.io/instance": name,
+	}
+	claim, err := corev1.NewPersistentVolumeClaim(ctx, objectName, &corev1.PersistentVolumeClaimArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(objectName), Namespace: namespaceInput, Labels: toStringMap(labels)},
+		Spec: &corev1.PersistentVolumeClaimSpecArgs{
+			AccessModes: pulumi.StringArray{pulumi.String("ReadWriteMany")},
+			// "" and not nil: nil would let the default StorageClass provision a volume of its own.
+			StorageClassName: pulumi.String(""),
+			Selector:         &metav1.LabelSelectorArgs{MatchLabels: toStringMap(claimSelector)},
+			Resources:        &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(zone.Storage.Size)}},
+		},
+	}, pulumi.Parent(parent))
+	if err != nil {
+		return nil, err
+	}
+	return &zoneStorage{claim: claim, volume: volume}, nil
+}
+
+// nodeSelectorRequirements turns a node selector into the equivalent "key In [value]" requirements, in key
+// order so that the program's output is stable.
+func nodeSelectorRequirements(selector map[string]string) corev1.NodeSelectorRequirementArray {
+	keys := make([]string, 0, len(selector))
+	for key := range selector {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	requirements := corev1.NodeSelectorRequirementArray{}
+	for _, key := range keys {
+		requirements = append(requirements, &corev1.NodeSelectorRequirementArgs{
+			Key: pulumi.String(key), Operator: pulumi.String("In"), Values: pulumi.StringArray{pulumi.String(selector[key])},
+		})
+	}
+	return requirements
+}

@@ -1,0 +1,253 @@
+package gitlab
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/gitlab-ha/gitlab-ha/internal/validate"
+)
+
+// withDefaults returns a copy of args with every unset field at its documented default.
+func withDefaults(args GitLabArgs) GitLabArgs {
+	setString := func(field *string, value string) {
+		if *field == "" {
+			*field = value
+		}
+	}
+	setString(&args.Namespace, "gitlab")
+	setString(&args.Image, DefaultImage)
+	setString(&args.RedisImage, DefaultRedisImage)
+	setString(&args.Service.Type, "ClusterIP")
+	setString(&args.Database.SSLMode, "require")
+	setString(&args.Resources.CPURequest, "2")
+	setString(&args.Resources.MemoryRequest, "8Gi")
+	setString(&args.Resources.CPULimit, "4")
+	setString(&args.Resources.MemoryLimit, "8Gi")
+	if args.ReplicasPerZone == nil {
+		args.ReplicasPerZone = pulumi.IntRef(1)
+	}
+	if args.Database.Port == nil {
+		args.Database.Port = pulumi.Int(5432)
+	}
+	if args.Database.Name == nil {
+		args.Database.Name = pulumi.String("gitlabhq_production")
+	}
+	if args.Database.User == nil {
+		args.Database.User = pulumi.String("gitlab")
+	}
+	if args.Redis != nil {
+		redis := *args.Redis
+		if redis.Port == nil {
+			redis.Port = pulumi.Int(6379)
+		}
+		args.Redis = &redis
+	}
+	zones := make([]Zone, len(args.Zones))
+	for i, zone := range args.Zones {
+		if zone.NodeSelector == nil {
+			zone.NodeSelector = map[string]string{ZoneLabel: zone.Name}
+		}
+		setString(&zone.Storage.Size, "100Gi")
+		if zone.Storage.NFS != nil {
+			nfs := *zone.Storage.NFS
+			setString(&nfs.Path, "/")
+			zone.Storage.NFS = &nfs
+		}
+		zones[i] = zone
+	}
+	args.Zones = zones
+	return args
+}
+
+// validateArgs checks defaulted args and returns the first problem, naming the field and the bad value.
+func validateArgs(name string, args GitLabArgs) error {
+	// The component's name prefixes its Kubernetes objects, and names the Service.
+	if err := validate.ServiceName("name", name); err != nil {
+		return err
+	}
+	if err := validate.DNSLabel("namespace", args.Namespace); err != nil {
+		return err
+	}
+	if err := validateZones(name, args); err != nil {
+		return err
+	}
+	if *args.ReplicasPerZone < 1 {
+		return validate.Errorf("replicasPerZone", *args.ReplicasPerZone, "must be at least 1")
+	}
+	if err := validateURL(args.ExternalURL); err != nil {
+		return err
+	}
+	if args.TLSSecretName != "" {
+		if err := validate.DNSLabel("tlsSecretName", args.TLSSecretName); err != nil {
+			return err
+		}
+		if raw, ok := validate.LiteralString(args.ExternalURL); ok && !strings.HasPrefix(raw, "https://") {
+			return validate.Errorf("tlsSecretName", args.TLSSecretName, "is set, but externalURL %q is not https", raw)
+		}
+	}
+	if err := validateDatabase(args.Database); err != nil {
+		return err
+	}
+	if args.Redis != nil {
+		if err := validate.RequiredString("redis.host", args.Redis.Host); err != nil {
+			return err
+		}
+		if port, ok := validate.LiteralInt(args.Redis.Port); ok {
+			if err := validate.Port("redis.port", port); err != nil {
+				return err
+			}
+		}
+	}
+	if err := validateResources(args.Resources); err != nil {
+		return err
+	}
+	return validateService(args.Service)
+}
+
+func validateZones(name string, args GitLabArgs) error {
+	if len(args.Zones) == 0 {
+		return validate.Errorf("zones", nil, "needs at least one zone")
+	}
+	seen := map[string]int{}
+	for i, zone := range args.Zones {
+		field := fmt.Sprintf("zones[%d]", i)
+		if err := validate.DNSLabel(field+".name", zone.Name); err != nil {
+			return err
+		}
+		if first, dup := seen[zone.Name]; dup {
+			return validate.Errorf(field+".name", zone.Name, "repeats zones[%d].name; zone names must be unique", first)
+		}
+		seen[zone.Name] = i
+		// Per-zone objects are named <name>-<zone>, which must itself be a DNS label.
+		if err := validate.DNSLabel(field+".name", name+"-"+zone.Name); err != nil {
+			return validate.Errorf(field+".name", zone.Name, "makes the object name %q, longer than 63 characters; use a shorter component or zone name", name+"-"+zone.Name)
+		}
+		if len(zone.NodeSelector) == 0 {
+			return validate.Errorf(field+".nodeSelector", nil, "is empty; a zone's pods must be pinned to its nodes")
+		}
+		for key, value := range zone.NodeSelector {
+			if err := validate.LabelValue(fmt.Sprintf("%s.nodeSelector[%q]", field, key), value); err != nil {
+				return err
+			}
+		}
+		if err := validateStorage(field+".storage", zone.Storage, *args.ReplicasPerZone); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateStorage(field string, storage Storage, replicasPerZone int) error {
+	switch {
+	case storage.NFS != nil && storage.StorageClass != "":
+		return validate.Errorf(field, nil, "sets both nfs and storageClass; choose one")
+	case storage.NFS == nil && storage.StorageClass == "":
+		return validate.Errorf(field, nil, "sets neither nfs nor storageClass; choose one")
+	case storage.NFS != nil:
+		if err := validate.RequiredString(field+".nfs.server", storage.NFS.Server); err != nil {
+			return err
+		}
+		if !path.IsAbs(storage.NFS.Path) {
+			return validate.Errorf(field+".nfs.path", storage.NFS.Path, "is not an absolute path")
+		}
+	default:
+		if err := validate.DNSLabel(field+".storageClass", storage.StorageClass); err != nil {
+			return err
+		}
+		if replicasPerZone > 1 {
+			return validate.Errorf(field+".storageClass", storage.StorageClass,
+				"gives a ReadWriteOnce volume, which serves one replica, but replicasPerZone is %d", replicasPerZone)
+		}
+	}
+	return validate.Quantity(field+".size", storage.Size)
+}
+
+func validateURL(in pulumi.StringInput) error {
+	if err := validate.RequiredString("externalURL", in); err != nil {
+		return err
+	}
+	raw, ok := validate.LiteralString(in)
+	if !ok {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return validate.Errorf("externalURL", raw, "is not an http:// or https:// URL with a host")
+	}
+	if u.Path != "" && u.Path != "/" {
+		return validate.Errorf("externalURL", raw, "has a path; GitLab under a relative URL is not supported here")
+	}
+	return nil
+}
+
+func validateDatabase(db Database) error {
+	if err := validate.RequiredString("database.host", db.Host); err != nil {
+		return err
+	}
+	if err := validate.RequiredString("database.password", db.Password); err != nil {
+		return err
+	}
+	if port, ok := validate.LiteralInt(db.Port); ok {
+		if err := validate.Port("database.port", port); err != nil {
+			return err
+		}
+	}
+	switch db.SSLMode {
+	case "disable", "allow", "prefer", "require", "verify-ca", "verify-full":
+		return nil
+	}
+	return validate.Errorf("database.sslMode", db.SSLMode, "is not a libpq sslmode (disable, allow, prefer, require, verify-ca, verify-full)")
+}
+
+func validateResources(r Resources) error {
+	for _, q := range []struct{ field, value string }{
+		{"resources.cpuRequest", r.CPURequest}, {"resources.memoryRequest", r.MemoryRequest},
+		{"resources.cpuLimit", r.CPULimit}, {"resources.memoryLimit", r.MemoryLimit},
+	} {
+		if err := validate.Quantity(q.field, q.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateService(s Service) error {
+	switch s.Type {
+	case "ClusterIP", "NodePort", "LoadBalancer":
+	default:
+		return validate.Errorf("service.type", s.Type, "is not ClusterIP, NodePort or LoadBalancer")
+	}
+	ports := map[int]string{}
+	for _, p := range []struct {
+		field string
+		port  int
+	}{{"service.nodePorts.http", s.NodePorts.HTTP}, {"service.nodePorts.https", s.NodePorts.HTTPS}, {"service.nodePorts.ssh", s.NodePorts.SSH}} {
+		if p.port == 0 {
+			continue
+		}
+		if s.Type == "ClusterIP" {
+			return validate.Errorf(p.field, p.port, "is set, but a ClusterIP Service has no node ports")
+		}
+		if p.port < 30000 || p.port > 32767 {
+			return validate.Errorf(p.field, p.port, "is outside the node port range 30000-32767")
+		}
+		if other, dup := ports[p.port]; dup {
+			return validate.Errorf(p.field, p.port, "is also %s", other)
+		}
+		ports[p.port] = p.field
+	}
+	ranges, literal := validate.LiteralStrings(s.LoadBalancerSourceRanges)
+	if literal && len(ranges) > 0 && s.Type != "LoadBalancer" {
+		return validate.Errorf("service.loadBalancerSourceRanges", nil, "is set, but the Service type is %s, not LoadBalancer", s.Type)
+	}
+	for i, cidr := range ranges {
+		if _, err := validate.CIDR(fmt.Sprintf("service.loadBalancerSourceRanges[%d]", i), cidr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
