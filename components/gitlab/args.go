@@ -45,6 +45,12 @@ type GitLabArgs struct {
 	// RedisImage is the image of the in-cluster Redis. Default DefaultRedisImage.
 	RedisImage string
 
+	// ExtraConfig is Ruby appended to the Omnibus configuration (gitlab.rb) after the component's own
+	// settings, for what the component does not model: consolidated object storage for artifacts, uploads
+	// and LFS above all (see the README). It lands in a ConfigMap, so it must hold no secret: read secrets
+	// with ENV.fetch from variables of the Secret, or use an IAM role. Default "".
+	ExtraConfig string
+
 	// Resources of each GitLab pod. Defaults: see Resources.
 	Resources Resources
 	// Service says how GitLab is exposed. Default: a ClusterIP Service, reachable only inside the cluster.

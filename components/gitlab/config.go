@@ -34,6 +34,7 @@ type omnibusSettings struct {
 	RedisPort   int
 	RedisAuth   bool
 	RedisTLS    bool
+	Extra       string // appended verbatim
 }
 
 // rubyString quotes s as a single-quoted Ruby string literal.
@@ -87,6 +88,10 @@ func renderOmnibusConfig(s omnibusSettings) string {
 	line("gitlab_rails['initial_root_password'] = ENV.fetch(%s)", rubyString(envRootPassword))
 	// Each replica's Prometheus stack would cost memory and scrape only itself.
 	line("prometheus_monitoring['enable'] = false")
+	if s.Extra != "" {
+		line("# ExtraConfig")
+		line("%s", strings.TrimRight(s.Extra, "\n"))
+	}
 	return b.String()
 }
 
@@ -94,6 +99,7 @@ func renderOmnibusConfig(s omnibusSettings) string {
 type configInputs struct {
 	externalURL pulumi.StringInput
 	serveTLS    bool
+	extra       string
 	database    Database
 	redis       redisEndpoint
 }
@@ -110,7 +116,7 @@ func newConfigMap(ctx *pulumi.Context, parent pulumi.Resource, name string, name
 			DBHost:      v[1].(string), DBPort: v[2].(int), DBName: v[3].(string), DBUser: v[4].(string),
 			DBSSLMode: in.database.SSLMode,
 			RedisHost: v[5].(string), RedisPort: v[6].(int), RedisAuth: in.redis.password != nil,
-			RedisTLS: in.redis.tls,
+			RedisTLS: in.redis.tls, Extra: in.extra,
 		})
 	}).(pulumi.StringOutput)
 

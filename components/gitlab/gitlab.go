@@ -105,7 +105,8 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 		return err
 	}
 	configMap, checksum, err := newConfigMap(ctx, c, name, namespace, configInputs{
-		externalURL: args.ExternalURL, serveTLS: args.TLSSecretName != "", database: args.Database, redis: redis,
+		externalURL: args.ExternalURL, serveTLS: args.TLSSecretName != "", extra: args.ExtraConfig,
+		database: args.Database, redis: redis,
 	})
 	if err != nil {
 		return err

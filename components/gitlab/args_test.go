@@ -1,0 +1,121 @@
+package gitlab_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
+	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
+)
+
+func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(*gitlab.GitLabArgs)
+		want string // the error names the field and the bad value
+	}{
+		{"no zones", func(a *gitlab.GitLabArgs) { a.Zones = nil }, "zones: needs at least one zone"},
+		{"duplicate zone names", func(a *gitlab.GitLabArgs) { a.Zones[2].Name = "eu-west-1a" },
+			`zones[2].name: "eu-west-1a" repeats zones[0].name`},
+		{"zone name not a valid label value", func(a *gitlab.GitLabArgs) { a.Zones[1].Name = "EU_West" },
+			`zones[1].name: "EU_West" is not a valid DNS label`},
+		{"zone name too long for object names", func(a *gitlab.GitLabArgs) { a.Zones[0].Name = strings.Repeat("z", 60) },
+			`zones[0].name: "zzzz`},
+		{"replicas below one", func(a *gitlab.GitLabArgs) { a.ReplicasPerZone = pulumi.IntRef(0) },
+			"replicasPerZone: 0 must be at least 1"},
+		{"missing database host", func(a *gitlab.GitLabArgs) { a.Database.Host = nil }, "database.host: is required"},
+		{"empty database host", func(a *gitlab.GitLabArgs) { a.Database.Host = pulumi.String("") }, "database.host: is required"},
+		{"missing database password", func(a *gitlab.GitLabArgs) { a.Database.Password = nil }, "database.password: is required"},
+		{"database port out of range", func(a *gitlab.GitLabArgs) { a.Database.Port = pulumi.Int(70000) },
+			"database.port: 70000 is not a TCP port"},
+		{"unknown sslmode", func(a *gitlab.GitLabArgs) { a.Database.SSLMode = "sometimes" }, `database.sslMode: "sometimes"`},
+		{"NFS zone without a server", func(a *gitlab.GitLabArgs) { a.Zones[1].Storage.NFS.Server = nil },
+			"zones[1].storage.nfs.server: is required"},
+		{"NFS path not absolute", func(a *gitlab.GitLabArgs) { a.Zones[0].Storage.NFS.Path = "data" },
+			`zones[0].storage.nfs.path: "data" is not an absolute path`},
+		{"zone with no storage", func(a *gitlab.GitLabArgs) { a.Zones[0].Storage = gitlab.Storage{} },
+			"zones[0].storage: sets neither nfs nor storageClass"},
+		{"zone with both kinds of storage", func(a *gitlab.GitLabArgs) { a.Zones[0].Storage.StorageClass = "linode-block-storage" },
+			"zones[0].storage: sets both nfs and storageClass"},
+		{"ReadWriteOnce storage with two replicas", func(a *gitlab.GitLabArgs) {
+			a.Zones[0].Storage = gitlab.Storage{StorageClass: "linode-block-storage"}
+			a.ReplicasPerZone = pulumi.IntRef(2)
+		}, `zones[0].storage.storageClass: "linode-block-storage" gives a ReadWriteOnce volume`},
+		{"bad volume size", func(a *gitlab.GitLabArgs) { a.Zones[0].Storage.Size = "lots" }, `zones[0].storage.size: "lots"`},
+		{"empty node selector", func(a *gitlab.GitLabArgs) { a.Zones[0].NodeSelector = map[string]string{} },
+			"zones[0].nodeSelector: is empty"},
+		{"missing external URL", func(a *gitlab.GitLabArgs) { a.ExternalURL = nil }, "externalURL: is required"},
+		{"external URL without scheme", func(a *gitlab.GitLabArgs) { a.ExternalURL = pulumi.String("gitlab.example.com") },
+			`externalURL: "gitlab.example.com" is not an http:// or https:// URL`},
+		{"external URL with a path", func(a *gitlab.GitLabArgs) { a.ExternalURL = pulumi.String("https://example.com/gitlab") },
+			`externalURL: "https://example.com/gitlab" has a path`},
+		{"TLS secret with an http URL", func(a *gitlab.GitLabArgs) {
+			a.ExternalURL = pulumi.String("http://gitlab.example.com")
+			a.TLSSecretName = "gitlab-tls"
+		}, `tlsSecretName: "gitlab-tls" is set, but externalURL "http://gitlab.example.com" is not https`},
+		{"unknown Service type", func(a *gitlab.GitLabArgs) { a.Service.Type = "Ingress" }, `service.type: "Ingress"`},
+		{"node port on a ClusterIP Service", func(a *gitlab.GitLabArgs) { a.Service.NodePorts.HTTP = 30080 },
+			"service.nodePorts.http: 30080 is set, but a ClusterIP Service has no node ports"},
+		{"node port out of range", func(a *gitlab.GitLabArgs) {
+			a.Service.Type = "NodePort"
+			a.Service.NodePorts.SSH = 2222
+		}, "service.nodePorts.ssh: 2222 is outside the node port range"},
+		{"node port used twice", func(a *gitlab.GitLabArgs) {
+			a.Service.Type = "NodePort"
+			a.Service.NodePorts = gitlab.NodePorts{HTTP: 30080, SSH: 30080}
+		}, "service.nodePorts.ssh: 30080 is also service.nodePorts.http"},
+		{"source range that is not a CIDR", func(a *gitlab.GitLabArgs) {
+			a.Service.Type = "LoadBalancer"
+			a.Service.LoadBalancerSourceRanges = pulumi.StringArray{pulumi.String("10.0.0.0/8"), pulumi.String("office")}
+		}, `service.loadBalancerSourceRanges[1]: "office" is not a CIDR block`},
+		{"source ranges without a load balancer", func(a *gitlab.GitLabArgs) {
+			a.Service.LoadBalancerSourceRanges = pulumi.StringArray{pulumi.String("10.0.0.0/8")}
+		}, "service.loadBalancerSourceRanges: is set, but the Service type is ClusterIP"},
+		{"bad memory limit", func(a *gitlab.GitLabArgs) { a.Resources.MemoryLimit = "8GB" }, `resources.memoryLimit: "8GB"`},
+		{"bad namespace", func(a *gitlab.GitLabArgs) { a.Namespace = "GitLab" }, `namespace: "GitLab"`},
+		{"external Redis without a host", func(a *gitlab.GitLabArgs) { a.Redis = &gitlab.Redis{} }, "redis.host: is required"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := threeZones()
+			tc.edit(args)
+			result := componenttest.Run(func(ctx *pulumi.Context) error {
+				_, err := gitlab.NewGitLab(ctx, "gitlab", args)
+				return err
+			})
+			require.Error(t, result.Err)
+			assert.Contains(t, result.Err.Error(), `gitlab "gitlab": `+tc.want)
+			assert.Equal(t, 1, strings.Count(result.Err.Error(), `gitlab "gitlab":`), "one error, not a list")
+			assert.Empty(t, result.Resources, "bad args must register nothing")
+		})
+	}
+}
+
+func TestAComponentNameThatCannotNameAServiceIsRejected(t *testing.T) {
+	result := componenttest.Run(func(ctx *pulumi.Context) error {
+		_, err := gitlab.NewGitLab(ctx, "1st-gitlab", threeZones())
+		return err
+	})
+	require.Error(t, result.Err)
+	assert.Contains(t, result.Err.Error(), `name: "1st-gitlab" is not a valid Service name`)
+	assert.Empty(t, result.Resources)
+}
+
+func TestValuesKnownOnlyAtDeployTimeAreLeftToTheProvider(t *testing.T) {
+	// An Output cannot be checked up front; it must not be mistaken for a missing value.
+	var component *gitlab.GitLab
+	result := componenttest.Run(func(ctx *pulumi.Context) error {
+		args := threeZones()
+		args.Database.Host = pulumi.String("db.internal").ToStringOutput()
+		args.ExternalURL = pulumi.Sprintf("https://%s", "gitlab.example.com")
+		var err error
+		component, err = gitlab.NewGitLab(ctx, "gitlab", args)
+		return err
+	})
+	require.NoError(t, result.Err)
+	assert.Equal(t, "https://gitlab.example.com", awaitValue(t, component.URL).Value)
+}
