@@ -72,6 +72,8 @@ type Zone struct {
 type Storage struct {
 	// NFS is a shared NFS export, such as the zone's mount target of a shared file system. The component
 	// creates a PersistentVolume for it, labelled with the zone, and a claim bound only to that volume.
+	// Every NFS zone must export the same file system (as the mount targets of one EFS do): the replicas
+	// share repositories, uploads, gitlab-secrets.json and SSH host keys through it.
 	NFS *NFS
 	// StorageClass provisions a ReadWriteOnce volume per zone through this class (Block Storage on a
 	// platform without shared NFS). Such a zone can run only one replica. Default "": use NFS.

@@ -222,3 +222,31 @@ func TestExtraConfigIsAppendedAfterTheComponentsOwnSettings(t *testing.T) {
 	assert.True(t, strings.HasSuffix(config, "gitlab_rails['object_store']['enabled'] = true\n"), config)
 	assert.Less(t, strings.Index(config, "db_host"), strings.Index(config, "object_store"), "the caller has the last word")
 }
+
+func TestZonesAfterTheFirstWaitForTheSecretsTheFirstZoneWritesToTheSharedFileSystem(t *testing.T) {
+	result, _ := deploy(t, threeZones())
+	for i, zone := range zoneNames {
+		deployment, _ := result.Find(deploymentType, "gitlab-"+zone)
+		initContainers, _ := deployment.Input("spec.template.spec.initContainers")
+		if i == 0 {
+			assert.Nil(t, initContainers, "the first zone writes the secrets; it waits for no one")
+			continue
+		}
+		require.Len(t, initContainers, 1, zone)
+		assert.Contains(t, deployment.InputString("spec.template.spec.initContainers[0].command[2]"), "/etc/gitlab/gitlab-secrets.json")
+		assert.Equal(t, "config", deployment.InputString("spec.template.spec.initContainers[0].volumeMounts[0].subPath"))
+	}
+	deployment, _ := result.Find(deploymentType, "gitlab-eu-west-1c")
+	mounts, _ := deployment.Input("spec.template.spec.containers[0].volumeMounts")
+	assert.Contains(t, mounts, map[string]any{"name": "data", "mountPath": "/etc/gitlab", "subPath": "config"},
+		"one gitlab-secrets.json and one set of SSH host keys for every replica")
+}
+
+func TestAZoneWithItsOwnVolumeWaitsForNoOne(t *testing.T) {
+	args := threeZones()
+	args.Zones[1].Storage = gitlab.Storage{StorageClass: "gp3"}
+	result, _ := deploy(t, args)
+	deployment, _ := result.Find(deploymentType, "gitlab-eu-west-1b")
+	_, waits := deployment.Input("spec.template.spec.initContainers")
+	assert.False(t, waits, "its volume is not shared: the first zone's file would never appear there")
+}

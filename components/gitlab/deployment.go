@@ -15,10 +15,17 @@ const (
 )
 
 // dataVolume is the zone's claim in the pod; sharedDirs are the directories GitLab's multi-node guide has
-// every node share, each a subPath of it.
+// every node share, each a subPath of it. On NFS every zone mounts the same file system, so these are one
+// set of directories for all replicas.
 const dataVolume = "data"
 
+// configDir holds gitlab-secrets.json (every secret GitLab generates for itself) and the SSH host keys.
+// Shared, it gives all replicas one set of each: what GitLab's multi-node guide gets by copying the file,
+// and what keeps SSH clients from seeing a new host key when the load balancer picks another zone.
+const configDir = "/etc/gitlab"
+
 var sharedDirs = []struct{ subPath, mountPath string }{
+	{"config", configDir},
 	{"git-data", "/var/opt/gitlab/git-data"},
 	{"ssh", "/var/opt/gitlab/.ssh"}, // authorized_keys, written by whichever replica adds a key
 	{"uploads", "/var/opt/gitlab/gitlab-rails/uploads"},
@@ -26,9 +33,8 @@ var sharedDirs = []struct{ subPath, mountPath string }{
 	{"builds", "/var/opt/gitlab/gitlab-ci/builds"},
 }
 
-// scratchDirs are per-pod: configuration rendered at start, logs, and runtime state (sockets, caches).
+// scratchDirs are per-pod: logs, and runtime state (sockets, caches).
 var scratchDirs = []struct{ name, mountPath string }{
-	{"etc", "/etc/gitlab"},
 	{"logs", "/var/log/gitlab"},
 	{"state", "/var/opt/gitlab"},
 }
@@ -51,9 +57,12 @@ type zoneDeploymentArgs struct {
 	configMapName  pulumi.StringInput
 	secretName     pulumi.StringInput
 	configChecksum pulumi.StringInput
-	// migrate is true for exactly one zone: that zone's pods run database migrations on start, so that an
-	// upgrade never has several replicas migrating at once.
+	// migrate is true for exactly one zone, the first: its pods run database migrations on start, so that
+	// an upgrade never has several replicas migrating at once.
 	migrate bool
+	// waitForFirstZone makes the pods wait until the first zone has written the shared gitlab-secrets.json,
+	// so that on a first install every replica adopts one set of secrets instead of racing to write its own.
+	waitForFirstZone bool
 }
 
 func newZoneDeployment(ctx *pulumi.Context, parent pulumi.Resource, d zoneDeploymentArgs) (*appsv1.Deployment, error) {
@@ -116,9 +125,38 @@ func zonePodSpec(d zoneDeploymentArgs) *corev1.PodSpecArgs {
 			WhenUnsatisfiable: pulumi.String("ScheduleAnyway"),
 			LabelSelector:     &metav1.LabelSelectorArgs{MatchLabels: toStringMap(zoneSelector(d.name, WebserviceComponent, d.zone.Name))},
 		}},
-		Containers: corev1.ContainerArray{gitlabContainer(d)},
-		Volumes:    volumes,
+		InitContainers: initContainers(d),
+		Containers:     corev1.ContainerArray{gitlabContainer(d)},
+		Volumes:        volumes,
 	}
+}
+
+// secretsFile is the file the first zone's GitLab writes on its first start.
+const secretsFile = configDir + "/gitlab-secrets.json"
+
+func initContainers(d zoneDeploymentArgs) corev1.ContainerArray {
+	if !d.waitForFirstZone {
+		return nil
+	}
+	return corev1.ContainerArray{&corev1.ContainerArgs{
+		Name:            pulumi.String("wait-for-first-zone"),
+		Image:           pulumi.String(d.args.Image), // already pulled for the main container
+		ImagePullPolicy: pulumi.String("IfNotPresent"),
+		Command: pulumi.ToStringArray([]string{"sh", "-c",
+			"until [ -s " + secretsFile + " ]; do echo waiting for the first zone to write " + secretsFile + "; sleep 10; done"}),
+		Resources: &corev1.ResourceRequirementsArgs{
+			Requests: pulumi.StringMap{"cpu": pulumi.String("10m"), "memory": pulumi.String("32Mi")},
+			Limits:   pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("64Mi")},
+		},
+		SecurityContext: &corev1.SecurityContextArgs{
+			AllowPrivilegeEscalation: pulumi.Bool(false),
+			ReadOnlyRootFilesystem:   pulumi.Bool(true),
+			Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
+		},
+		VolumeMounts: corev1.VolumeMountArray{&corev1.VolumeMountArgs{
+			Name: pulumi.String(dataVolume), MountPath: pulumi.String(configDir), SubPath: pulumi.String("config"), ReadOnly: pulumi.Bool(true),
+		}},
+	}}
 }
 
 func gitlabContainer(d zoneDeploymentArgs) *corev1.ContainerArgs {

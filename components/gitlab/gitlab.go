@@ -129,6 +129,8 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 			secretName:     secrets.secret.Metadata.Name().Elem(),
 			configChecksum: checksum,
 			migrate:        i == 0,
+			// NFS zones share one file system; a zone with its own volume has nothing to wait for.
+			waitForFirstZone: i > 0 && zone.Storage.NFS != nil && args.Zones[0].Storage.NFS != nil,
 		})
 		if err != nil {
 			return err
