@@ -16,6 +16,8 @@ type Request struct {
 	Type   string
 	Name   string
 	Inputs resource.PropertyMap
+	// ProviderID is the ID of the provider resource that manages this one (its inputs say its region).
+	ProviderID string
 	// Lookup returns the outputs of a resource registered earlier in the run, by its ID, so that an answer
 	// can derive values from what it references (a mount target's IP from its subnet's CIDR, say).
 	Lookup func(id string) (resource.PropertyMap, bool)
@@ -33,6 +35,9 @@ func defaultAnswers() map[string]Answer {
 		answers[token] = answer
 	}
 	for token, answer := range randomAnswers() {
+		answers[token] = answer
+	}
+	for token, answer := range awsAnswers() {
 		answers[token] = answer
 	}
 	return answers

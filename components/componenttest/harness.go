@@ -18,6 +18,7 @@ package componenttest
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -145,7 +146,8 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 	if !ok {
 		answer = echoAnswer
 	}
-	id, outputs, err := answer(Request{Type: args.TypeToken, Name: args.Name, Inputs: args.Inputs, Lookup: m.lookup})
+	id, outputs, err := answer(Request{Type: args.TypeToken, Name: args.Name, Inputs: args.Inputs,
+		ProviderID: providerID(args.Provider), Lookup: m.lookup})
 	if err != nil {
 		return "", nil, fmt.Errorf("componenttest: answering %s %q: %w", args.TypeToken, args.Name, err)
 	}
@@ -204,4 +206,12 @@ func (m *monitor) urn(parent, typ, name string) string {
 	}
 	return string(resource.NewURN(tokens.QName(m.settings.stack), tokens.PackageName(m.settings.project),
 		parentType, tokens.Type(typ), name))
+}
+
+// providerID is the ID part of a provider reference "urn::id".
+func providerID(ref string) string {
+	if i := strings.LastIndex(ref, "::"); i >= 0 {
+		return ref[i+2:]
+	}
+	return ""
 }

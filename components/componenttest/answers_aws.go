@@ -1,0 +1,378 @@
+package componenttest
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// AccountID is the AWS account the mocks answer for.
+const AccountID = "123456789012"
+
+// defaultRegion is the region of a resource whose provider names none.
+const defaultRegion = "us-east-1"
+
+// awsAnswers play the AWS provider: IDs with the service's prefix, ARNs in the provider's region, addresses
+// inside the subnet a resource sits in, endpoints shaped like AWS's.
+func awsAnswers() map[string]Answer {
+	return map[string]Answer{
+		"aws:ec2/vpc:Vpc":                                           awsVPC,
+		"aws:ec2/subnet:Subnet":                                     awsWithID("subnet", "subnet"),
+		"aws:ec2/internetGateway:InternetGateway":                   awsWithID("igw", "internet-gateway"),
+		"aws:ec2/eip:Eip":                                           awsEIP,
+		"aws:ec2/natGateway:NatGateway":                             awsNATGateway,
+		"aws:ec2/routeTable:RouteTable":                             awsWithID("rtb", "route-table"),
+		"aws:ec2/route:Route":                                       awsWithID("r", ""),
+		"aws:ec2/routeTableAssociation:RouteTableAssociation":       awsWithID("rtbassoc", ""),
+		"aws:ec2/securityGroup:SecurityGroup":                       awsWithID("sg", "security-group"),
+		"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":         awsWithID("sg", "security-group"),
+		"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": awsWithID("sgr", "security-group-rule"),
+		"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":   awsWithID("sgr", "security-group-rule"),
+		"aws:ec2/flowLog:FlowLog":                                   awsWithID("fl", "vpc-flow-log"),
+		"aws:ec2/launchTemplate:LaunchTemplate":                     awsLaunchTemplate,
+		"aws:cloudwatch/logGroup:LogGroup":                          awsLogGroup,
+		"aws:iam/role:Role":                                         awsIAM("role"),
+		"aws:iam/policy:Policy":                                     awsIAM("policy"),
+		"aws:iam/rolePolicy:RolePolicy":                             awsWithID("", ""),
+		"aws:iam/rolePolicyAttachment:RolePolicyAttachment":         awsWithID("", ""),
+		"aws:kms/key:Key":                                           awsKMSKey,
+		"aws:kms/alias:Alias":                                       awsWithID("alias", ""),
+		"aws:eks/cluster:Cluster":                                   awsEKSCluster,
+		"aws:eks/nodeGroup:NodeGroup":                               awsEKSNodeGroup,
+		"aws:rds/subnetGroup:SubnetGroup":                           awsNamed("rds", "subgrp"),
+		"aws:rds/parameterGroup:ParameterGroup":                     awsNamed("rds", "pg"),
+		"aws:rds/instance:Instance":                                 awsRDSInstance,
+		"aws:efs/fileSystem:FileSystem":                             awsEFSFileSystem,
+		"aws:efs/mountTarget:MountTarget":                           awsEFSMountTarget,
+		"aws:efs/backupPolicy:BackupPolicy":                         awsWithID("", ""),
+		"aws:efs/fileSystemPolicy:FileSystemPolicy":                 awsWithID("", ""),
+		"aws:lb/loadBalancer:LoadBalancer":                          awsLoadBalancer,
+		"aws:lb/targetGroup:TargetGroup":                            awsELBv2("targetgroup"),
+		"aws:lb/listener:Listener":                                  awsELBv2("listener/net"),
+		"aws:autoscaling/attachment:Attachment":                     awsWithID("", ""),
+		"aws:elasticache/subnetGroup:SubnetGroup":                   awsNamed("elasticache", "subnetgroup"),
+		"aws:elasticache/replicationGroup:ReplicationGroup":         awsReplicationGroup,
+	}
+}
+
+// region is the region of the provider that manages a resource.
+func (req Request) region() string {
+	if provider, ok := req.Lookup(req.ProviderID); ok {
+		if r, ok := provider["region"]; ok && r.IsString() && r.StringValue() != "" {
+			return r.StringValue()
+		}
+	}
+	return defaultRegion
+}
+
+func (req Request) input(key string) string {
+	v, ok := req.Inputs[resource.PropertyKey(key)]
+	if ok && v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	if ok && v.IsString() {
+		return v.StringValue()
+	}
+	return ""
+}
+
+// awsID is an AWS-style ID: the service prefix and 17 hex digits.
+func awsID(prefix string, req Request) string {
+	return prefix + "-" + hexOf(17, req.Type, req.Name)
+}
+
+func awsARN(req Request, service, resourcePath string) string {
+	return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, req.region(), AccountID, resourcePath)
+}
+
+// awsWithID answers with a prefixed ID and, when arnKind is set, an EC2-style ARN.
+func awsWithID(prefix, arnKind string) Answer {
+	return func(req Request) (string, resource.PropertyMap, error) {
+		id := req.Name + "-" + hexOf(8, req.Type, req.Name)
+		if prefix != "" {
+			id = awsID(prefix, req)
+		}
+		outputs := req.Inputs.Copy()
+		outputs["id"] = resource.NewStringProperty(id)
+		if arnKind != "" {
+			outputs["arn"] = resource.NewStringProperty(awsARN(req, "ec2", arnKind+"/"+id))
+		}
+		return id, outputs, nil
+	}
+}
+
+// awsNamed answers for resources whose ID is their name (subnet and parameter groups).
+func awsNamed(service, kind string) Answer {
+	return func(req Request) (string, resource.PropertyMap, error) {
+		name := req.input("name")
+		if name == "" {
+			name = req.Name + "-" + hexOf(7, req.Type, req.Name)
+		}
+		outputs := req.Inputs.Copy()
+		outputs["name"] = resource.NewStringProperty(name)
+		outputs["arn"] = resource.NewStringProperty(awsARN(req, service, kind+":"+name))
+		return name, outputs, nil
+	}
+}
+
+func awsVPC(req Request) (string, resource.PropertyMap, error) {
+	id, outputs, err := awsWithID("vpc", "vpc")(req)
+	outputs["defaultSecurityGroupId"] = resource.NewStringProperty("sg-" + hexOf(17, req.Name, "default-sg"))
+	outputs["mainRouteTableId"] = resource.NewStringProperty("rtb-" + hexOf(17, req.Name, "main"))
+	return id, outputs, err
+}
+
+// awsEIP answers with a public address from the documentation range 198.51.100.0/24.
+func awsEIP(req Request) (string, resource.PropertyMap, error) {
+	_, outputs, err := awsWithID("", "")(req)
+	id := "eipalloc-" + hexOf(17, req.Type, req.Name)
+	d := digest(req.Type, req.Name)
+	outputs["id"] = resource.NewStringProperty(id)
+	outputs["allocationId"] = resource.NewStringProperty(id)
+	outputs["publicIp"] = resource.NewStringProperty(fmt.Sprintf("198.51.100.%d", 1+d[0]%254))
+	return id, outputs, err
+}
+
+func awsNATGateway(req Request) (string, resource.PropertyMap, error) {
+	id, outputs, err := awsWithID("nat", "natgateway")(req)
+	if ip, ok := req.addressInSubnet(req.input("subnetId")); ok {
+		outputs["privateIp"] = resource.NewStringProperty(ip)
+	}
+	return id, outputs, err
+}
+
+// addressInSubnet picks a stable host address inside the subnet with this ID, as AWS would assign one.
+func (req Request) addressInSubnet(subnetID string) (string, bool) {
+	subnet, ok := req.Lookup(subnetID)
+	if !ok {
+		return "", false
+	}
+	cidr, ok := subnet["cidrBlock"]
+	if !ok || !cidr.IsString() {
+		return "", false
+	}
+	prefix, err := netip.ParsePrefix(cidr.StringValue())
+	if err != nil || !prefix.Addr().Is4() {
+		return "", false
+	}
+	hosts := uint32(1) << (32 - prefix.Bits())
+	// AWS reserves the first four addresses and the last one of every subnet.
+	offset := 4 + binary.BigEndian.Uint32(digest(req.Type, req.Name)[:4])%(hosts-5)
+	base := prefix.Addr().As4()
+	addr := binary.BigEndian.Uint32(base[:]) + offset
+	var out [4]byte
+	binary.BigEndian.PutUint32(out[:], addr)
+	return netip.AddrFrom4(out).String(), true
+}
+
+func awsLaunchTemplate(req Request) (string, resource.PropertyMap, error) {
+	id, outputs, err := awsWithID("lt", "launch-template")(req)
+	outputs["latestVersion"] = resource.NewNumberProperty(1)
+	outputs["defaultVersion"] = resource.NewNumberProperty(1)
+	return id, outputs, err
+}
+
+func awsLogGroup(req Request) (string, resource.PropertyMap, error) {
+	name := req.input("name")
+	if name == "" {
+		name = req.Name + "-" + hexOf(7, req.Type, req.Name)
+	}
+	outputs := req.Inputs.Copy()
+	outputs["name"] = resource.NewStringProperty(name)
+	outputs["arn"] = resource.NewStringProperty(awsARN(req, "logs", "log-group:"+name))
+	return name, outputs, nil
+}
+
+// awsIAM answers roles and policies: IAM is global, so its ARNs carry no region.
+func awsIAM(kind string) Answer {
+	return func(req Request) (string, resource.PropertyMap, error) {
+		name := req.input("name")
+		if name == "" {
+			name = req.Name + "-" + hexOf(7, req.Type, req.Name)
+		}
+		outputs := req.Inputs.Copy()
+		outputs["name"] = resource.NewStringProperty(name)
+		outputs["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:aws:iam::%s:%s/%s", AccountID, kind, name))
+		return name, outputs, nil
+	}
+}
+
+func awsKMSKey(req Request) (string, resource.PropertyMap, error) {
+	id := uuidOf(req.Type, req.Name)
+	outputs := req.Inputs.Copy()
+	outputs["keyId"] = resource.NewStringProperty(id)
+	outputs["arn"] = resource.NewStringProperty(awsARN(req, "kms", "key/"+id))
+	return id, outputs, nil
+}
+
+func awsEKSCluster(req Request) (string, resource.PropertyMap, error) {
+	name := req.input("name")
+	if name == "" {
+		name = req.Name + "-" + hexOf(7, req.Type, req.Name)
+	}
+	region := req.region()
+	oidc := strings.ToUpper(hexOf(32, req.Name, "oidc"))
+	outputs := req.Inputs.Copy()
+	outputs["name"] = resource.NewStringProperty(name)
+	outputs["arn"] = resource.NewStringProperty(awsARN(req, "eks", "cluster/"+name))
+	outputs["endpoint"] = resource.NewStringProperty(fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", oidc, region))
+	outputs["certificateAuthority"] = resource.NewObjectProperty(resource.PropertyMap{
+		"data": resource.NewStringProperty(base64.StdEncoding.EncodeToString([]byte("-----BEGIN CERTIFICATE-----\nMOCK" + hexOf(16, req.Name) + "\n-----END CERTIFICATE-----\n"))),
+	})
+	outputs["identities"] = resource.NewArrayProperty([]resource.PropertyValue{resource.NewObjectProperty(resource.PropertyMap{
+		"oidcs": resource.NewArrayProperty([]resource.PropertyValue{resource.NewObjectProperty(resource.PropertyMap{
+			"issuer": resource.NewStringProperty(fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", region, oidc)),
+		})}),
+	})})
+	vpcConfig := resource.PropertyMap{}
+	if v, ok := outputs["vpcConfig"]; ok && v.IsObject() {
+		vpcConfig = v.ObjectValue().Copy()
+	}
+	vpcConfig["clusterSecurityGroupId"] = resource.NewStringProperty("sg-" + hexOf(17, req.Name, "eks-cluster-sg"))
+	outputs["vpcConfig"] = resource.NewObjectProperty(vpcConfig)
+	outputs["status"] = resource.NewStringProperty("ACTIVE")
+	return name, outputs, nil
+}
+
+func awsEKSNodeGroup(req Request) (string, resource.PropertyMap, error) {
+	name := req.input("nodeGroupName")
+	if name == "" {
+		name = req.Name + "-" + hexOf(7, req.Type, req.Name)
+	}
+	cluster := req.input("clusterName")
+	outputs := req.Inputs.Copy()
+	outputs["nodeGroupName"] = resource.NewStringProperty(name)
+	outputs["arn"] = resource.NewStringProperty(awsARN(req, "eks", fmt.Sprintf("nodegroup/%s/%s/%s", cluster, name, uuidOf(req.Name))))
+	outputs["resources"] = resource.NewArrayProperty([]resource.PropertyValue{resource.NewObjectProperty(resource.PropertyMap{
+		"autoscalingGroups": resource.NewArrayProperty([]resource.PropertyValue{resource.NewObjectProperty(resource.PropertyMap{
+			"name": resource.NewStringProperty("eks-" + name + "-" + uuidOf(req.Name, "asg")),
+		})}),
+	})})
+	outputs["status"] = resource.NewStringProperty("ACTIVE")
+	return cluster + ":" + name, outputs, nil
+}
+
+func awsRDSInstance(req Request) (string, resource.PropertyMap, error) {
+	identifier := req.input("identifier")
+	if identifier == "" {
+		identifier = req.Name + "-" + hexOf(7, req.Type, req.Name)
+	}
+	address := fmt.Sprintf("%s.c%s.%s.rds.amazonaws.com", identifier, hexOf(11, req.Name, "rds"), req.region())
+	port := 5432.0
+	if p, ok := req.Inputs["port"]; ok && p.IsNumber() {
+		port = p.NumberValue()
+	}
+	outputs := req.Inputs.Copy()
+	outputs["identifier"] = resource.NewStringProperty(identifier)
+	outputs["address"] = resource.NewStringProperty(address)
+	outputs["port"] = resource.NewNumberProperty(port)
+	outputs["endpoint"] = resource.NewStringProperty(fmt.Sprintf("%s:%d", address, int(port)))
+	outputs["arn"] = resource.NewStringProperty(awsARN(req, "rds", "db:"+identifier))
+	outputs["resourceId"] = resource.NewStringProperty("db-" + strings.ToUpper(hexOf(26, req.Name, "resource")))
+	if v, ok := req.Inputs["manageMasterUserPassword"]; ok && v.IsBool() && v.BoolValue() {
+		outputs["masterUserSecrets"] = resource.NewArrayProperty([]resource.PropertyValue{resource.NewObjectProperty(resource.PropertyMap{
+			"secretArn":    resource.NewStringProperty(awsARN(req, "secretsmanager", "secret:rds!db-"+uuidOf(req.Name, "secret"))),
+			"secretStatus": resource.NewStringProperty("active"),
+		})})
+	}
+	return identifier, outputs, nil
+}
+
+func awsEFSFileSystem(req Request) (string, resource.PropertyMap, error) {
+	id := "fs-" + hexOf(17, req.Type, req.Name)
+	outputs := req.Inputs.Copy()
+	outputs["id"] = resource.NewStringProperty(id)
+	outputs["arn"] = resource.NewStringProperty(awsARN(req, "elasticfilesystem", "file-system/"+id))
+	outputs["dnsName"] = resource.NewStringProperty(fmt.Sprintf("%s.efs.%s.amazonaws.com", id, req.region()))
+	return id, outputs, nil
+}
+
+// awsEFSMountTarget answers with an address inside the subnet the mount target is placed in, and that
+// subnet's zone, as EFS does.
+func awsEFSMountTarget(req Request) (string, resource.PropertyMap, error) {
+	id := "fsmt-" + hexOf(17, req.Type, req.Name)
+	outputs := req.Inputs.Copy()
+	outputs["id"] = resource.NewStringProperty(id)
+	if ip, ok := req.addressInSubnet(req.input("subnetId")); ok {
+		outputs["ipAddress"] = resource.NewStringProperty(ip)
+	}
+	if subnet, ok := req.Lookup(req.input("subnetId")); ok {
+		if zone, ok := subnet["availabilityZone"]; ok && zone.IsString() {
+			outputs["availabilityZoneName"] = zone
+			outputs["mountTargetDnsName"] = resource.NewStringProperty(fmt.Sprintf("%s.%s.efs.%s.amazonaws.com",
+				zone.StringValue(), req.input("fileSystemId"), req.region()))
+		}
+	}
+	return id, outputs, nil
+}
+
+func awsLoadBalancer(req Request) (string, resource.PropertyMap, error) {
+	name := req.input("name")
+	if name == "" {
+		name = req.Name + "-" + hexOf(7, req.Type, req.Name)
+	}
+	arn := awsARN(req, "elasticloadbalancing", "loadbalancer/net/"+name+"/"+hexOf(16, req.Name))
+	outputs := req.Inputs.Copy()
+	outputs["name"] = resource.NewStringProperty(name)
+	outputs["arn"] = resource.NewStringProperty(arn)
+	outputs["dnsName"] = resource.NewStringProperty(fmt.Sprintf("%s-%s.elb.%s.amazonaws.com", name, hexOf(16, req.Name, "dns"), req.region()))
+	outputs["zoneId"] = resource.NewStringProperty("Z2IFOLAFXWLO4F")
+	return arn, outputs, nil
+}
+
+func awsELBv2(kind string) Answer {
+	return func(req Request) (string, resource.PropertyMap, error) {
+		arn := awsARN(req, "elasticloadbalancing", kind+"/"+req.Name+"/"+hexOf(16, req.Type, req.Name))
+		outputs := req.Inputs.Copy()
+		outputs["arn"] = resource.NewStringProperty(arn)
+		return arn, outputs, nil
+	}
+}
+
+func awsReplicationGroup(req Request) (string, resource.PropertyMap, error) {
+	id := req.input("replicationGroupId")
+	if id == "" {
+		id = req.Name + "-" + hexOf(7, req.Type, req.Name)
+	}
+	host := fmt.Sprintf("%s.%s.%s.cache.amazonaws.com", id, hexOf(6, req.Name), req.region())
+	outputs := req.Inputs.Copy()
+	outputs["replicationGroupId"] = resource.NewStringProperty(id)
+	outputs["arn"] = resource.NewStringProperty(awsARN(req, "elasticache", "replicationgroup:"+id))
+	outputs["primaryEndpointAddress"] = resource.NewStringProperty("master." + host)
+	outputs["readerEndpointAddress"] = resource.NewStringProperty("replica." + host)
+	if _, ok := outputs["port"]; !ok {
+		outputs["port"] = resource.NewNumberProperty(6379)
+	}
+	return id, outputs, nil
+}
+
+// untaggableAWSTypes have no tags in the AWS provider's schema.
+var untaggableAWSTypes = map[string]bool{
+	"aws:ec2/route:Route": true,
+	"aws:ec2/routeTableAssociation:RouteTableAssociation": true,
+	"aws:iam/rolePolicy:RolePolicy":                       true,
+	"aws:iam/rolePolicyAttachment:RolePolicyAttachment":   true,
+	"aws:kms/alias:Alias":                                 true,
+	"aws:efs/mountTarget:MountTarget":                     true,
+	"aws:efs/backupPolicy:BackupPolicy":                   true,
+	"aws:efs/fileSystemPolicy:FileSystemPolicy":           true,
+	"aws:autoscaling/attachment:Attachment":               true,
+}
+
+// UntaggedAWSResources returns "type name" of every AWS resource that can carry tags but has no tag key.
+func (r *Result) UntaggedAWSResources(key string) []string {
+	var untagged []string
+	for _, res := range r.Resources {
+		if !res.Custom || !strings.HasPrefix(res.Type, "aws:") || untaggableAWSTypes[res.Type] {
+			continue
+		}
+		if _, ok := res.Input(fmt.Sprintf("tags[%q]", key)); !ok {
+			untagged = append(untagged, res.Type+" "+res.Name)
+		}
+	}
+	return untagged
+}
