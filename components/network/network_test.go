@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,6 +12,7 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
 	"github.com/gitlab-ha/gitlab-ha/components/network"
 	"github.com/gitlab-ha/gitlab-ha/internal/awstags"
+	"github.com/gitlab-ha/gitlab-ha/internal/awstest"
 )
 
 const (
@@ -29,23 +29,13 @@ func threeZones() *network.NetworkArgs {
 func build(t *testing.T, args *network.NetworkArgs) (*componenttest.Result, *network.Network) {
 	t.Helper()
 	var n *network.Network
-	result := componenttest.Run(func(ctx *pulumi.Context) error {
-		provider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-west-1")})
-		if err != nil {
-			return err
-		}
+	result := awstest.Run(func(ctx *pulumi.Context, provider pulumi.ProviderResource) error {
+		var err error
 		n, err = network.NewNetwork(ctx, "gitlab", args, pulumi.Provider(provider))
 		return err
 	})
 	require.NoError(t, result.Err)
 	return result, n
-}
-
-func awaited(t *testing.T, o pulumi.Output) any {
-	t.Helper()
-	got, err := componenttest.Await(o)
-	require.NoError(t, err)
-	return got.Value
 }
 
 func TestThreeZonesWithNATPerZoneGetTheirOwnSubnetsNATAndRoutes(t *testing.T) {
@@ -99,13 +89,13 @@ func TestZoneCIDRsDependOnTheZoneLetterAlone(t *testing.T) {
 
 func TestPrivateSubnetsRouteThroughTheirOwnZonesNAT(t *testing.T) {
 	result, n := build(t, threeZones())
-	nats := awaited(t, n.NATGatewayIDs).(map[string]string)
+	nats := awstest.Value(t, n.NATGatewayIDs).(map[string]string)
 	for _, zone := range n.Zones {
 		route, ok := result.Find(routeType, "gitlab-private-"+zone+"-internet")
 		require.True(t, ok, zone)
 		assert.Equal(t, nats[zone], route.InputString("natGatewayId"), zone)
 		nat, _ := result.Find(natType, "gitlab-"+zone)
-		subnets := awaited(t, n.PublicSubnetIDs).(map[string]string)
+		subnets := awstest.Value(t, n.PublicSubnetIDs).(map[string]string)
 		assert.Equal(t, subnets[zone], nat.InputString("subnetId"), "the NAT gateway sits in its zone's public subnet")
 	}
 	public, _ := result.Find(routeType, "gitlab-public-internet")
@@ -131,7 +121,7 @@ func TestWithoutNATPrivateSubnetsHaveNoWayOut(t *testing.T) {
 	result, n := build(t, args)
 	assert.Empty(t, result.OfType(natType))
 	assert.Len(t, result.OfType(routeType), 1, "only the public subnets' route to the internet gateway")
-	assert.Empty(t, awaited(t, n.NATGatewayIDs))
+	assert.Empty(t, awstest.Value(t, n.NATGatewayIDs))
 }
 
 func TestTheDefaultSecurityGroupAdmitsNothing(t *testing.T) {
@@ -172,10 +162,10 @@ func TestAdoptingAnExistingNetworkCreatesNothingAndExposesTheSameOutputs(t *test
 	}
 	assert.Len(t, result.Components(), 1)
 	assert.Equal(t, 1, result.OutputsRegistered)
-	assert.Equal(t, "vpc-0123", awaited(t, n.VpcID))
-	assert.Equal(t, "10.20.0.0/16", awaited(t, n.CIDR))
-	assert.Equal(t, map[string]string{"eu-west-1a": "subnet-a", "eu-west-1b": "subnet-b"}, awaited(t, n.PrivateSubnetIDs))
-	assert.Equal(t, map[string]string{"eu-west-1a": "subnet-pa", "eu-west-1b": "subnet-pb"}, awaited(t, n.PublicSubnetIDs))
+	assert.Equal(t, "vpc-0123", awstest.Value(t, n.VpcID))
+	assert.Equal(t, "10.20.0.0/16", awstest.Value(t, n.CIDR))
+	assert.Equal(t, map[string]string{"eu-west-1a": "subnet-a", "eu-west-1b": "subnet-b"}, awstest.Value(t, n.PrivateSubnetIDs))
+	assert.Equal(t, map[string]string{"eu-west-1a": "subnet-pa", "eu-west-1b": "subnet-pb"}, awstest.Value(t, n.PublicSubnetIDs))
 }
 
 func TestAppendingAZoneRenamesAndReaddressesNothing(t *testing.T) {
@@ -203,9 +193,9 @@ func TestEveryChildIsParentedTaggedAndUsesTheGivenProvider(t *testing.T) {
 	args.Tags = map[string]string{"cost-center": "platform"}
 	result, _ := build(t, args)
 	component := result.Components()[0]
-	provider, _ := result.Find("pulumi:providers:aws", "aws")
+	provider := awstest.ProviderRef(t, result)
 	for _, r := range result.ChildrenOf(component.URN) {
-		assert.Equal(t, provider.URN+"::"+provider.ID, r.Provider, "%s %s", r.Type, r.Name)
+		assert.Equal(t, provider, r.Provider, "%s %s", r.Type, r.Name)
 	}
 	assert.Len(t, result.ChildrenOf(component.URN), len(result.Resources)-2, "all but the provider and the component")
 	assert.Empty(t, result.UntaggedAWSResources(awstags.ComponentKey))
@@ -239,7 +229,7 @@ func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		}, "cidr: is set, but existing adopts a network that is already built"},
 		{"existing network missing a zone's subnet", func(a *network.NetworkArgs) {
 			a.Existing = &network.ExistingNetwork{VpcID: pulumi.String("vpc-1"), CIDR: pulumi.String("10.0.0.0/16"),
-				PublicSubnetIDs: map[string]pulumi.StringInput{"eu-west-1a": pulumi.String("s"), "eu-west-1b": pulumi.String("s"), "eu-west-1c": pulumi.String("s")},
+				PublicSubnetIDs:  map[string]pulumi.StringInput{"eu-west-1a": pulumi.String("s"), "eu-west-1b": pulumi.String("s"), "eu-west-1c": pulumi.String("s")},
 				PrivateSubnetIDs: map[string]pulumi.StringInput{"eu-west-1a": pulumi.String("s"), "eu-west-1b": pulumi.String("s")}}
 		}, `existing.privateSubnetIds["eu-west-1c"]: is required`},
 	}

@@ -1,0 +1,160 @@
+package cluster
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/gitlab-ha/gitlab-ha/internal/validate"
+)
+
+// DefaultKubernetesVersion is the Kubernetes version clusters run unless told otherwise.
+const DefaultKubernetesVersion = "1.33"
+
+// EKSArgs configures an EKS cluster with one managed node group per zone.
+type EKSArgs struct {
+	// Region of the cluster, e.g. "eu-west-1": the kubeconfig asks for tokens there. Required.
+	Region string
+	// Version of Kubernetes. Default DefaultKubernetesVersion.
+	Version string
+	// VpcID of the network. Required.
+	VpcID pulumi.StringInput
+	// VpcCIDR of the network; when given literally, ServiceCIDR is checked against it. Default none.
+	VpcCIDR pulumi.StringInput
+	// Zones, in order; each gets a node group in its private subnet. Required, at least one.
+	Zones []string
+	// PrivateSubnetIDs by zone name: where each zone's nodes (and the control plane's interfaces) go.
+	// Required for every zone.
+	PrivateSubnetIDs map[string]pulumi.StringInput
+	// PublicEndpoint also exposes the API server on the internet, to PublicAccessCIDRs only. Default
+	// false: the API is reachable only from inside the VPC.
+	PublicEndpoint bool
+	// PublicAccessCIDRs may reach the public endpoint. Required with PublicEndpoint, and only with it.
+	PublicAccessCIDRs []string
+	// ServiceCIDR is the range of Kubernetes Services; it must not overlap the VPC. Default "172.20.0.0/16".
+	ServiceCIDR string
+	// InstanceTypes of the nodes. Default ["m6i.xlarge"] (4 vCPU, 16 GiB: one GitLab replica and room).
+	InstanceTypes []string
+	// Nodes is the size of each zone's node group. Default 1 / 1 / 3 (min / desired / max).
+	Nodes NodeCounts
+	// DiskSizeGiB of each node's encrypted root volume. Default 50.
+	DiskSizeGiB int
+	// LogTypes of the control plane sent to CloudWatch. Default all five: api, audit, authenticator,
+	// controllerManager, scheduler.
+	LogTypes []string
+	// Protect guards the cluster and its secrets key against deletion (pulumi protect and retainOnDelete).
+	// Default false.
+	Protect bool
+	// Tags added to every resource. Default none.
+	Tags map[string]string
+}
+
+// NodeCounts size a node group. Min of at least one keeps every zone able to run its GitLab replica.
+type NodeCounts struct {
+	Min, Desired, Max int
+}
+
+var (
+	versionPattern = regexp.MustCompile(`^1\.[0-9]{2}$`)
+	allLogTypes    = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
+)
+
+func withEKSDefaults(args EKSArgs) EKSArgs {
+	if args.Version == "" {
+		args.Version = DefaultKubernetesVersion
+	}
+	if args.ServiceCIDR == "" {
+		args.ServiceCIDR = "172.20.0.0/16"
+	}
+	if len(args.InstanceTypes) == 0 {
+		args.InstanceTypes = []string{"m6i.xlarge"}
+	}
+	if args.Nodes == (NodeCounts{}) {
+		args.Nodes = NodeCounts{Min: 1, Desired: 1, Max: 3}
+	}
+	if args.DiskSizeGiB == 0 {
+		args.DiskSizeGiB = 50
+	}
+	if args.LogTypes == nil {
+		args.LogTypes = allLogTypes
+	}
+	return args
+}
+
+func validateEKS(args EKSArgs) error {
+	if args.Region == "" {
+		return validate.Missing("region")
+	}
+	if !versionPattern.MatchString(args.Version) {
+		return validate.Errorf("version", args.Version, "is not a Kubernetes minor version such as %s", DefaultKubernetesVersion)
+	}
+	if err := validate.RequiredString("vpcId", args.VpcID); err != nil {
+		return err
+	}
+	if len(args.Zones) == 0 {
+		return validate.Errorf("zones", nil, "needs at least one zone")
+	}
+	seen := map[string]bool{}
+	for i, zone := range args.Zones {
+		if seen[zone] {
+			return validate.Errorf(fmt.Sprintf("zones[%d]", i), zone, "is given twice")
+		}
+		seen[zone] = true
+		if err := validate.RequiredString(fmt.Sprintf("privateSubnetIds[%q]", zone), args.PrivateSubnetIDs[zone]); err != nil {
+			return err
+		}
+	}
+	if err := validatePublicEndpoint(args); err != nil {
+		return err
+	}
+	service, err := validate.CIDR("serviceCidr", args.ServiceCIDR)
+	if err != nil {
+		return err
+	}
+	if raw, ok := validate.LiteralString(args.VpcCIDR); ok {
+		if vpc, err := validate.CIDR("vpcCidr", raw); err == nil && vpc.Overlaps(service) {
+			return validate.Errorf("serviceCidr", args.ServiceCIDR, "overlaps the VPC %s; Services and nodes would share addresses", raw)
+		}
+	}
+	if len(args.InstanceTypes) == 0 || args.InstanceTypes[0] == "" {
+		return validate.Errorf("instanceTypes", nil, "needs at least one instance type")
+	}
+	n := args.Nodes
+	if n.Min < 1 || n.Desired < n.Min || n.Max < n.Desired {
+		return validate.Errorf("nodes", fmt.Sprintf("%d/%d/%d", n.Min, n.Desired, n.Max), "must satisfy 1 <= min <= desired <= max (min/desired/max)")
+	}
+	if args.DiskSizeGiB < 20 {
+		return validate.Errorf("diskSizeGiB", args.DiskSizeGiB, "is below 20, the smallest disk an EKS node image boots from")
+	}
+	known := map[string]bool{}
+	for _, t := range allLogTypes {
+		known[t] = true
+	}
+	for i, t := range args.LogTypes {
+		if !known[t] {
+			return validate.Errorf(fmt.Sprintf("logTypes[%d]", i), t, "is not one of %v", allLogTypes)
+		}
+	}
+	return nil
+}
+
+func validatePublicEndpoint(args EKSArgs) error {
+	switch {
+	case args.PublicEndpoint && len(args.PublicAccessCIDRs) == 0:
+		return validate.Errorf("publicAccessCidrs", nil, "is empty, but publicEndpoint is on: name the networks that may reach the API")
+	case !args.PublicEndpoint && len(args.PublicAccessCIDRs) > 0:
+		return validate.Errorf("publicAccessCidrs", nil, "is set, but publicEndpoint is off; turn it on or remove them")
+	}
+	for i, cidr := range args.PublicAccessCIDRs {
+		field := fmt.Sprintf("publicAccessCidrs[%d]", i)
+		prefix, err := validate.CIDR(field, cidr)
+		if err != nil {
+			return err
+		}
+		if prefix.Bits() == 0 {
+			return validate.Errorf(field, cidr, "opens the API server to the whole internet; name the networks that need it")
+		}
+	}
+	return nil
+}

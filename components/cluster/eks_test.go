@@ -1,0 +1,260 @@
+package cluster_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gitlab-ha/gitlab-ha/components/cluster"
+	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
+	"github.com/gitlab-ha/gitlab-ha/internal/awstags"
+	"github.com/gitlab-ha/gitlab-ha/internal/awstest"
+)
+
+const (
+	clusterType   = "aws:eks/cluster:Cluster"
+	nodeGroupType = "aws:eks/nodeGroup:NodeGroup"
+	roleType      = "aws:iam/role:Role"
+	attachType    = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+)
+
+var zones = []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}
+
+func threeZones() *cluster.EKSArgs {
+	subnets := map[string]pulumi.StringInput{}
+	for _, zone := range zones {
+		subnets[zone] = pulumi.String("subnet-" + zone)
+	}
+	return &cluster.EKSArgs{
+		Region: awstest.Region, VpcID: pulumi.String("vpc-0abc"), VpcCIDR: pulumi.String("10.0.0.0/16"),
+		Zones: append([]string(nil), zones...), PrivateSubnetIDs: subnets,
+	}
+}
+
+func build(t *testing.T, args *cluster.EKSArgs) (*componenttest.Result, *cluster.EKS) {
+	t.Helper()
+	var eks *cluster.EKS
+	result := awstest.Run(func(ctx *pulumi.Context, provider pulumi.ProviderResource) error {
+		var err error
+		eks, err = cluster.NewEKS(ctx, "gitlab", args, pulumi.Provider(provider))
+		return err
+	})
+	require.NoError(t, result.Err)
+	return result, eks
+}
+
+func TestEachZoneGetsItsOwnNodeGroupInItsOwnSubnet(t *testing.T) {
+	result, eks := build(t, threeZones())
+	groups := result.OfType(nodeGroupType)
+	require.Len(t, groups, 3)
+	for _, zone := range zones {
+		group, ok := result.Find(nodeGroupType, "gitlab-"+zone)
+		require.True(t, ok, zone)
+		assert.Equal(t, []any{"subnet-" + zone}, mustInput(t, group, "subnetIds"), "only its zone's subnet")
+		assert.Equal(t, float64(1), mustInput(t, group, "scalingConfig.minSize"), "every zone keeps capacity")
+	}
+	asgs := awstest.Value(t, eks.AutoscalingGroups).(map[string]string)
+	assert.Len(t, asgs, 3)
+	for _, zone := range zones {
+		assert.Regexp(t, `^eks-`, asgs[zone], zone)
+	}
+}
+
+func TestTheControlPlaneEncryptsSecretsLogsEverythingAndIsPrivate(t *testing.T) {
+	result, _ := build(t, threeZones())
+	eks := result.OfType(clusterType)[0]
+	key := result.OfType("aws:kms/key:Key")[0]
+	keyARN, _ := key.Output("arn")
+
+	assert.Equal(t, "1.33", eks.InputString("version"))
+	assert.Equal(t, keyARN, eks.InputString("encryptionConfig.provider.keyArn"))
+	assert.Equal(t, []any{"secrets"}, mustInput(t, eks, "encryptionConfig.resources"))
+	assert.Equal(t, true, mustInput(t, key, "enableKeyRotation"))
+	assert.ElementsMatch(t, []any{"api", "audit", "authenticator", "controllerManager", "scheduler"}, mustInput(t, eks, "enabledClusterLogTypes"))
+	assert.Equal(t, true, mustInput(t, eks, "vpcConfig.endpointPrivateAccess"))
+	assert.Equal(t, false, mustInput(t, eks, "vpcConfig.endpointPublicAccess"))
+	_, open := eks.Input("vpcConfig.publicAccessCidrs")
+	assert.False(t, open)
+	assert.Equal(t, "API", eks.InputString("accessConfig.authenticationMode"))
+	assert.Equal(t, []any{"subnet-eu-west-1a", "subnet-eu-west-1b", "subnet-eu-west-1c"}, mustInput(t, eks, "vpcConfig.subnetIds"))
+}
+
+func TestAPublicEndpointIsOpenOnlyToTheGivenNetworks(t *testing.T) {
+	args := threeZones()
+	args.PublicEndpoint, args.PublicAccessCIDRs = true, []string{"198.51.100.0/24"}
+	result, _ := build(t, args)
+	eks := result.OfType(clusterType)[0]
+	assert.Equal(t, true, mustInput(t, eks, "vpcConfig.endpointPublicAccess"))
+	assert.Equal(t, []any{"198.51.100.0/24"}, mustInput(t, eks, "vpcConfig.publicAccessCidrs"))
+}
+
+func TestRolesCarryOnlyTheDocumentedMinimumPolicies(t *testing.T) {
+	result, _ := build(t, threeZones())
+	trust := map[string]string{}
+	for _, role := range result.OfType(roleType) {
+		var doc struct {
+			Statement []struct {
+				Principal struct{ Service string }
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(role.InputString("assumeRolePolicy")), &doc))
+		require.Len(t, doc.Statement, 1)
+		trust[role.Name] = doc.Statement[0].Principal.Service
+	}
+	assert.Equal(t, map[string]string{"gitlab-control-plane": "eks.amazonaws.com", "gitlab-nodes": "ec2.amazonaws.com"}, trust)
+
+	policies := map[string][]string{}
+	for _, attachment := range result.OfType(attachType) {
+		role, _ := result.Find(roleType, roleOf(attachment.Name))
+		policies[role.Name] = append(policies[role.Name], attachment.InputString("policyArn"))
+	}
+	assert.Equal(t, []string{cluster.ClusterPolicyARN}, policies["gitlab-control-plane"])
+	assert.ElementsMatch(t, []string{cluster.WorkerPolicyARN, cluster.RegistryPolicyARN, cluster.CNIPolicyARN}, policies["gitlab-nodes"])
+}
+
+func roleOf(attachmentName string) string {
+	for _, role := range []string{"gitlab-control-plane", "gitlab-nodes"} {
+		if len(attachmentName) > len(role) && attachmentName[:len(role)] == role {
+			return role
+		}
+	}
+	return ""
+}
+
+func TestNodesRequireIMDSv2AndEncryptTheirDisks(t *testing.T) {
+	result, eks := build(t, threeZones())
+	template := result.OfType("aws:ec2/launchTemplate:LaunchTemplate")[0]
+	assert.Equal(t, "required", template.InputString("metadataOptions.httpTokens"))
+	assert.Equal(t, float64(1), mustInput(t, template, "metadataOptions.httpPutResponseHopLimit"), "pods cannot reach the node's credentials")
+	assert.Equal(t, "true", template.InputString("blockDeviceMappings[0].ebs.encrypted"))
+	nodeGroup := awstest.Value(t, eks.NodeSecurityGroupID).(string)
+	clusterGroup := awstest.Value(t, eks.ClusterSecurityGroupID).(string)
+	assert.ElementsMatch(t, []any{nodeGroup, clusterGroup}, mustInput(t, template, "vpcSecurityGroupIds"))
+	for _, group := range result.OfType(nodeGroupType) {
+		assert.Equal(t, template.ID, group.InputString("launchTemplate.id"), group.Name)
+	}
+}
+
+func TestTheNodeSecurityGroupAdmitsNothingByItself(t *testing.T) {
+	result, _ := build(t, threeZones())
+	assert.Empty(t, result.OfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"))
+	egress := result.OfType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+	require.Len(t, egress, 1, "nodes may reach out: images, AWS APIs")
+}
+
+func TestTheKubeconfigFetchesATokenAndIsSecret(t *testing.T) {
+	result, eks := build(t, threeZones())
+	got, err := componenttest.Await(eks.Kubeconfig)
+	require.NoError(t, err)
+	assert.True(t, got.Secret)
+	var config struct {
+		Clusters []struct {
+			Cluster map[string]string
+		}
+		Users []struct {
+			User struct {
+				Token string
+				Exec  struct {
+					Command string
+					Args    []string
+				}
+			}
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(got.Value.(string)), &config))
+	require.Len(t, config.Users, 1)
+	assert.Empty(t, config.Users[0].User.Token, "no long-lived token")
+	assert.Equal(t, "aws", config.Users[0].User.Exec.Command)
+	name := awstest.Value(t, eks.ClusterName).(string)
+	assert.Equal(t, []string{"eks", "get-token", "--cluster-name", name, "--region", "eu-west-1", "--output", "json"}, config.Users[0].User.Exec.Args)
+	assert.Equal(t, awstest.Value(t, eks.Endpoint), config.Clusters[0].Cluster["server"])
+
+	provider, ok := result.Find("pulumi:providers:kubernetes", "gitlab")
+	require.True(t, ok, "a ready Kubernetes provider")
+	assert.True(t, provider.InputIsSecret("kubeconfig"))
+	assert.Contains(t, awstest.Value(t, eks.OIDCIssuer), "https://oidc.eks.eu-west-1.amazonaws.com/id/")
+}
+
+func TestProtectGuardsTheControlPlaneAndItsKeyOnly(t *testing.T) {
+	args := threeZones()
+	args.Protect = true
+	result, _ := build(t, args)
+	for _, r := range result.Resources {
+		stateful := r.Type == clusterType || r.Type == "aws:kms/key:Key"
+		assert.Equal(t, stateful, r.Protect, "%s %s protect", r.Type, r.Name)
+		assert.Equal(t, stateful, r.RetainOnDelete, "%s %s retainOnDelete", r.Type, r.Name)
+	}
+	unprotected, _ := build(t, threeZones())
+	for _, r := range unprotected.Resources {
+		assert.False(t, r.Protect, "%s %s", r.Type, r.Name)
+	}
+}
+
+func TestEveryChildIsParentedTaggedAndUsesTheGivenProvider(t *testing.T) {
+	args := threeZones()
+	args.Tags = map[string]string{"team": "platform"}
+	result, _ := build(t, args)
+	component := result.Components()[0]
+	provider := awstest.ProviderRef(t, result)
+	for _, r := range result.ChildrenOf(component.URN) {
+		if r.Type != "pulumi:providers:kubernetes" {
+			assert.Equal(t, provider, r.Provider, "%s %s", r.Type, r.Name)
+		}
+	}
+	assert.Len(t, result.ChildrenOf(component.URN), len(result.Resources)-2)
+	assert.Empty(t, result.UntaggedAWSResources(awstags.ComponentKey))
+	assert.Empty(t, result.UntaggedAWSResources("team"))
+	assert.Equal(t, 1, result.OutputsRegistered)
+}
+
+func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(*cluster.EKSArgs)
+		want string
+	}{
+		{"no region", func(a *cluster.EKSArgs) { a.Region = "" }, "region: is required"},
+		{"bad version", func(a *cluster.EKSArgs) { a.Version = "v1.33" }, `version: "v1.33" is not a Kubernetes minor version`},
+		{"no VPC", func(a *cluster.EKSArgs) { a.VpcID = nil }, "vpcId: is required"},
+		{"no zones", func(a *cluster.EKSArgs) { a.Zones = nil }, "zones: needs at least one zone"},
+		{"zone without a subnet", func(a *cluster.EKSArgs) { delete(a.PrivateSubnetIDs, "eu-west-1b") }, `privateSubnetIds["eu-west-1b"]: is required`},
+		{"public endpoint with no CIDRs", func(a *cluster.EKSArgs) { a.PublicEndpoint = true }, "publicAccessCidrs: is empty, but publicEndpoint is on"},
+		{"CIDRs without a public endpoint", func(a *cluster.EKSArgs) { a.PublicAccessCIDRs = []string{"198.51.100.0/24"} },
+			"publicAccessCidrs: is set, but publicEndpoint is off"},
+		{"public endpoint open to all", func(a *cluster.EKSArgs) {
+			a.PublicEndpoint, a.PublicAccessCIDRs = true, []string{"0.0.0.0/0"}
+		}, `publicAccessCidrs[0]: "0.0.0.0/0" opens the API server to the whole internet`},
+		{"service range overlapping the VPC", func(a *cluster.EKSArgs) { a.ServiceCIDR = "10.0.128.0/17" },
+			`serviceCidr: "10.0.128.0/17" overlaps the VPC 10.0.0.0/16`},
+		{"node counts out of order", func(a *cluster.EKSArgs) { a.Nodes = cluster.NodeCounts{Min: 2, Desired: 1, Max: 3} },
+			`nodes: "2/1/3" must satisfy 1 <= min <= desired <= max`},
+		{"zone with no minimum capacity", func(a *cluster.EKSArgs) { a.Nodes = cluster.NodeCounts{Min: 0, Desired: 1, Max: 3} },
+			`nodes: "0/1/3"`},
+		{"tiny disk", func(a *cluster.EKSArgs) { a.DiskSizeGiB = 8 }, "diskSizeGiB: 8 is below 20"},
+		{"unknown log type", func(a *cluster.EKSArgs) { a.LogTypes = []string{"api", "kubelet"} }, `logTypes[1]: "kubelet" is not one of`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := threeZones()
+			tc.edit(args)
+			result := componenttest.Run(func(ctx *pulumi.Context) error {
+				_, err := cluster.NewEKS(ctx, "gitlab", args)
+				return err
+			})
+			require.Error(t, result.Err)
+			assert.Contains(t, result.Err.Error(), fmt.Sprintf("cluster %q: %s", "gitlab", tc.want))
+			assert.Empty(t, result.Resources)
+		})
+	}
+}
+
+func mustInput(t *testing.T, r componenttest.Resource, path string) any {
+	t.Helper()
+	v, ok := r.Input(path)
+	require.True(t, ok, "%s %s has no %s", r.Type, r.Name, path)
+	return v
+}

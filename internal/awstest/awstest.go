@@ -1,0 +1,43 @@
+// Package awstest runs AWS programs under the mock harness with an explicit provider, as the stacks do.
+package awstest
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
+)
+
+// Region the tests run in.
+const Region = "eu-west-1"
+
+// Run evaluates program with an AWS provider named "aws" in Region, which program must pass to what it builds.
+func Run(program func(ctx *pulumi.Context, provider pulumi.ProviderResource) error) *componenttest.Result {
+	return componenttest.Run(func(ctx *pulumi.Context) error {
+		provider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String(Region)})
+		if err != nil {
+			return err
+		}
+		return program(ctx, provider)
+	})
+}
+
+// Value awaits an output and returns its value, failing the test if it cannot.
+func Value(t *testing.T, o pulumi.Output) any {
+	t.Helper()
+	got, err := componenttest.Await(o)
+	require.NoError(t, err)
+	require.True(t, got.Known)
+	return got.Value
+}
+
+// ProviderRef is the provider reference every child of a component built by Run should carry.
+func ProviderRef(t *testing.T, result *componenttest.Result) string {
+	t.Helper()
+	provider, ok := result.Find("pulumi:providers:aws", "aws")
+	require.True(t, ok)
+	return provider.URN + "::" + provider.ID
+}
