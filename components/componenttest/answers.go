@@ -44,7 +44,9 @@ func defaultAnswers() map[string]Answer {
 }
 
 func defaultInvokes() map[string]InvokeAnswer {
-	return map[string]InvokeAnswer{}
+	return map[string]InvokeAnswer{
+		"aws:secretsmanager/getSecretVersion:getSecretVersion": awsSecretVersion,
+	}
 }
 
 // echoAnswer is the answer for any type without its own: outputs are the inputs, the ID is derived from the

@@ -376,3 +376,21 @@ func (r *Result) UntaggedAWSResources(key string) []string {
 	}
 	return untagged
 }
+
+// awsSecretVersion answers a Secrets Manager read the way an RDS-managed master secret looks:
+// JSON {"username", "password"}, the password derived from the secret's ARN.
+func awsSecretVersion(args resource.PropertyMap) (resource.PropertyMap, error) {
+	arn := ""
+	if v, ok := args["secretId"]; ok && v.IsString() {
+		arn = v.StringValue()
+	}
+	body := fmt.Sprintf(`{"username":"gitlab","password":"%s"}`, hexOf(32, arn, "password"))
+	return resource.PropertyMap{
+		"arn":           resource.NewStringProperty(arn),
+		"id":            resource.NewStringProperty(arn + "|AWSCURRENT"),
+		"secretId":      resource.NewStringProperty(arn),
+		"secretString":  resource.MakeSecret(resource.NewStringProperty(body)),
+		"versionId":     resource.NewStringProperty(uuidOf(arn)),
+		"versionStages": resource.NewArrayProperty([]resource.PropertyValue{resource.NewStringProperty("AWSCURRENT")}),
+	}, nil
+}
