@@ -92,18 +92,8 @@ func validateEKS(args EKSArgs) error {
 	if err := validate.RequiredString("vpcId", args.VpcID); err != nil {
 		return err
 	}
-	if len(args.Zones) == 0 {
-		return validate.Errorf("zones", nil, "needs at least one zone")
-	}
-	seen := map[string]bool{}
-	for i, zone := range args.Zones {
-		if seen[zone] {
-			return validate.Errorf(fmt.Sprintf("zones[%d]", i), zone, "is given twice")
-		}
-		seen[zone] = true
-		if err := validate.RequiredString(fmt.Sprintf("privateSubnetIds[%q]", zone), args.PrivateSubnetIDs[zone]); err != nil {
-			return err
-		}
+	if err := validate.ZoneSubnets(args.Zones, 1, "privateSubnetIds", args.PrivateSubnetIDs); err != nil {
+		return err
 	}
 	if err := validatePublicEndpoint(args); err != nil {
 		return err

@@ -1,7 +1,6 @@
 package database
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 
@@ -116,13 +115,9 @@ func validateRDS(args RDSArgs) error {
 	if err := validate.RequiredString("clientSecurityGroupId", args.ClientSecurityGroupID); err != nil {
 		return err
 	}
-	if len(args.Zones) < 2 {
-		return validate.Errorf("zones", len(args.Zones), "zones given; an RDS subnet group needs subnets in at least 2")
-	}
-	for _, zone := range args.Zones {
-		if err := validate.RequiredString(fmt.Sprintf("subnetIds[%q]", zone), args.SubnetIDs[zone]); err != nil {
-			return err
-		}
+	// An RDS subnet group needs subnets in at least two zones, for the standby.
+	if err := validate.ZoneSubnets(args.Zones, 2, "subnetIds", args.SubnetIDs); err != nil {
+		return err
 	}
 	major, err := strconv.Atoi(args.EngineVersion)
 	if err != nil {

@@ -177,7 +177,7 @@ func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		want string
 	}{
 		{"no client group", func(a *database.RDSArgs) { a.ClientSecurityGroupID = nil }, "clientSecurityGroupId: is required"},
-		{"one zone", func(a *database.RDSArgs) { a.Zones = a.Zones[:1] }, "zones: 1 zones given; an RDS subnet group needs subnets in at least 2"},
+		{"one zone", func(a *database.RDSArgs) { a.Zones = a.Zones[:1] }, "zones: 1 zones given; at least 2 needed"},
 		{"zone without subnet", func(a *database.RDSArgs) { delete(a.SubnetIDs, "eu-west-1c") }, `subnetIds["eu-west-1c"]: is required`},
 		{"engine too old for GitLab 18", func(a *database.RDSArgs) { a.EngineVersion = "15" }, `engineVersion: "15" is below 16`},
 		{"engine not a major version", func(a *database.RDSArgs) { a.EngineVersion = "16.4" }, `engineVersion: "16.4" is not a PostgreSQL major version`},

@@ -153,3 +153,22 @@ func RequiredString(field string, in pulumi.StringInput) error {
 	}
 	return nil
 }
+
+// ZoneSubnets checks a list of zones (at least min, no repeats) and that subnets has an ID for each; field
+// names the subnet map, as in `subnetIds["eu-west-1a"]`.
+func ZoneSubnets(zones []string, min int, field string, subnets map[string]pulumi.StringInput) error {
+	if len(zones) < min {
+		return Errorf("zones", len(zones), "zones given; at least %d needed", min)
+	}
+	seen := map[string]int{}
+	for i, zone := range zones {
+		if first, dup := seen[zone]; dup {
+			return Errorf(fmt.Sprintf("zones[%d]", i), zone, "repeats zones[%d]", first)
+		}
+		seen[zone] = i
+		if err := RequiredString(fmt.Sprintf("%s[%q]", field, zone), subnets[zone]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
