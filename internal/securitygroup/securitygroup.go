@@ -31,6 +31,8 @@ type Args struct {
 	VpcID       pulumi.StringInput
 	Description string
 	Ingress     []Rule
+	// Egress rules, each to one group or CIDR (a load balancer reaches its targets' ports and no more).
+	Egress []Rule
 	// AllowAllEgress adds one rule that lets the group's members reach anywhere (nodes pull images).
 	AllowAllEgress bool
 	Tags           map[string]string
@@ -52,6 +54,11 @@ func New(ctx *pulumi.Context, name string, args Args, parent pulumi.Resource) (*
 			return nil, err
 		}
 	}
+	for _, rule := range args.Egress {
+		if err := addEgress(ctx, name, group.ID(), args.Component, rule, args.Tags, parent); err != nil {
+			return nil, err
+		}
+	}
 	if args.AllowAllEgress {
 		_, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-egress-all", &vpc.SecurityGroupEgressRuleArgs{
 			SecurityGroupId: group.ID(),
@@ -70,26 +77,55 @@ func New(ctx *pulumi.Context, name string, args Args, parent pulumi.Resource) (*
 // AddIngress adds one rule to an existing group (a group made by another component, such as the nodes').
 func AddIngress(ctx *pulumi.Context, groupName string, groupID pulumi.StringInput, component string, rule Rule,
 	tags map[string]string, parent pulumi.Resource) error {
+	peer, err := rule.peer(groupName)
+	if err != nil {
+		return err
+	}
+	_, err = vpc.NewSecurityGroupIngressRule(ctx, groupName+"-"+rule.Key, &vpc.SecurityGroupIngressRuleArgs{
+		SecurityGroupId: groupID, Description: pulumi.String(rule.Description), IpProtocol: pulumi.String("tcp"),
+		FromPort: pulumi.Int(peer.fromPort), ToPort: pulumi.Int(peer.toPort),
+		ReferencedSecurityGroupId: peer.group, CidrIpv4: peer.cidr,
+		Tags: awstags.For(component, groupName+"-"+rule.Key, tags),
+	}, pulumi.Parent(parent))
+	return err
+}
+
+// addEgress lets the group's members reach one peer on the rule's ports. FromGroup and FromCIDR name the
+// peer, which for an egress rule is the destination.
+func addEgress(ctx *pulumi.Context, groupName string, groupID pulumi.StringInput, component string, rule Rule,
+	tags map[string]string, parent pulumi.Resource) error {
+	peer, err := rule.peer(groupName)
+	if err != nil {
+		return err
+	}
+	_, err = vpc.NewSecurityGroupEgressRule(ctx, groupName+"-"+rule.Key, &vpc.SecurityGroupEgressRuleArgs{
+		SecurityGroupId: groupID, Description: pulumi.String(rule.Description), IpProtocol: pulumi.String("tcp"),
+		FromPort: pulumi.Int(peer.fromPort), ToPort: pulumi.Int(peer.toPort),
+		ReferencedSecurityGroupId: peer.group, CidrIpv4: peer.cidr,
+		Tags: awstags.For(component, groupName+"-"+rule.Key, tags),
+	}, pulumi.Parent(parent))
+	return err
+}
+
+// rulePeer is a rule resolved: its port range and exactly one of a group or a CIDR.
+type rulePeer struct {
+	fromPort, toPort int
+	group            pulumi.StringPtrInput
+	cidr             pulumi.StringPtrInput
+}
+
+func (rule Rule) peer(groupName string) (rulePeer, error) {
 	if (rule.FromGroup == nil) == (rule.FromCIDR == "") {
-		return fmt.Errorf("securitygroup %s rule %s: exactly one of FromGroup and FromCIDR", groupName, rule.Key)
+		return rulePeer{}, fmt.Errorf("securitygroup %s rule %s: exactly one of FromGroup and FromCIDR", groupName, rule.Key)
 	}
-	toPort := rule.ToPort
-	if toPort == 0 {
-		toPort = rule.FromPort
-	}
-	args := &vpc.SecurityGroupIngressRuleArgs{
-		SecurityGroupId: groupID,
-		Description:     pulumi.String(rule.Description),
-		IpProtocol:      pulumi.String("tcp"),
-		FromPort:        pulumi.Int(rule.FromPort),
-		ToPort:          pulumi.Int(toPort),
-		Tags:            awstags.For(component, groupName+"-"+rule.Key, tags),
+	p := rulePeer{fromPort: rule.FromPort, toPort: rule.ToPort}
+	if p.toPort == 0 {
+		p.toPort = p.fromPort
 	}
 	if rule.FromGroup != nil {
-		args.ReferencedSecurityGroupId = rule.FromGroup
+		p.group = rule.FromGroup.ToStringOutput().ToStringPtrOutput()
 	} else {
-		args.CidrIpv4 = pulumi.String(rule.FromCIDR)
+		p.cidr = pulumi.String(rule.FromCIDR)
 	}
-	_, err := vpc.NewSecurityGroupIngressRule(ctx, groupName+"-"+rule.Key, args, pulumi.Parent(parent))
-	return err
+	return p, nil
 }

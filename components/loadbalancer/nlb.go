@@ -1,0 +1,167 @@
+// Package loadbalancer builds the one load balancer in front of every zone: on AWS a Pulumi-owned network
+// load balancer whose target groups send to the GitLab Service's fixed node ports on every zone's nodes.
+// Owning it in the stack (rather than letting Kubernetes make one for a LoadBalancer Service) keeps its
+// address and lifecycle in the plan and out of the cluster's hands.
+package loadbalancer
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/gitlab-ha/gitlab-ha/internal/awstags"
+)
+
+// NLBTypeToken is the NLB component's Pulumi type.
+const NLBTypeToken = "gitlab-ha:loadbalancer:NLB"
+
+const componentTag = "loadbalancer"
+
+// NLB is the component.
+type NLB struct {
+	pulumi.ResourceState
+
+	// DNSName is the load balancer's address, and ZoneID its Route 53 hosted zone for alias records.
+	DNSName pulumi.StringOutput
+	ZoneID  pulumi.StringOutput
+	ARN     pulumi.StringOutput
+	// SecurityGroupID is the load balancer's group.
+	SecurityGroupID pulumi.StringOutput
+	// TargetGroupARNs maps listener name (http, https, ssh) to its target group.
+	TargetGroupARNs pulumi.StringMapOutput
+}
+
+// listener is one port users reach, forwarded to one node port.
+type listener struct {
+	name     string
+	port     int
+	nodePort int
+	protocol string // of the listener: TCP, or TLS when terminating
+}
+
+func listeners(args NLBArgs) []listener {
+	out := []listener{{name: "http", port: 80, nodePort: args.NodePorts.HTTP, protocol: "TCP"}}
+	switch args.TLS {
+	case TLSPassthrough:
+		out = append(out, listener{name: "https", port: 443, nodePort: args.NodePorts.HTTPS, protocol: "TCP"})
+	case TLSTerminate:
+		// TLS ends here; GitLab receives plain HTTP on its HTTP node port.
+		out = append(out, listener{name: "https", port: 443, nodePort: args.NodePorts.HTTP, protocol: "TLS"})
+	}
+	return append(out, listener{name: "ssh", port: 22, nodePort: args.NodePorts.SSH, protocol: "TCP"})
+}
+
+// NewNLB validates args, then builds the load balancer, its security group and rules, a target group and
+// listener per port, and attaches every zone's node group to every target group.
+func NewNLB(ctx *pulumi.Context, name string, args *NLBArgs, opts ...pulumi.ResourceOption) (*NLB, error) {
+	if args == nil {
+		return nil, fmt.Errorf("loadbalancer %q: args are required", name)
+	}
+	defaulted := withNLBDefaults(*args)
+	if err := validateNLB(defaulted); err != nil {
+		return nil, fmt.Errorf("loadbalancer %q: %w", name, err)
+	}
+	n := &NLB{}
+	if err := ctx.RegisterComponentResource(NLBTypeToken, name, n, opts...); err != nil {
+		return nil, err
+	}
+	if err := n.build(ctx, name, defaulted); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"dnsName": n.DNSName, "zoneId": n.ZoneID, "arn": n.ARN, "securityGroupId": n.SecurityGroupID,
+		"targetGroupArns": n.TargetGroupARNs,
+	}); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *NLB) build(ctx *pulumi.Context, name string, args NLBArgs) error {
+	ports := listeners(args)
+	group, err := n.securityGroups(ctx, name, args, ports)
+	if err != nil {
+		return err
+	}
+	subnets := pulumi.StringArray{}
+	for _, zone := range args.Zones {
+		subnets = append(subnets, args.PublicSubnetIDs[zone])
+	}
+	balancer, err := lb.NewLoadBalancer(ctx, name, &lb.LoadBalancerArgs{
+		LoadBalancerType: pulumi.String("network"),
+		Internal:         pulumi.Bool(args.Internal),
+		Subnets:          subnets,
+		SecurityGroups:   pulumi.StringArray{group.ID()},
+		// Spread every zone's connections over every zone's nodes: no zone is overloaded when another is lost.
+		EnableCrossZoneLoadBalancing: pulumi.Bool(true),
+		Tags:                         awstags.For(componentTag, name, args.Tags),
+	}, pulumi.Parent(n))
+	if err != nil {
+		return err
+	}
+
+	targetGroups := pulumi.StringMap{}
+	for _, l := range ports {
+		arn, err := n.forward(ctx, name, args, balancer, l)
+		if err != nil {
+			return err
+		}
+		targetGroups[l.name] = arn
+	}
+
+	n.DNSName = balancer.DnsName
+	n.ZoneID = balancer.ZoneId
+	n.ARN = balancer.Arn
+	n.SecurityGroupID = group.ID().ToStringOutput()
+	n.TargetGroupARNs = targetGroups.ToStringMapOutput()
+	return nil
+}
+
+// forward makes one listener's target group, the listener, and each zone's attachment.
+func (n *NLB) forward(ctx *pulumi.Context, name string, args NLBArgs, balancer *lb.LoadBalancer, l listener) (pulumi.StringOutput, error) {
+	resourceName := name + "-" + l.name
+	targetGroup, err := lb.NewTargetGroup(ctx, resourceName, &lb.TargetGroupArgs{
+		VpcId:      args.VpcID,
+		TargetType: pulumi.String("instance"),
+		Protocol:   pulumi.String("TCP"),
+		Port:       pulumi.Int(l.nodePort),
+		// GitLab's own checks need an allow-listed source; a TCP check on the node port shows the node can
+		// reach a ready pod, which is what the Service's endpoints already encode.
+		HealthCheck: &lb.TargetGroupHealthCheckArgs{
+			Protocol: pulumi.String("TCP"), Port: pulumi.String("traffic-port"),
+			Interval: pulumi.Int(10), HealthyThreshold: pulumi.Int(3), UnhealthyThreshold: pulumi.Int(3),
+		},
+		DeregistrationDelay: pulumi.Int(60), // long enough for a git push in flight to finish
+		Tags:                awstags.For(componentTag, resourceName, args.Tags),
+	}, pulumi.Parent(n))
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	listenerArgs := &lb.ListenerArgs{
+		LoadBalancerArn: balancer.Arn,
+		Port:            pulumi.Int(l.port),
+		Protocol:        pulumi.String(l.protocol),
+		DefaultActions: lb.ListenerDefaultActionArray{&lb.ListenerDefaultActionArgs{
+			Type: pulumi.String("forward"), TargetGroupArn: targetGroup.Arn,
+		}},
+		Tags: awstags.For(componentTag, resourceName, args.Tags),
+	}
+	if l.protocol == "TLS" {
+		listenerArgs.CertificateArn = args.CertificateARN
+		listenerArgs.SslPolicy = pulumi.String(args.SSLPolicy)
+	}
+	if _, err := lb.NewListener(ctx, resourceName, listenerArgs, pulumi.Parent(n)); err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	for _, zone := range args.Zones {
+		if _, err := autoscaling.NewAttachment(ctx, resourceName+"-"+zone, &autoscaling.AttachmentArgs{
+			AutoscalingGroupName: args.AutoscalingGroups[zone],
+			LbTargetGroupArn:     targetGroup.Arn,
+		}, pulumi.Parent(n)); err != nil {
+			return pulumi.StringOutput{}, err
+		}
+	}
+	return targetGroup.Arn, nil
+}
