@@ -46,6 +46,11 @@ type EKS struct {
 	Provider *kubernetes.Provider
 }
 
+// ValidateEKS reports the first problem with args, as NewEKS would, without registering anything.
+func ValidateEKS(args *EKSArgs) error {
+	return validateEKS(withEKSDefaults(*args))
+}
+
 // NewEKS validates args, then builds the control plane, its IAM roles and key, the node security group and
 // one node group per zone.
 func NewEKS(ctx *pulumi.Context, name string, args *EKSArgs, opts ...pulumi.ResourceOption) (*EKS, error) {
@@ -53,7 +58,7 @@ func NewEKS(ctx *pulumi.Context, name string, args *EKSArgs, opts ...pulumi.Reso
 		return nil, fmt.Errorf("cluster %q: args are required", name)
 	}
 	defaulted := withEKSDefaults(*args)
-	if err := validateEKS(defaulted); err != nil {
+	if err := ValidateEKS(args); err != nil {
 		return nil, fmt.Errorf("cluster %q: %w", name, err)
 	}
 	c := &EKS{}

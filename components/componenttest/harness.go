@@ -73,6 +73,8 @@ type Option func(*settings)
 
 type settings struct {
 	project, stack string
+	config         map[string]string
+	secretKeys     []string
 	answers        map[string]Answer
 	invokes        map[string]InvokeAnswer
 }
@@ -80,6 +82,12 @@ type settings struct {
 // WithStack sets the project and stack names the program sees (default DefaultProject, DefaultStack).
 func WithStack(project, stack string) Option {
 	return func(s *settings) { s.project, s.stack = project, stack }
+}
+
+// WithConfig gives the program stack configuration, as the engine would: keys are "namespace:key", object
+// values are JSON, and secretKeys lists the keys whose values are secret.
+func WithConfig(config map[string]string, secretKeys ...string) Option {
+	return func(s *settings) { s.config, s.secretKeys = config, secretKeys }
 }
 
 // WithAnswer overrides (or adds) the answer for one resource type token.
@@ -100,7 +108,8 @@ func Run(program pulumi.RunFunc, options ...Option) *Result {
 		option(s)
 	}
 	m := &monitor{settings: s, byID: map[string]resource.PropertyMap{}}
-	err := pulumi.RunErr(program, pulumi.WithMocks(s.project, s.stack, m))
+	withConfig := func(info *pulumi.RunInfo) { info.Config, info.ConfigSecretKeys = s.config, s.secretKeys }
+	err := pulumi.RunErr(program, pulumi.WithMocks(s.project, s.stack, m), withConfig)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// The SDK registers the stack's outputs once at the end of every run, whatever the program did.

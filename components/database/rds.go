@@ -56,6 +56,11 @@ var gitlabParameters = []struct{ name, value, why string }{
 	{"rds.force_ssl", "1", "connections must use TLS, as GitLab's sslmode=require does"},
 }
 
+// ValidateRDS reports the first problem with args, as NewRDS would, without registering anything.
+func ValidateRDS(args *RDSArgs) error {
+	return validateRDS(withRDSDefaults(*args))
+}
+
 // NewRDS validates args, then builds the subnet group, security group, parameter group, password and
 // instance.
 func NewRDS(ctx *pulumi.Context, name string, args *RDSArgs, opts ...pulumi.ResourceOption) (*RDS, error) {
@@ -63,7 +68,7 @@ func NewRDS(ctx *pulumi.Context, name string, args *RDSArgs, opts ...pulumi.Reso
 		return nil, fmt.Errorf("database %q: args are required", name)
 	}
 	defaulted := withRDSDefaults(*args)
-	if err := validateRDS(defaulted); err != nil {
+	if err := ValidateRDS(args); err != nil {
 		return nil, fmt.Errorf("database %q: %w", name, err)
 	}
 	d := &RDS{}

@@ -41,13 +41,18 @@ type EFS struct {
 // MountTargetIP returns the address of a zone's mount target: the NFS server of that zone's volume.
 func (f *EFS) MountTargetIP(zone string) pulumi.StringInput { return f.mountTargetIPs[zone] }
 
+// ValidateEFS reports the first problem with args, as NewEFS would, without registering anything.
+func ValidateEFS(args *EFSArgs) error {
+	return validateEFS(withEFSDefaults(*args))
+}
+
 // NewEFS validates args, then builds the file system, its policies, security group and mount targets.
 func NewEFS(ctx *pulumi.Context, name string, args *EFSArgs, opts ...pulumi.ResourceOption) (*EFS, error) {
 	if args == nil {
 		return nil, fmt.Errorf("filesystem %q: args are required", name)
 	}
 	defaulted := withEFSDefaults(*args)
-	if err := validateEFS(defaulted); err != nil {
+	if err := ValidateEFS(args); err != nil {
 		return nil, fmt.Errorf("filesystem %q: %w", name, err)
 	}
 	f := &EFS{}

@@ -52,6 +52,12 @@ type GitLab struct {
 	RedisHost pulumi.StringOutput
 }
 
+// Validate reports the first problem with args, as NewGitLab would, without registering anything. The error
+// is a *validate.Error naming the Args field.
+func Validate(name string, args *GitLabArgs) error {
+	return validateArgs(name, withDefaults(*args))
+}
+
 // NewGitLab validates args, then creates GitLab's objects as children of the component. Bad args return one
 // error that names the field and the value, and nothing is registered.
 func NewGitLab(ctx *pulumi.Context, name string, args *GitLabArgs, opts ...pulumi.ResourceOption) (*GitLab, error) {
@@ -59,7 +65,7 @@ func NewGitLab(ctx *pulumi.Context, name string, args *GitLabArgs, opts ...pulum
 		return nil, fmt.Errorf("gitlab %q: args are required", name)
 	}
 	defaulted := withDefaults(*args)
-	if err := validateArgs(name, defaulted); err != nil {
+	if err := Validate(name, args); err != nil {
 		return nil, fmt.Errorf("gitlab %q: %w", name, err)
 	}
 	component := &GitLab{}

@@ -53,6 +53,11 @@ func listeners(args NLBArgs) []listener {
 	return append(out, listener{name: "ssh", port: 22, nodePort: args.NodePorts.SSH, protocol: "TCP"})
 }
 
+// ValidateNLB reports the first problem with args, as NewNLB would, without registering anything.
+func ValidateNLB(args *NLBArgs) error {
+	return validateNLB(withNLBDefaults(*args))
+}
+
 // NewNLB validates args, then builds the load balancer, its security group and rules, a target group and
 // listener per port, and attaches every zone's node group to every target group.
 func NewNLB(ctx *pulumi.Context, name string, args *NLBArgs, opts ...pulumi.ResourceOption) (*NLB, error) {
@@ -60,7 +65,7 @@ func NewNLB(ctx *pulumi.Context, name string, args *NLBArgs, opts ...pulumi.Reso
 		return nil, fmt.Errorf("loadbalancer %q: args are required", name)
 	}
 	defaulted := withNLBDefaults(*args)
-	if err := validateNLB(defaulted); err != nil {
+	if err := ValidateNLB(args); err != nil {
 		return nil, fmt.Errorf("loadbalancer %q: %w", name, err)
 	}
 	n := &NLB{}

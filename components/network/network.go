@@ -50,13 +50,18 @@ func copyMap(m map[string]pulumi.StringInput) map[string]pulumi.StringInput {
 	return out
 }
 
+// Validate reports the first problem with args, as NewNetwork would, without registering anything.
+func Validate(args *NetworkArgs) error {
+	return validateArgs(withDefaults(*args))
+}
+
 // NewNetwork validates args, then builds (or adopts) the network.
 func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
 	if args == nil {
 		return nil, fmt.Errorf("network %q: args are required", name)
 	}
 	defaulted := withDefaults(*args)
-	if err := validateArgs(defaulted); err != nil {
+	if err := Validate(args); err != nil {
 		return nil, fmt.Errorf("network %q: %w", name, err)
 	}
 	n := &Network{Zones: append([]string(nil), defaulted.Zones...)}

@@ -97,6 +97,12 @@ func validateArgs(args ElastiCacheArgs) error {
 	return nil
 }
 
+// ValidateElastiCache reports the first problem with args, as NewElastiCache would, without registering
+// anything.
+func ValidateElastiCache(args *ElastiCacheArgs) error {
+	return validateArgs(withDefaults(*args))
+}
+
 // NewElastiCache validates args, then builds the subnet group, security group, auth token and replication
 // group.
 func NewElastiCache(ctx *pulumi.Context, name string, args *ElastiCacheArgs, opts ...pulumi.ResourceOption) (*ElastiCache, error) {
@@ -104,7 +110,7 @@ func NewElastiCache(ctx *pulumi.Context, name string, args *ElastiCacheArgs, opt
 		return nil, fmt.Errorf("redis %q: args are required", name)
 	}
 	defaulted := withDefaults(*args)
-	if err := validateArgs(defaulted); err != nil {
+	if err := ValidateElastiCache(args); err != nil {
 		return nil, fmt.Errorf("redis %q: %w", name, err)
 	}
 	r := &ElastiCache{}
