@@ -1,0 +1,242 @@
+package stacks
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/gitlab-ha/gitlab-ha/components/cluster"
+	"github.com/gitlab-ha/gitlab-ha/components/database"
+	"github.com/gitlab-ha/gitlab-ha/components/filesystem"
+	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
+	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer"
+	"github.com/gitlab-ha/gitlab-ha/components/network"
+	"github.com/gitlab-ha/gitlab-ha/components/redis"
+	"github.com/gitlab-ha/gitlab-ha/providers"
+)
+
+// Fixed node ports of the GitLab Service: the load balancer's target groups send to them.
+const (
+	httpNodePort = 30080
+	sshNodePort  = 30022
+)
+
+// awsRefs are the values one AWS component takes from another. The pre-flight fills them with stand-ins
+// (the builders below are the same for both), the deployment with real outputs.
+type awsRefs struct {
+	vpcID, vpcCIDR                pulumi.StringInput
+	publicSubnets, privateSubnets map[string]pulumi.StringInput
+	nodeSecurityGroup             pulumi.StringInput
+	autoscalingGroups             map[string]pulumi.StringInput
+	mountTargets                  map[string]pulumi.StringInput
+	loadBalancerDNS               pulumi.StringInput
+	db                            gitlab.Database
+	redis                         *gitlab.Redis
+}
+
+// standIns are references for the pre-flight: literal, non-empty, and for the VPC's CIDR the value the
+// network will have, so that checks against it are real.
+func standIns(cfg *Config) awsRefs {
+	zoneMap := func(what string) map[string]pulumi.StringInput {
+		m := map[string]pulumi.StringInput{}
+		for _, zone := range cfg.Zones {
+			m[zone] = pulumi.String(what + "-" + zone)
+		}
+		return m
+	}
+	cidr := cfg.Network.CIDR
+	if cfg.Network.ExistingVpcCIDR != "" {
+		cidr = cfg.Network.ExistingVpcCIDR
+	}
+	if cidr == "" {
+		cidr = "10.0.0.0/16"
+	}
+	refs := awsRefs{
+		vpcID: pulumi.String("vpc"), vpcCIDR: pulumi.String(cidr), publicSubnets: zoneMap("public"),
+		privateSubnets: zoneMap("private"), nodeSecurityGroup: pulumi.String("nodes"),
+		autoscalingGroups: zoneMap("asg"), mountTargets: zoneMap("mount-target"), loadBalancerDNS: pulumi.String("lb.example.com"),
+		db: gitlab.Database{Host: pulumi.String("db"), Password: pulumi.String("password")},
+	}
+	if cfg.Redis.Mode == RedisManaged {
+		refs.redis = &gitlab.Redis{Host: pulumi.String("redis")}
+	}
+	return refs
+}
+
+func networkArgs(cfg *Config) *network.NetworkArgs {
+	args := &network.NetworkArgs{
+		Region: cfg.Region, Zones: cfg.Zones, CIDR: cfg.Network.CIDR, NATStrategy: cfg.Network.NATStrategy,
+		FlowLogs: cfg.Network.FlowLogs,
+	}
+	if cfg.Network.ExistingVpcID != "" {
+		args.Existing = &network.ExistingNetwork{
+			VpcID: pulumi.String(cfg.Network.ExistingVpcID), CIDR: pulumi.String(cfg.Network.ExistingVpcCIDR),
+			PublicSubnetIDs: toInputs(cfg.Network.ExistingPublicSubnetIDs), PrivateSubnetIDs: toInputs(cfg.Network.ExistingPrivateSubnetIDs),
+		}
+	}
+	return args
+}
+
+func clusterArgs(cfg *Config, refs awsRefs) *cluster.EKSArgs {
+	c := cfg.Cluster
+	return &cluster.EKSArgs{
+		Region: cfg.Region, Version: c.Version, VpcID: refs.vpcID, VpcCIDR: refs.vpcCIDR, Zones: cfg.Zones,
+		PrivateSubnetIDs: refs.privateSubnets, PublicEndpoint: len(c.PublicAccessCIDRs) > 0,
+		PublicAccessCIDRs: c.PublicAccessCIDRs, ServiceCIDR: c.ServiceCIDR, InstanceTypes: c.InstanceTypes,
+		Nodes:       cluster.NodeCounts{Min: c.NodesPerZone.Min, Desired: c.NodesPerZone.Desired, Max: c.NodesPerZone.Max},
+		DiskSizeGiB: c.DiskSizeGiB, Protect: cfg.Protect,
+	}
+}
+
+func databaseArgs(cfg *Config, refs awsRefs) *database.RDSArgs {
+	d := cfg.Database
+	return &database.RDSArgs{
+		VpcID: refs.vpcID, Zones: cfg.Zones, SubnetIDs: refs.privateSubnets, ClientSecurityGroupID: refs.nodeSecurityGroup,
+		EngineVersion: d.EngineVersion, InstanceClass: d.InstanceClass, AllocatedStorageGiB: d.AllocatedStorageGiB,
+		MaxAllocatedStorageGiB: d.MaxAllocatedStorageGiB, MultiAZ: d.MultiAZ, BackupRetentionDays: d.BackupRetentionDays,
+		DeletionProtection: d.DeletionProtection, SkipFinalSnapshot: d.SkipFinalSnapshot, Protect: cfg.Protect,
+	}
+}
+
+func fileSystemArgs(cfg *Config, refs awsRefs) *filesystem.EFSArgs {
+	f := cfg.FileStorage
+	return &filesystem.EFSArgs{
+		VpcID: refs.vpcID, Zones: cfg.Zones, SubnetIDs: refs.privateSubnets, ClientSecurityGroupID: refs.nodeSecurityGroup,
+		// GitLab's per-zone volumes are Kubernetes NFS volumes, which cannot mount with TLS; traffic stays in
+		// the VPC, between the nodes' and the mount targets' security groups. See the README.
+		AllowNonTLSClients: true,
+		ThroughputMode:     f.ThroughputMode, TransitionToIA: f.TransitionToIA, Backup: f.Backup, Protect: cfg.Protect,
+	}
+}
+
+func redisArgs(cfg *Config, refs awsRefs) *redis.ElastiCacheArgs {
+	return &redis.ElastiCacheArgs{
+		VpcID: refs.vpcID, Zones: cfg.Zones, SubnetIDs: refs.privateSubnets, ClientSecurityGroupID: refs.nodeSecurityGroup,
+		NodeType: cfg.Redis.NodeType,
+	}
+}
+
+func loadBalancerArgs(cfg *Config, refs awsRefs) *loadbalancer.NLBArgs {
+	args := &loadbalancer.NLBArgs{
+		VpcID: refs.vpcID, Zones: cfg.Zones, PublicSubnetIDs: refs.publicSubnets, AutoscalingGroups: refs.autoscalingGroups,
+		NodeSecurityGroupID: refs.nodeSecurityGroup, NodePorts: loadbalancer.NodePorts{HTTP: httpNodePort, SSH: sshNodePort},
+		TLS: loadbalancer.TLSNone, AllowedCIDRs: cfg.GitLab.AllowedCIDRs,
+	}
+	if cfg.GitLab.CertificateARN != "" {
+		args.TLS, args.CertificateARN = loadbalancer.TLSTerminate, pulumi.String(cfg.GitLab.CertificateARN)
+	}
+	return args
+}
+
+// awsGitLabArgs runs GitLab on the EKS nodes of each zone, on that zone's mount target, behind the NLB.
+func awsGitLabArgs(cfg *Config, refs awsRefs) *gitlab.GitLabArgs {
+	args := gitLabArgs(cfg, externalURL(cfg, refs.loadBalancerDNS), refs.db, refs.redis)
+	for _, zone := range cfg.Zones {
+		args.Zones = append(args.Zones, gitlab.Zone{Name: zone, Storage: gitlab.Storage{
+			NFS: &gitlab.NFS{Server: refs.mountTargets[zone]},
+		}})
+	}
+	args.Service = gitlab.Service{Type: "NodePort", NodePorts: gitlab.NodePorts{HTTP: httpNodePort, SSH: sshNodePort}}
+	return args
+}
+
+// awsChecks are the pre-flight checks of an AWS stack, each component's with its keys.
+func awsChecks(cfg *Config) []check {
+	refs := standIns(cfg)
+	checks := []check{
+		{"network", func() error { return network.Validate(networkArgs(cfg)) }, renames("network", map[string]string{
+			"region": "region", "zones": "zones", "existing.vpcId": "network.existingVpcId", "existing.cidr": "network.existingVpcCidr",
+			"existing.publicSubnetIds": "network.existingPublicSubnetIds", "existing.privateSubnetIds": "network.existingPrivateSubnetIds",
+		})},
+		{"cluster", func() error { return cluster.ValidateEKS(clusterArgs(cfg, refs)) }, renames("cluster", map[string]string{
+			"region": "region", "zones": "zones", "nodes": "cluster.nodesPerZone",
+		})},
+		{"database", func() error { return database.ValidateRDS(databaseArgs(cfg, refs)) }, renames("database", map[string]string{"zones": "zones"})},
+		{"file system", func() error { return filesystem.ValidateEFS(fileSystemArgs(cfg, refs)) }, renames("fileStorage", map[string]string{"zones": "zones"})},
+		{"load balancer", func() error { return loadbalancer.ValidateNLB(loadBalancerArgs(cfg, refs)) }, renames("gitlab", map[string]string{"zones": "zones"})},
+		{"gitlab", func() error { return gitlab.Validate(gitlabName, awsGitLabArgs(cfg, refs)) }, gitlabKey(cfg.Zones)},
+	}
+	if cfg.Redis.Mode == RedisManaged {
+		checks = append(checks, check{"redis", func() error { return redis.ValidateElastiCache(redisArgs(cfg, refs)) },
+			renames("redis", map[string]string{"zones": "zones"})})
+	}
+	return checks
+}
+
+// deployAWS builds the AWS stack. Each component takes only the outputs it consumes, so the database, file
+// system and cluster build side by side: all three wait only for the network and the nodes' security group.
+func deployAWS(ctx *pulumi.Context, cfg *Config) (*Outputs, error) {
+	provider, err := providers.AWS(ctx, "aws", providers.AWSArgs{Region: cfg.Region, Tags: cfg.Tags})
+	if err != nil {
+		return nil, err
+	}
+	onAWS := pulumi.Provider(provider)
+	net, err := network.NewNetwork(ctx, "gitlab", networkArgs(cfg), onAWS)
+	if err != nil {
+		return nil, err
+	}
+	refs := awsRefs{vpcID: net.VpcID, vpcCIDR: net.CIDR, publicSubnets: net.PublicSubnets(), privateSubnets: net.PrivateSubnets()}
+
+	eks, err := cluster.NewEKS(ctx, "gitlab", clusterArgs(cfg, refs), onAWS)
+	if err != nil {
+		return nil, err
+	}
+	refs.nodeSecurityGroup = eks.NodeSecurityGroupID
+	refs.autoscalingGroups = perZone(cfg.Zones, eks.AutoscalingGroups)
+
+	db, err := database.NewRDS(ctx, "gitlab-db", databaseArgs(cfg, refs), onAWS)
+	if err != nil {
+		return nil, err
+	}
+	refs.db = gitlab.Database{Host: db.Address, Port: db.Port, Name: db.DatabaseName, User: db.Username, Password: db.Password}
+
+	efs, err := filesystem.NewEFS(ctx, "gitlab-data", fileSystemArgs(cfg, refs), onAWS)
+	if err != nil {
+		return nil, err
+	}
+	refs.mountTargets = map[string]pulumi.StringInput{}
+	for _, zone := range cfg.Zones {
+		refs.mountTargets[zone] = efs.MountTargetIP(zone)
+	}
+
+	if cfg.Redis.Mode == RedisManaged {
+		cache, err := redis.NewElastiCache(ctx, "gitlab-redis", redisArgs(cfg, refs), onAWS)
+		if err != nil {
+			return nil, err
+		}
+		refs.redis = &gitlab.Redis{Host: cache.PrimaryEndpoint, Port: cache.Port, Password: cache.AuthToken, TLS: true}
+	}
+
+	nlb, err := loadbalancer.NewNLB(ctx, "gitlab", loadBalancerArgs(cfg, refs), onAWS)
+	if err != nil {
+		return nil, err
+	}
+	refs.loadBalancerDNS = nlb.DNSName
+
+	site, err := gitlab.NewGitLab(ctx, gitlabName, awsGitLabArgs(cfg, refs), pulumi.Provider(eks.Provider))
+	if err != nil {
+		return nil, err
+	}
+	return &Outputs{
+		URL: site.URL, SSHEndpoint: sshEndpoint(cfg, nlb.DNSName), LoadBalancer: nlb.DNSName,
+		ClusterName: eks.ClusterName, Kubeconfig: eks.Kubeconfig,
+		DatabaseEndpoint: pulumi.Sprintf("%s:%d", db.Address, db.Port),
+		FileSystemID:     efs.FileSystemID, MountTargets: efs.MountTargetIPs,
+		RootPassword: site.RootPassword, GitLab: site,
+	}, nil
+}
+
+// perZone turns a zone-keyed map output into inputs by zone name.
+func perZone(zones []string, m pulumi.StringMapOutput) map[string]pulumi.StringInput {
+	out := map[string]pulumi.StringInput{}
+	for _, zone := range zones {
+		out[zone] = m.MapIndex(pulumi.String(zone))
+	}
+	return out
+}
+
+func toInputs(m map[string]string) map[string]pulumi.StringInput {
+	out := map[string]pulumi.StringInput{}
+	for k, v := range m {
+		out[k] = pulumi.String(v)
+	}
+	return out
+}

@@ -1,0 +1,309 @@
+package stacks
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/gitlab-ha/gitlab-ha/internal/validate"
+)
+
+// Namespace of every configuration key: gitlab-ha:platform, gitlab-ha:zones, …
+const Namespace = "gitlab-ha"
+
+// Platforms.
+const (
+	PlatformAWS      = "aws"
+	PlatformLinode   = "linode"
+	PlatformExisting = "existing"
+)
+
+// Redis modes.
+const (
+	RedisInCluster = "in-cluster"
+	RedisManaged   = "managed"
+)
+
+// Config is the whole stack configuration, read once from gitlab-ha:* keys. Unset fields take the
+// components' defaults, which Pulumi.yaml's descriptions repeat.
+type Config struct {
+	Platform    string
+	Region      string
+	Zones       []string
+	Network     NetworkConfig
+	Cluster     ClusterConfig
+	Database    DatabaseConfig
+	FileStorage FileStorageConfig
+	Redis       RedisConfig
+	GitLab      GitLabConfig
+	Existing    ExistingConfig
+	Protect     bool
+	Tags        map[string]string
+
+	// Kubeconfig of an existing cluster (platform existing). Secret.
+	Kubeconfig pulumi.StringInput
+	// DatabasePassword of an external database (platform existing). Secret.
+	DatabasePassword pulumi.StringInput
+
+	// set records which keys the stack set, for checks that one key excludes another.
+	set map[string]bool
+}
+
+// NetworkConfig is gitlab-ha:network.
+type NetworkConfig struct {
+	CIDR                     string            `json:"cidr,omitempty"`
+	NATStrategy              string            `json:"natStrategy,omitempty"`
+	FlowLogs                 bool              `json:"flowLogs,omitempty"`
+	ExistingVpcID            string            `json:"existingVpcId,omitempty"`
+	ExistingVpcCIDR          string            `json:"existingVpcCidr,omitempty"`
+	ExistingPublicSubnetIDs  map[string]string `json:"existingPublicSubnetIds,omitempty"`
+	ExistingPrivateSubnetIDs map[string]string `json:"existingPrivateSubnetIds,omitempty"`
+}
+
+// ClusterConfig is gitlab-ha:cluster.
+type ClusterConfig struct {
+	Version           string     `json:"version,omitempty"`
+	InstanceTypes     []string   `json:"instanceTypes,omitempty"`
+	NodesPerZone      NodeCounts `json:"nodesPerZone,omitempty"`
+	DiskSizeGiB       int        `json:"diskSizeGiB,omitempty"`
+	PublicAccessCIDRs []string   `json:"publicAccessCidrs,omitempty"`
+	ServiceCIDR       string     `json:"serviceCidr,omitempty"`
+}
+
+// NodeCounts size each zone's node pool.
+type NodeCounts struct {
+	Min     int `json:"min"`
+	Desired int `json:"desired"`
+	Max     int `json:"max"`
+}
+
+// DatabaseConfig is gitlab-ha:database.
+type DatabaseConfig struct {
+	EngineVersion          string `json:"engineVersion,omitempty"`
+	InstanceClass          string `json:"instanceClass,omitempty"`
+	AllocatedStorageGiB    int    `json:"allocatedStorageGiB,omitempty"`
+	MaxAllocatedStorageGiB *int   `json:"maxAllocatedStorageGiB,omitempty"`
+	MultiAZ                *bool  `json:"multiAz,omitempty"`
+	BackupRetentionDays    *int   `json:"backupRetentionDays,omitempty"`
+	DeletionProtection     *bool  `json:"deletionProtection,omitempty"`
+	SkipFinalSnapshot      bool   `json:"skipFinalSnapshot,omitempty"`
+}
+
+// FileStorageConfig is gitlab-ha:fileStorage.
+type FileStorageConfig struct {
+	ThroughputMode string `json:"throughputMode,omitempty"`
+	TransitionToIA string `json:"transitionToIA,omitempty"`
+	Backup         *bool  `json:"backup,omitempty"`
+}
+
+// RedisConfig is gitlab-ha:redis.
+type RedisConfig struct {
+	Mode     string `json:"mode,omitempty"`
+	NodeType string `json:"nodeType,omitempty"`
+}
+
+// GitLabConfig is gitlab-ha:gitlab.
+type GitLabConfig struct {
+	Host            string          `json:"host,omitempty"`
+	CertificateARN  string          `json:"certificateArn,omitempty"`
+	Image           string          `json:"image,omitempty"`
+	ReplicasPerZone *int            `json:"replicasPerZone,omitempty"`
+	Resources       ResourcesConfig `json:"resources,omitempty"`
+	AllowedCIDRs    []string        `json:"allowedCidrs,omitempty"`
+}
+
+// ResourcesConfig sizes each GitLab pod.
+type ResourcesConfig struct {
+	CPURequest    string `json:"cpuRequest,omitempty"`
+	MemoryRequest string `json:"memoryRequest,omitempty"`
+	CPULimit      string `json:"cpuLimit,omitempty"`
+	MemoryLimit   string `json:"memoryLimit,omitempty"`
+}
+
+// ExistingConfig is gitlab-ha:existing: what an existing cluster provides.
+type ExistingConfig struct {
+	ZoneLabel   string            `json:"zoneLabel,omitempty"`
+	NFSServers  map[string]string `json:"nfsServers,omitempty"`
+	NFSPath     string            `json:"nfsPath,omitempty"`
+	Database    ExternalDatabase  `json:"database,omitempty"`
+	ServiceType string            `json:"serviceType,omitempty"`
+}
+
+// ExternalDatabase is an existing PostgreSQL; its password is gitlab-ha:databasePassword.
+type ExternalDatabase struct {
+	Host    string `json:"host,omitempty"`
+	Port    int    `json:"port,omitempty"`
+	Name    string `json:"name,omitempty"`
+	User    string `json:"user,omitempty"`
+	SSLMode string `json:"sslMode,omitempty"`
+}
+
+// configSource is where Load reads values: the program's config, or a map in tests.
+type configSource interface {
+	Get(key string) (string, bool)
+	IsSecret(key string) bool
+}
+
+type contextSource struct{ ctx *pulumi.Context }
+
+func (s contextSource) Get(key string) (string, bool) { return s.ctx.GetConfig(Namespace + ":" + key) }
+func (s contextSource) IsSecret(key string) bool      { return s.ctx.IsConfigSecret(Namespace + ":" + key) }
+
+// Load reads every gitlab-ha:* key into a Config and checks it as a whole: one error, naming the key and the
+// value, before anything is registered.
+func Load(ctx *pulumi.Context) (*Config, error) {
+	cfg, err := read(contextSource{ctx})
+	if err != nil {
+		return nil, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// ConfigKeys lists every key the program reads, under Namespace. Pulumi.yaml declares exactly these.
+var ConfigKeys = []string{"platform", "region", "zones", "network", "cluster", "database", "fileStorage", "redis",
+	"gitlab", "existing", "protect", "tags", "kubeconfig", "databasePassword"}
+
+func read(src configSource) (*Config, error) {
+	cfg := &Config{set: map[string]bool{}}
+	text := func(key string, into *string) {
+		if v, ok := src.Get(key); ok {
+			*into, cfg.set[key] = v, true
+		}
+	}
+	text("platform", &cfg.Platform)
+	text("region", &cfg.Region)
+	objects := []struct {
+		key  string
+		into any
+	}{
+		{"zones", &cfg.Zones}, {"network", &cfg.Network}, {"cluster", &cfg.Cluster}, {"database", &cfg.Database},
+		{"fileStorage", &cfg.FileStorage}, {"redis", &cfg.Redis}, {"gitlab", &cfg.GitLab},
+		{"existing", &cfg.Existing}, {"protect", &cfg.Protect}, {"tags", &cfg.Tags},
+	}
+	for _, o := range objects {
+		raw, ok := src.Get(o.key)
+		if !ok {
+			continue
+		}
+		// The engine fills Pulumi.yaml's empty defaults in; only a value with content counts as set.
+		cfg.set[o.key] = !isEmpty(raw)
+		decoder := json.NewDecoder(bytes.NewReader([]byte(raw)))
+		decoder.DisallowUnknownFields()
+		if err := decoder.Decode(o.into); err != nil {
+			return nil, validate.Errorf(Namespace+":"+o.key, raw, "cannot be read: %s", strings.TrimPrefix(err.Error(), "json: "))
+		}
+	}
+	for _, secret := range []struct {
+		key  string
+		into *pulumi.StringInput
+	}{{"kubeconfig", &cfg.Kubeconfig}, {"databasePassword", &cfg.DatabasePassword}} {
+		if v, ok := src.Get(secret.key); ok {
+			cfg.set[secret.key] = true
+			if !src.IsSecret(secret.key) {
+				return nil, validate.Errorf(Namespace+":"+secret.key, nil, "is in plain text; set it with `pulumi config set --secret`")
+			}
+			*secret.into = pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput)
+		}
+	}
+	if cfg.Platform == "" {
+		cfg.Platform = PlatformAWS
+	}
+	if cfg.Redis.Mode == "" {
+		cfg.Redis.Mode = RedisInCluster
+	}
+	return cfg, nil
+}
+
+// Validate checks what no component can: the platform, which keys go together, and what each platform
+// requires. Each component's own checks run in the stack's pre-flight (see preflight.go).
+func (c *Config) Validate() error {
+	key := func(k string) string { return Namespace + ":" + k }
+	switch c.Platform {
+	case PlatformAWS, PlatformLinode, PlatformExisting:
+	default:
+		return validate.Errorf(key("platform"), c.Platform, "is not %s, %s or %s", PlatformAWS, PlatformLinode, PlatformExisting)
+	}
+	if len(c.Zones) == 0 {
+		return validate.Errorf(key("zones"), nil, "is empty: name at least one zone")
+	}
+	switch c.Redis.Mode {
+	case RedisInCluster:
+		if c.Redis.NodeType != "" {
+			return validate.Errorf(key("redis.nodeType"), c.Redis.NodeType, "is set, but redis.mode is %s", RedisInCluster)
+		}
+	case RedisManaged:
+		if c.Platform != PlatformAWS {
+			return validate.Errorf(key("redis.mode"), c.Redis.Mode, "is available on aws only; %s has no managed Redis", c.Platform)
+		}
+	default:
+		return validate.Errorf(key("redis.mode"), c.Redis.Mode, "is not %s or %s", RedisInCluster, RedisManaged)
+	}
+	if c.GitLab.CertificateARN != "" && c.GitLab.Host == "" {
+		return validate.Errorf(key("gitlab.certificateArn"), c.GitLab.CertificateARN, "needs gitlab.host, the name the certificate is for")
+	}
+	if c.GitLab.Host != "" {
+		if err := validateHost(key("gitlab.host"), c.GitLab.Host); err != nil {
+			return err
+		}
+	}
+	if c.Platform == PlatformExisting {
+		return c.validateExisting(key)
+	}
+	for _, k := range []string{"existing", "kubeconfig", "databasePassword"} {
+		if c.set[k] {
+			return validate.Errorf(key(k), nil, "is set, but platform is %s; it applies to platform existing only", c.Platform)
+		}
+	}
+	if c.Region == "" {
+		return validate.Missing(key("region"))
+	}
+	return nil
+}
+
+func (c *Config) validateExisting(key func(string) string) error {
+	for _, k := range []string{"network", "cluster", "database", "fileStorage"} {
+		if c.set[k] {
+			return validate.Errorf(key(k), nil, "is set, but platform existing builds no %s; remove it", k)
+		}
+	}
+	if c.Kubeconfig == nil {
+		return validate.Errorf(key("kubeconfig"), nil, "is required with platform existing: `pulumi config set --secret kubeconfig < path/to/kubeconfig`")
+	}
+	if c.DatabasePassword == nil {
+		return validate.Errorf(key("databasePassword"), nil, "is required with platform existing")
+	}
+	switch c.Existing.ServiceType {
+	case "", "LoadBalancer", "NodePort", "ClusterIP":
+	default:
+		return validate.Errorf(key("existing.serviceType"), c.Existing.ServiceType, "is not LoadBalancer, NodePort or ClusterIP")
+	}
+	return nil
+}
+
+func isEmpty(raw string) bool {
+	switch strings.TrimSpace(raw) {
+	case "", "{}", "[]", "null", "false":
+		return true
+	}
+	return false
+}
+
+func validateHost(field, host string) error {
+	if len(host) > 253 {
+		return validate.Errorf(field, host, "is longer than a DNS name may be")
+	}
+	for _, label := range strings.Split(host, ".") {
+		if err := validate.DNSLabel(field, label); err != nil {
+			return validate.Errorf(field, host, "is not a DNS name such as gitlab.example.com")
+		}
+	}
+	return nil
+}
+
+// String is for error messages and logs: which platform, where.
+func (c *Config) String() string {
+	return fmt.Sprintf("%s %s %v", c.Platform, c.Region, c.Zones)
+}

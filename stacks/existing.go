@@ -1,0 +1,96 @@
+package stacks
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
+	"github.com/gitlab-ha/gitlab-ha/providers"
+)
+
+// existingGitLabArgs deploys GitLab onto a cluster that exists already: zones are node label values, each
+// zone's storage an NFS server of the team's, the database theirs.
+func existingGitLabArgs(cfg *Config) *gitlab.GitLabArgs {
+	e := cfg.Existing
+	db := gitlab.Database{Host: optionalString(e.Database.Host), Password: cfg.DatabasePassword, SSLMode: e.Database.SSLMode}
+	if e.Database.Port != 0 {
+		db.Port = pulumi.Int(e.Database.Port)
+	}
+	if e.Database.Name != "" {
+		db.Name = pulumi.String(e.Database.Name)
+	}
+	if e.Database.User != "" {
+		db.User = pulumi.String(e.Database.User)
+	}
+	args := gitLabArgs(cfg, externalURL(cfg, nil), db, nil)
+	label := e.ZoneLabel
+	if label == "" {
+		label = gitlab.ZoneLabel
+	}
+	for _, zone := range cfg.Zones {
+		args.Zones = append(args.Zones, gitlab.Zone{
+			Name: zone, NodeSelector: map[string]string{label: zone},
+			Storage: gitlab.Storage{NFS: &gitlab.NFS{Server: optionalString(e.NFSServers[zone]), Path: e.NFSPath}},
+		})
+	}
+	serviceType := e.ServiceType
+	if serviceType == "" {
+		serviceType = "LoadBalancer"
+	}
+	args.Service = gitlab.Service{Type: serviceType}
+	return args
+}
+
+// optionalString is nil for "", so that a missing value reads as missing.
+func optionalString(s string) pulumi.StringInput {
+	if s == "" {
+		return nil
+	}
+	return pulumi.String(s)
+}
+
+func existingChecks(cfg *Config) []check {
+	return []check{{"gitlab", func() error { return gitlab.Validate(gitlabName, existingGitLabArgs(cfg)) }, gitlabKey(cfg.Zones)}}
+}
+
+// deployExisting builds only the GitLab component, on the cluster the kubeconfig names.
+func deployExisting(ctx *pulumi.Context, cfg *Config) (*Outputs, error) {
+	provider, err := providers.Kubernetes(ctx, "existing", cfg.Kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	site, err := gitlab.NewGitLab(ctx, gitlabName, existingGitLabArgs(cfg), pulumi.Provider(provider))
+	if err != nil {
+		return nil, err
+	}
+	servers := pulumi.StringMap{}
+	for zone, server := range cfg.Existing.NFSServers {
+		servers[zone] = pulumi.String(server)
+	}
+	return &Outputs{
+		URL: site.URL, SSHEndpoint: sshEndpoint(cfg, site.ServiceName), LoadBalancer: serviceAddress(site),
+		ClusterName: pulumi.String("existing").ToStringOutput(), Kubeconfig: pulumi.ToSecret(cfg.Kubeconfig).(pulumi.StringOutput),
+		DatabaseEndpoint: pulumi.Sprintf("%s:%d", cfg.Existing.Database.Host, portOr(cfg.Existing.Database.Port, 5432)),
+		FileSystemID:     pulumi.String("").ToStringOutput(), MountTargets: servers.ToStringMapOutput(),
+		RootPassword: site.RootPassword, GitLab: site,
+	}, nil
+}
+
+// serviceAddress is the address a cloud controller gave the GitLab Service, or "" while it has none.
+func serviceAddress(site *gitlab.GitLab) pulumi.StringOutput {
+	ingress := site.Service.Status.LoadBalancer().Ingress().Index(pulumi.Int(0))
+	return pulumi.All(ingress.Hostname(), ingress.Ip()).ApplyT(func(v []any) string {
+		for _, address := range v {
+			if s, ok := address.(*string); ok && s != nil && *s != "" {
+				return *s
+			}
+		}
+		return ""
+	}).(pulumi.StringOutput)
+}
+
+func portOr(port, fallback int) int {
+	if port == 0 {
+		return fallback
+	}
+	return port
+}
