@@ -1,6 +1,6 @@
 # gitlab-ha: the targets a newcomer and CI run. Everything runs with nothing but Go installed.
 GO    ?= go
-STACK ?= demo
+STACK ?= dev
 OUT   ?= plan/$(STACK)
 
 .PHONY: plan test lint bench

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
@@ -75,13 +76,19 @@ func deployExisting(ctx *pulumi.Context, cfg *Config) (*Outputs, error) {
 	}, nil
 }
 
-// serviceAddress is the address a cloud controller gave the GitLab Service, or "" while it has none.
+// serviceAddress is the address a cloud controller gave the GitLab Service, or "" while it has none (and
+// always for a NodePort or ClusterIP Service, which has no load balancer status at all).
 func serviceAddress(site *gitlab.GitLab) pulumi.StringOutput {
-	ingress := site.Service.Status.LoadBalancer().Ingress().Index(pulumi.Int(0))
-	return pulumi.All(ingress.Hostname(), ingress.Ip()).ApplyT(func(v []any) string {
-		for _, address := range v {
-			if s, ok := address.(*string); ok && s != nil && *s != "" {
-				return *s
+	return site.Service.Status.ApplyT(func(status *corev1.ServiceStatus) string {
+		if status == nil || status.LoadBalancer == nil {
+			return ""
+		}
+		for _, ingress := range status.LoadBalancer.Ingress {
+			if ingress.Hostname != nil && *ingress.Hostname != "" {
+				return *ingress.Hostname
+			}
+			if ingress.Ip != nil && *ingress.Ip != "" {
+				return *ingress.Ip
 			}
 		}
 		return ""

@@ -139,10 +139,18 @@ func awsEIP(req Request) (string, resource.PropertyMap, error) {
 
 func awsNATGateway(req Request) (string, resource.PropertyMap, error) {
 	id, outputs, err := awsWithID("nat", "natgateway")(req)
-	if ip, ok := req.addressInSubnet(req.input("subnetId")); ok {
-		outputs["privateIp"] = resource.NewStringProperty(ip)
-	}
+	outputs["privateIp"] = resource.NewStringProperty(req.address(req.input("subnetId")))
 	return id, outputs, err
+}
+
+// address is an address inside the subnet when the program made that subnet, and otherwise (a subnet of
+// the caller's, outside the program) a stable address in 10.0.0.0/8 derived from the subnet's ID.
+func (req Request) address(subnetID string) string {
+	if ip, ok := req.addressInSubnet(subnetID); ok {
+		return ip
+	}
+	d := digest(req.Type, req.Name, subnetID)
+	return fmt.Sprintf("10.%d.%d.%d", d[0], d[1], 4+d[2]%250)
 }
 
 // addressInSubnet picks a stable host address inside the subnet with this ID, as AWS would assign one.
@@ -297,9 +305,7 @@ func awsEFSMountTarget(req Request) (string, resource.PropertyMap, error) {
 	id := "fsmt-" + hexOf(17, req.Type, req.Name)
 	outputs := req.Inputs.Copy()
 	outputs["id"] = resource.NewStringProperty(id)
-	if ip, ok := req.addressInSubnet(req.input("subnetId")); ok {
-		outputs["ipAddress"] = resource.NewStringProperty(ip)
-	}
+	outputs["ipAddress"] = resource.NewStringProperty(req.address(req.input("subnetId")))
 	if subnet, ok := req.Lookup(req.input("subnetId")); ok {
 		if zone, ok := subnet["availabilityZone"]; ok && zone.IsString() {
 			outputs["availabilityZoneName"] = zone

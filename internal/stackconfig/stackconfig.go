@@ -33,8 +33,14 @@ func Load(dir, stack string) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading Pulumi.yaml: %w", err)
 	}
+	// Pulumi's loader treats a missing stack file as a new, empty stack; planning defaults for a typo would
+	// be worse than no plan.
+	stackFile := filepath.Join(dir, "Pulumi."+stack+".yaml")
+	if _, err := os.Stat(stackFile); err != nil {
+		return nil, fmt.Errorf("stack %q: no %s", stack, stackFile)
+	}
 	sink := diag.DefaultSink(io.Discard, os.Stderr, diag.FormatOptions{Color: colors.Never})
-	projectStack, err := workspace.LoadProjectStack(sink, project, filepath.Join(dir, "Pulumi."+stack+".yaml"))
+	projectStack, err := workspace.LoadProjectStack(sink, project, stackFile)
 	if err != nil {
 		return nil, fmt.Errorf("reading Pulumi.%s.yaml: %w", stack, err)
 	}
@@ -104,4 +110,3 @@ func normalize(v any) any {
 	}
 	return v
 }
-
