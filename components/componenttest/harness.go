@@ -41,12 +41,15 @@ type Resource struct {
 	ID     string // the mock's ID; empty for component resources
 	Custom bool   // false for component resources
 
-	Parent         string            // parent URN; the stack's URN for top-level resources
-	Provider       string            // provider reference ("urn::id") of a custom resource, if explicit
-	Providers      map[string]string // package → provider reference, given to a component
-	Dependencies   []string          // URNs this resource depends on
-	Protect        bool
-	RetainOnDelete bool
+	Parent       string            // parent URN; the stack's URN for top-level resources
+	Provider     string            // provider reference ("urn::id") of a custom resource, if explicit
+	Providers    map[string]string // package → provider reference, given to a component
+	Dependencies []string          // URNs this resource depends on, for any reason
+	// DataDependencies are the URNs whose outputs flow into this resource's inputs: the dependencies the
+	// data implies. Dependencies less these were asked for explicitly (DependsOn).
+	DataDependencies []string
+	Protect          bool
+	RetainOnDelete   bool
 
 	// Inputs as sent to the engine; secret values are resource.Secret property values.
 	Inputs resource.PropertyMap
@@ -137,6 +140,16 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		rec.Providers = rpc.GetProviders()
 		rec.Dependencies = append([]string(nil), rpc.GetDependencies()...)
 		sort.Strings(rec.Dependencies)
+		seen := map[string]bool{}
+		for _, deps := range rpc.GetPropertyDependencies() {
+			for _, urn := range deps.GetUrns() {
+				if !seen[urn] {
+					seen[urn] = true
+					rec.DataDependencies = append(rec.DataDependencies, urn)
+				}
+			}
+		}
+		sort.Strings(rec.DataDependencies)
 		rec.Protect = rpc.GetProtect()
 		rec.RetainOnDelete = rpc.GetRetainOnDelete()
 		secretOutputs = rpc.GetAdditionalSecretOutputs()

@@ -154,3 +154,26 @@ func TestInvokesAreAnsweredOrRefusedByName(t *testing.T) {
 	require.NoError(t, answered.Err)
 	assert.Equal(t, []string{"aws:index/getAvailabilityZones:getAvailabilityZones"}, answered.Invokes)
 }
+
+func TestDataDependenciesAreTheOnesTheInputsImplyAndExplicitOnesAreKeptApart(t *testing.T) {
+	run := componenttest.Run(func(ctx *pulumi.Context) error {
+		source, err := corev1.NewConfigMap(ctx, "source", &corev1.ConfigMapArgs{})
+		if err != nil {
+			return err
+		}
+		ordered, err := corev1.NewConfigMap(ctx, "ordered", &corev1.ConfigMapArgs{})
+		if err != nil {
+			return err
+		}
+		_, err = corev1.NewConfigMap(ctx, "consumer", &corev1.ConfigMapArgs{
+			Data: pulumi.StringMap{"from": source.Metadata.Name().Elem()},
+		}, pulumi.DependsOn([]pulumi.Resource{ordered}))
+		return err
+	})
+	require.NoError(t, run.Err)
+	source, _ := run.Find("kubernetes:core/v1:ConfigMap", "source")
+	ordered, _ := run.Find("kubernetes:core/v1:ConfigMap", "ordered")
+	consumer, _ := run.Find("kubernetes:core/v1:ConfigMap", "consumer")
+	assert.ElementsMatch(t, []string{source.URN, ordered.URN}, consumer.Dependencies)
+	assert.Equal(t, []string{source.URN}, consumer.DataDependencies)
+}

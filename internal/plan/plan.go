@@ -1,6 +1,7 @@
 // Package plan turns what a program registered under the mock harness into files a reviewer can read and
 // real tools can judge: resources.json (every resource, secrets redacted, sorted so two plans diff cleanly),
-// manifests/ (every Kubernetes object as it would be sent) and summary.md.
+// manifests/ (every Kubernetes object as it would be sent), graph.mmd (the dependency graph) and summary.md
+// (counts, and the estimated deployment critical path against its lower bound).
 package plan
 
 import (
@@ -32,6 +33,8 @@ type Resource struct {
 	RetainOnDelete bool           `json:"retainOnDelete"`
 	Dependencies   []string       `json:"dependencies"`
 	Inputs         map[string]any `json:"inputs"`
+
+	dataDependencies []string // the subset the data implies; see LowerBound
 }
 
 // Plan is what one stack would register.
@@ -49,7 +52,8 @@ func New(stack string, result *componenttest.Result) *Plan {
 		p.Resources = append(p.Resources, Resource{
 			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Provider: providerURN(r.Provider),
 			Custom: r.Custom, Protect: r.Protect, RetainOnDelete: r.RetainOnDelete, Dependencies: deps,
-			Inputs: Redact(resource.NewObjectProperty(r.Inputs)).(map[string]any),
+			Inputs:           Redact(resource.NewObjectProperty(r.Inputs)).(map[string]any),
+			dataDependencies: append([]string{}, r.DataDependencies...),
 		})
 	}
 	sort.Slice(p.Resources, func(i, j int) bool { return p.Resources[i].URN < p.Resources[j].URN })
@@ -161,6 +165,9 @@ func (p *Plan) Write(dir string) error {
 			return err
 		}
 	}
+	if err := os.WriteFile(filepath.Join(dir, "graph.mmd"), []byte(p.Mermaid()), 0o644); err != nil {
+		return err
+	}
 	return os.WriteFile(filepath.Join(dir, "summary.md"), []byte(p.Summary()), 0o644)
 }
 
@@ -186,6 +193,7 @@ func (p *Plan) Summary() string {
 	}) {
 		fmt.Fprintf(&b, "| %s | %d |\n", row.key, row.count)
 	}
+	b.WriteString(p.criticalPathSummary())
 	return b.String()
 }
 

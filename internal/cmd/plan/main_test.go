@@ -7,10 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
 	"github.com/gitlab-ha/gitlab-ha/internal/plan"
 )
 
@@ -91,4 +94,36 @@ func TestAStackWithoutAFileIsAnError(t *testing.T) {
 	err := run("../../..", "staging", t.TempDir())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Pulumi.staging.yaml")
+}
+
+func TestTheCriticalPathOfDevAndProdIsTheLowerBound(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		dir := writePlan(t, stack)
+		summary, err := os.ReadFile(filepath.Join(dir, "summary.md"))
+		require.NoError(t, err)
+		assert.Contains(t, string(summary), "equal, so no dependency the plan adds makes the deployment slower", stack)
+		graph, err := os.ReadFile(filepath.Join(dir, "graph.mmd"))
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(string(graph), "flowchart LR\n"), stack)
+		for _, subgraph := range []string{`["network Network gitlab"]`, `["cluster EKS gitlab"]`, `["database RDS gitlab-db"]`, `["gitlab GitLab gitlab"]`} {
+			assert.Contains(t, string(graph), subgraph, stack)
+		}
+	}
+}
+
+func TestAnExplicitDependencyThatLengthensTheChainShowsAboveTheLowerBound(t *testing.T) {
+	result := componenttest.Run(func(ctx *pulumi.Context) error {
+		first, err := ec2.NewNatGateway(ctx, "first", &ec2.NatGatewayArgs{SubnetId: pulumi.String("subnet-1")})
+		if err != nil {
+			return err
+		}
+		_, err = ec2.NewNatGateway(ctx, "second", &ec2.NatGatewayArgs{SubnetId: pulumi.String("subnet-2")},
+			pulumi.DependsOn([]pulumi.Resource{first}))
+		return err
+	})
+	require.NoError(t, result.Err)
+	p := plan.New("test", result)
+	assert.InDelta(t, 4.0, p.CriticalPath().Minutes, 1e-9, "two NAT gateways one after the other")
+	assert.InDelta(t, 2.0, p.LowerBound().Minutes, 1e-9, "no data flows between them")
+	assert.Contains(t, p.Summary(), "explicit dependencies add 2.0 minutes")
 }
