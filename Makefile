@@ -3,7 +3,17 @@ GO    ?= go
 STACK ?= dev
 OUT   ?= plan/$(STACK)
 
-.PHONY: plan test lint bench
+# Validators, pinned; built from the Go module proxy into .cache (outside git) by their wrapper modules in
+# internal/tools, and rebuilt only when the pinned version changes.
+TOOLS          := .cache/tools
+KUBECONFORM    := $(TOOLS)/kubeconform-v0.8.0
+KUBE_SCORE     := $(TOOLS)/kube-score-v1.20.0
+KUBE_LINTER    := $(TOOLS)/kube-linter-v0.8.3
+K8S_VERSION    := 1.33.13
+SCHEMAS        := .cache/schemas/v$(K8S_VERSION)
+VALIDATE_STACKS := dev prod
+
+.PHONY: plan test lint bench validate
 
 ## plan: evaluate STACK under mocks (no cloud, no Pulumi CLI) and write $(OUT)/
 plan:
@@ -22,3 +32,40 @@ lint:
 ## bench: evaluation benchmarks under mocks
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## validate: plan dev and prod, then judge every manifest with kubeconform (strict, Kubernetes $(K8S_VERSION)
+## schemas), kube-score and kube-linter; any exemption is in .kube-score-ignore or .kube-linter.yaml
+validate: $(KUBECONFORM) $(KUBE_SCORE) $(KUBE_LINTER) $(SCHEMAS)/.complete
+	@set -e; for stack in $(VALIDATE_STACKS); do \
+	  $(GO) run ./internal/cmd/plan -stack $$stack -out plan/$$stack > /dev/null; \
+	  echo "== $$stack: kubeconform"; \
+	  $(KUBECONFORM) -strict -summary -schema-location '$(SCHEMAS)/{{ .ResourceKind }}{{ .KindSuffix }}.json' plan/$$stack/manifests; \
+	  echo "== $$stack: kube-score"; \
+	  $(KUBE_SCORE) score --output-format ci $$(grep -v -e '^#' -e '^$$' .kube-score-ignore | sed 's/^/--ignore-test /') \
+	    plan/$$stack/manifests/*.yaml > plan/$$stack/kube-score.txt || true; \
+	  grep -E '^\[(CRITICAL|WARNING)\]' plan/$$stack/kube-score.txt || true; \
+	  if grep -q '^\[CRITICAL\]' plan/$$stack/kube-score.txt; then echo "kube-score: CRITICAL findings in $$stack"; exit 1; fi; \
+	  echo "kube-score: 0 CRITICAL"; \
+	  echo "== $$stack: kube-linter"; \
+	  $(KUBE_LINTER) lint --config .kube-linter.yaml plan/$$stack/manifests; \
+	done
+
+$(TOOLS)/kubeconform-%:
+	@mkdir -p $(TOOLS)
+	cd internal/tools/kubeconform && $(GO) build -o $(CURDIR)/$@ github.com/yannh/kubeconform/cmd/kubeconform
+
+$(TOOLS)/kube-score-%:
+	@mkdir -p $(TOOLS)
+	cd internal/tools/kube-score && $(GO) build -o $(CURDIR)/$@ github.com/zegl/kube-score/cmd/kube-score
+
+$(TOOLS)/kube-linter-%:
+	@mkdir -p $(TOOLS)
+	cd internal/tools/kube-linter && $(GO) build -o $(CURDIR)/$@ golang.stackrox.io/kube-linter/cmd/kube-linter
+
+# Kubernetes' own OpenAPI spec ships in the k8s.io/kubernetes module; k8sschemas turns it into kubeconform's
+# schemas offline.
+$(SCHEMAS)/.complete:
+	@dir=$$($(GO) mod download -json k8s.io/kubernetes@v$(K8S_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	  test -n "$$dir" || { echo "cannot download k8s.io/kubernetes@v$(K8S_VERSION)"; exit 1; }; \
+	  $(GO) run ./internal/cmd/k8sschemas -spec $$dir/api/openapi-spec/swagger.json -out $(SCHEMAS)
+	@touch $@

@@ -130,6 +130,10 @@ type Resources struct {
 	CPULimit string
 	// MemoryLimit. Default "8Gi".
 	MemoryLimit string
+	// EphemeralStorageRequest: logs and runtime state live in emptyDirs on the node's disk. Default "2Gi".
+	EphemeralStorageRequest string
+	// EphemeralStorageLimit: a pod past it is evicted rather than filling the node's disk. Default "20Gi".
+	EphemeralStorageLimit string
 }
 
 // Service says how the one Service over all zones is exposed.

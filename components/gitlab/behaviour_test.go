@@ -250,3 +250,62 @@ func TestAZoneWithItsOwnVolumeWaitsForNoOne(t *testing.T) {
 	_, waits := deployment.Input("spec.template.spec.initContainers")
 	assert.False(t, waits, "its volume is not shared: the first zone's file would never appear there")
 }
+
+func TestReadinessAsksRailsWhileLivenessChecksTheWholeChain(t *testing.T) {
+	result, _ := deploy(t, threeZones())
+	deployment, _ := result.Find(deploymentType, "gitlab-eu-west-1a")
+	container := "spec.template.spec.containers[0]."
+	readiness := mustInput(t, deployment, container+"readinessProbe.exec.command")
+	liveness := mustInput(t, deployment, container+"livenessProbe.exec.command")
+	assert.NotEqual(t, readiness, liveness, "a database outage must take replicas out of the Service, not restart them")
+	assert.Contains(t, readiness, "http://127.0.0.1:8080/-/readiness")
+	assert.Contains(t, liveness, "/opt/gitlab/bin/gitlab-healthcheck")
+}
+
+func TestGitLabsPodsAdmitOnlyTheServicePorts(t *testing.T) {
+	result, _ := deploy(t, threeZones())
+	policy, ok := result.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitlab")
+	require.True(t, ok)
+	assert.Equal(t, gitlab.WebserviceComponent, policy.InputMap("spec.podSelector.matchLabels")["app.kubernetes.io/component"])
+	assert.Equal(t, []any{"Ingress", "Egress"}, mustInput(t, policy, "spec.policyTypes"))
+	assert.Equal(t, []any{
+		map[string]any{"port": float64(80), "protocol": "TCP"}, map[string]any{"port": float64(22), "protocol": "TCP"},
+	}, mustInput(t, policy, "spec.ingress[0].ports"), "Gitaly, Puma and metrics stay unreachable from other pods")
+	_, fromAnywhere := policy.Input("spec.ingress[0].from")
+	assert.False(t, fromAnywhere, "load balancer traffic arrives from any node")
+
+	redis, _ := result.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitlab-redis")
+	assert.Equal(t, []any{"Ingress", "Egress"}, mustInput(t, redis, "spec.policyTypes"))
+	_, reachesOut := redis.Input("spec.egress")
+	assert.False(t, reachesOut, "Redis reaches nothing")
+}
+
+func TestEveryContainerBoundsItsEphemeralStorageAndHelpersRunUnprivileged(t *testing.T) {
+	result, _ := deploy(t, threeZones())
+	for _, deployment := range result.OfType(deploymentType) {
+		for _, kind := range []string{"containers", "initContainers"} {
+			list, _ := deployment.Input("spec.template.spec." + kind)
+			containers, _ := list.([]any)
+			for i := range containers {
+				path := fmt.Sprintf("spec.template.spec.%s[%d].", kind, i)
+				assert.NotEmpty(t, deployment.InputString(path+`resources.requests["ephemeral-storage"]`), deployment.Name+" "+path)
+				assert.NotEmpty(t, deployment.InputString(path+`resources.limits["ephemeral-storage"]`), deployment.Name+" "+path)
+				assert.Equal(t, "Always", deployment.InputString(path+"imagePullPolicy"), deployment.Name+" "+path)
+			}
+		}
+	}
+	waiting, _ := result.Find(deploymentType, "gitlab-eu-west-1b")
+	initContainer := "spec.template.spec.initContainers[0].securityContext."
+	assert.Equal(t, true, mustInput(t, waiting, initContainer+"runAsNonRoot"))
+	assert.Greater(t, mustInput(t, waiting, initContainer+"runAsUser").(float64), float64(10000))
+	redis, _ := result.Find(deploymentType, "gitlab-redis")
+	assert.Greater(t, mustInput(t, redis, "spec.template.spec.securityContext.runAsUser").(float64), float64(10000))
+}
+
+func TestTheDisruptionBudgetNeverLetsAnUnhealthyPodBlockADrain(t *testing.T) {
+	result, _ := deploy(t, threeZones())
+	budget, ok := result.Find("kubernetes:policy/v1:PodDisruptionBudget", "gitlab")
+	require.True(t, ok)
+	assert.Equal(t, float64(1), mustInput(t, budget, "spec.maxUnavailable"))
+	assert.Equal(t, "AlwaysAllow", budget.InputString("spec.unhealthyPodEvictionPolicy"))
+}

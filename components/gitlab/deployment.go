@@ -39,8 +39,18 @@ var scratchDirs = []struct{ name, mountPath string }{
 	{"state", "/var/opt/gitlab"},
 }
 
-// healthcheck is the check the Omnibus image's own Docker HEALTHCHECK runs.
+// healthcheck is the check the Omnibus image's own Docker HEALTHCHECK runs: a request through NGINX and
+// Workhorse to Rails. It decides liveness: a replica whose chain is broken is restarted.
 var healthcheck = pulumi.StringArray{pulumi.String("/opt/gitlab/bin/gitlab-healthcheck"), pulumi.String("--fail"), pulumi.String("--max-time"), pulumi.String("10")}
+
+// readinessCheck asks Puma, on its loopback port (inside GitLab's monitoring allow-list), whether the
+// database, Redis and Gitaly answer. It decides readiness: when the database fails over, replicas leave
+// the Service until it is back, and are not restarted for it.
+var readinessCheck = pulumi.StringArray{pulumi.String("/opt/gitlab/embedded/bin/curl"), pulumi.String("--fail"), pulumi.String("--silent"),
+	pulumi.String("--max-time"), pulumi.String("10"), pulumi.String("http://127.0.0.1:8080/-/readiness")}
+
+// helperUser runs the containers that need no privilege at all, above the range images use for their own.
+const helperUser = 10001
 
 // capabilities GitLab keeps: Omnibus starts as root and runs its services as several users (runit's chpst),
 // owns their directories, binds 22 and 80, and sshd chroots for privilege separation. Everything else in
@@ -141,14 +151,18 @@ func initContainers(d zoneDeploymentArgs) corev1.ContainerArray {
 	return corev1.ContainerArray{&corev1.ContainerArgs{
 		Name:            pulumi.String("wait-for-first-zone"),
 		Image:           pulumi.String(d.args.Image), // already pulled for the main container
-		ImagePullPolicy: pulumi.String("IfNotPresent"),
+		ImagePullPolicy: pulumi.String("Always"),     // layers are cached; Always re-checks the registry's credentials
 		Command: pulumi.ToStringArray([]string{"sh", "-c",
 			"until [ -s " + secretsFile + " ]; do echo waiting for the first zone to write " + secretsFile + "; sleep 10; done"}),
 		Resources: &corev1.ResourceRequirementsArgs{
-			Requests: pulumi.StringMap{"cpu": pulumi.String("10m"), "memory": pulumi.String("32Mi")},
-			Limits:   pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("64Mi")},
+			Requests: pulumi.StringMap{"cpu": pulumi.String("10m"), "memory": pulumi.String("32Mi"), "ephemeral-storage": pulumi.String("16Mi")},
+			Limits:   pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("64Mi"), "ephemeral-storage": pulumi.String("64Mi")},
 		},
+		// Testing for a file needs no privilege: search permission on /etc/gitlab, which Omnibus gives all.
 		SecurityContext: &corev1.SecurityContextArgs{
+			RunAsNonRoot:             pulumi.Bool(true),
+			RunAsUser:                pulumi.Int(helperUser),
+			RunAsGroup:               pulumi.Int(helperUser),
 			AllowPrivilegeEscalation: pulumi.Bool(false),
 			ReadOnlyRootFilesystem:   pulumi.Bool(true),
 			Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
@@ -183,7 +197,7 @@ func gitlabContainer(d zoneDeploymentArgs) *corev1.ContainerArgs {
 	return &corev1.ContainerArgs{
 		Name:            pulumi.String("gitlab"),
 		Image:           pulumi.String(d.args.Image),
-		ImagePullPolicy: pulumi.String("IfNotPresent"),
+		ImagePullPolicy: pulumi.String("Always"), // layers are cached; Always re-checks the registry's credentials
 		Ports:           ports,
 		EnvFrom: corev1.EnvFromSourceArray{
 			&corev1.EnvFromSourceArgs{ConfigMapRef: &corev1.ConfigMapEnvSourceArgs{Name: d.configMapName}},
@@ -191,14 +205,16 @@ func gitlabContainer(d zoneDeploymentArgs) *corev1.ContainerArgs {
 		},
 		Env: corev1.EnvVarArray{&corev1.EnvVarArgs{Name: pulumi.String(envAutoMigrate), Value: pulumi.String(migrate)}},
 		Resources: &corev1.ResourceRequirementsArgs{
-			Requests: pulumi.StringMap{"cpu": pulumi.String(r.CPURequest), "memory": pulumi.String(r.MemoryRequest)},
-			Limits:   pulumi.StringMap{"cpu": pulumi.String(r.CPULimit), "memory": pulumi.String(r.MemoryLimit)},
+			Requests: pulumi.StringMap{"cpu": pulumi.String(r.CPURequest), "memory": pulumi.String(r.MemoryRequest),
+				"ephemeral-storage": pulumi.String(r.EphemeralStorageRequest)},
+			Limits: pulumi.StringMap{"cpu": pulumi.String(r.CPULimit), "memory": pulumi.String(r.MemoryLimit),
+				"ephemeral-storage": pulumi.String(r.EphemeralStorageLimit)},
 		},
 		// The first start reconfigures and may migrate the database: allow it 15 minutes before liveness
 		// takes over. Readiness then takes a replica out of the Service within 30 s of failing.
-		StartupProbe:   execProbe(10, 10, 90),
-		ReadinessProbe: execProbe(10, 10, 3),
-		LivenessProbe:  execProbe(30, 10, 6),
+		StartupProbe:   execProbe(healthcheck, 10, 10, 90),
+		ReadinessProbe: execProbe(readinessCheck, 10, 10, 3),
+		LivenessProbe:  execProbe(healthcheck, 30, 10, 6),
 		SecurityContext: &corev1.SecurityContextArgs{
 			AllowPrivilegeEscalation: pulumi.Bool(false),
 			Capabilities: &corev1.CapabilitiesArgs{
@@ -210,9 +226,9 @@ func gitlabContainer(d zoneDeploymentArgs) *corev1.ContainerArgs {
 	}
 }
 
-func execProbe(periodSeconds, timeoutSeconds, failureThreshold int) *corev1.ProbeArgs {
+func execProbe(command pulumi.StringArray, periodSeconds, timeoutSeconds, failureThreshold int) *corev1.ProbeArgs {
 	return &corev1.ProbeArgs{
-		Exec:             &corev1.ExecActionArgs{Command: healthcheck},
+		Exec:             &corev1.ExecActionArgs{Command: command},
 		PeriodSeconds:    pulumi.Int(periodSeconds),
 		TimeoutSeconds:   pulumi.Int(timeoutSeconds + 5), // the check's own --max-time, plus start-up
 		FailureThreshold: pulumi.Int(failureThreshold),

@@ -9,7 +9,7 @@
 //   - Deployment <name>-<zone>                     pinned to the zone's nodes, mounting the claim
 //
 // Shared: the Namespace, Secret <name>-secrets, ConfigMap <name>-config, Service <name>,
-// PodDisruptionBudget <name>, and, without an external Redis, <name>-redis (Deployment, Service, Secret,
+// PodDisruptionBudget <name>, NetworkPolicy <name>, and, without an external Redis, <name>-redis (Deployment, Service, Secret,
 // NetworkPolicy).
 package gitlab
 
@@ -149,6 +149,9 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 		return err
 	}
 	if _, err := newDisruptionBudget(ctx, c, name, namespace); err != nil {
+		return err
+	}
+	if _, err := newNetworkPolicy(ctx, c, name, namespace, args); err != nil {
 		return err
 	}
 

@@ -63,16 +63,18 @@ func newInClusterRedis(ctx *pulumi.Context, parent pulumi.Resource, name string,
 					AutomountServiceAccountToken: pulumi.Bool(false),
 					EnableServiceLinks:           pulumi.Bool(false),
 					SecurityContext: &corev1.PodSecurityContextArgs{
+						// Any user will do: the image's entrypoint only drops privileges when it has them, and /data is an
+						// emptyDir owned by the fsGroup.
 						RunAsNonRoot:   pulumi.Bool(true),
-						RunAsUser:      pulumi.Int(999), // the image's redis user
-						RunAsGroup:     pulumi.Int(999),
-						FsGroup:        pulumi.Int(999),
+						RunAsUser:      pulumi.Int(helperUser),
+						RunAsGroup:     pulumi.Int(helperUser),
+						FsGroup:        pulumi.Int(helperUser),
 						SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
 					},
 					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
 						Name:            pulumi.String("redis"),
 						Image:           pulumi.String(image),
-						ImagePullPolicy: pulumi.String("IfNotPresent"),
+						ImagePullPolicy: pulumi.String("Always"),
 						// $(REDIS_PASSWORD) is expanded by the kubelet from the env below.
 						Args: pulumi.ToStringArray([]string{"--requirepass", "$(REDIS_PASSWORD)", "--save", "", "--appendonly", "no"}),
 						Env: corev1.EnvVarArray{
@@ -92,8 +94,8 @@ func newInClusterRedis(ctx *pulumi.Context, parent pulumi.Resource, name string,
 							PeriodSeconds: pulumi.Int(20), TimeoutSeconds: pulumi.Int(5),
 						},
 						Resources: &corev1.ResourceRequirementsArgs{
-							Requests: pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("1Gi")},
-							Limits:   pulumi.StringMap{"cpu": pulumi.String("1"), "memory": pulumi.String("1Gi")},
+							Requests: pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("1Gi"), "ephemeral-storage": pulumi.String("256Mi")},
+							Limits:   pulumi.StringMap{"cpu": pulumi.String("1"), "memory": pulumi.String("1Gi"), "ephemeral-storage": pulumi.String("2Gi")},
 						},
 						SecurityContext: &corev1.SecurityContextArgs{
 							AllowPrivilegeEscalation: pulumi.Bool(false),
@@ -123,12 +125,12 @@ func newInClusterRedis(ctx *pulumi.Context, parent pulumi.Resource, name string,
 	if err != nil {
 		return redisEndpoint{}, err
 	}
-	// Only GitLab's pods may reach Redis, on its port alone.
+	// Only GitLab's pods may reach Redis, on its port alone; Redis itself reaches nothing.
 	_, err = networkingv1.NewNetworkPolicy(ctx, objectName, &networkingv1.NetworkPolicyArgs{
 		Metadata: metadata(),
 		Spec: &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: selector},
-			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
 			Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
 				From: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
 					PodSelector: &metav1.LabelSelectorArgs{MatchLabels: toStringMap(selectorLabels(name, WebserviceComponent))},

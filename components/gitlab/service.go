@@ -3,6 +3,7 @@ package gitlab
 import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -58,7 +59,36 @@ func newDisruptionBudget(ctx *pulumi.Context, parent pulumi.Resource, name strin
 		},
 		Spec: &policyv1.PodDisruptionBudgetSpecArgs{
 			MaxUnavailable: pulumi.Int(1),
-			Selector:       &metav1.LabelSelectorArgs{MatchLabels: toStringMap(selectorLabels(name, WebserviceComponent))},
+			// A pod that is not ready serves nobody: evicting it must never be what blocks a node drain.
+			UnhealthyPodEvictionPolicy: pulumi.String("AlwaysAllow"),
+			Selector:                   &metav1.LabelSelectorArgs{MatchLabels: toStringMap(selectorLabels(name, WebserviceComponent))},
+		},
+	}, pulumi.Parent(parent))
+}
+
+// newNetworkPolicy admits to GitLab's pods only the ports the Service exposes (Gitaly, Puma and the metrics
+// endpoints stay unreachable from other pods), and says plainly that they may reach out anywhere: the
+// database, Redis, DNS, object storage, and whatever webhooks and integrations users configure.
+func newNetworkPolicy(ctx *pulumi.Context, parent pulumi.Resource, name string, namespace pulumi.StringInput,
+	args GitLabArgs) (*networkingv1.NetworkPolicy, error) {
+	ports := networkingv1.NetworkPolicyPortArray{
+		&networkingv1.NetworkPolicyPortArgs{Port: pulumi.Int(httpPort), Protocol: pulumi.String("TCP")},
+		&networkingv1.NetworkPolicyPortArgs{Port: pulumi.Int(sshPort), Protocol: pulumi.String("TCP")},
+	}
+	if args.TLSSecretName != "" {
+		ports = append(ports, &networkingv1.NetworkPolicyPortArgs{Port: pulumi.Int(httpsPort), Protocol: pulumi.String("TCP")})
+	}
+	return networkingv1.NewNetworkPolicy(ctx, name, &networkingv1.NetworkPolicyArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:      pulumi.String(name),
+			Namespace: namespace,
+			Labels:    toStringMap(standardLabels(name, WebserviceComponent)),
+		},
+		Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: toStringMap(selectorLabels(name, WebserviceComponent))},
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
+			Ingress:     networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{Ports: ports}},
+			Egress:      networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{}},
 		},
 	}, pulumi.Parent(parent))
 }

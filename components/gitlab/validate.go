@@ -27,6 +27,8 @@ func withDefaults(args GitLabArgs) GitLabArgs {
 	setString(&args.Resources.MemoryRequest, "8Gi")
 	setString(&args.Resources.CPULimit, "4")
 	setString(&args.Resources.MemoryLimit, "8Gi")
+	setString(&args.Resources.EphemeralStorageRequest, "2Gi")
+	setString(&args.Resources.EphemeralStorageLimit, "20Gi")
 	if args.ReplicasPerZone == nil {
 		args.ReplicasPerZone = pulumi.IntRef(1)
 	}
@@ -207,6 +209,7 @@ func validateResources(r Resources) error {
 	for _, q := range []struct{ field, value string }{
 		{"resources.cpuRequest", r.CPURequest}, {"resources.memoryRequest", r.MemoryRequest},
 		{"resources.cpuLimit", r.CPULimit}, {"resources.memoryLimit", r.MemoryLimit},
+		{"resources.ephemeralStorageRequest", r.EphemeralStorageRequest}, {"resources.ephemeralStorageLimit", r.EphemeralStorageLimit},
 	} {
 		if err := validate.Quantity(q.field, q.value); err != nil {
 			return err
