@@ -1,0 +1,220 @@
+package cluster
+
+import (
+	"encoding/base64"
+	"fmt"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-linode/sdk/v4/go/linode"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/gitlab-ha/gitlab-ha/internal/linodekit"
+	"github.com/gitlab-ha/gitlab-ha/internal/validate"
+	"github.com/gitlab-ha/gitlab-ha/providers"
+)
+
+// LKETypeToken is the LKE component's Pulumi type.
+const LKETypeToken = "gitlab-ha:cluster:LKE"
+
+// PoolLabel is the node label that carries an LKE node's zone: a Linode region has no zones, so a zone is a
+// node pool, and its nodes carry this label with the pool's name.
+const PoolLabel = "gitlab-ha.io/zone"
+
+// maxPools bounds the zones of one cluster.
+const maxPools = 10
+
+// LKEArgs configures an LKE cluster with one node pool per zone.
+type LKEArgs struct {
+	// Region, e.g. "eu-central". Required.
+	Region string
+	// Version of Kubernetes. Default DefaultKubernetesVersion.
+	Version string
+	// Zones name the node pools, 1 to 10; each pool's nodes carry PoolLabel=<zone>. Required.
+	Zones []string
+	// NodeType of every pool, e.g. "g6-standard-6" (6 vCPU, 16 GB: one GitLab replica and room). Required:
+	// it decides the cluster's cost, so nobody gets one by default.
+	NodeType string
+	// Nodes sizes each pool: Min and Max bound its autoscaler, Desired is its count. Default 1 / 1 / 3.
+	Nodes NodeCounts
+	// HighAvailability replicates the control plane. Default true.
+	HighAvailability *bool
+	// APIAllowedCIDRs, when given, are the only networks that may reach the API server. Default none: LKE's
+	// default, the API open to any client with credentials.
+	APIAllowedCIDRs []string
+	// Protect guards the cluster against deletion (pulumi protect and retainOnDelete). Default false.
+	Protect bool
+	// Tags added to every resource. Default none.
+	Tags []string
+}
+
+// LKE is the component.
+type LKE struct {
+	pulumi.ResourceState
+
+	ClusterID   pulumi.IntOutput
+	APIEndpoint pulumi.StringOutput
+	// Kubeconfig, decoded from the base64 LKE returns. Secret: it holds a long-lived token.
+	Kubeconfig pulumi.StringOutput
+	// FirewallID is the Cloud Firewall on the nodes.
+	FirewallID pulumi.IntOutput
+	// Provider is a Kubernetes provider for this cluster.
+	Provider *kubernetes.Provider
+
+	zones []string
+}
+
+// NodeSelector pins pods to a zone's pool.
+func (c *LKE) NodeSelector(zone string) map[string]string { return map[string]string{PoolLabel: zone} }
+
+func withLKEDefaults(args LKEArgs) LKEArgs {
+	if args.Version == "" {
+		args.Version = DefaultKubernetesVersion
+	}
+	if args.Nodes == (NodeCounts{}) {
+		args.Nodes = NodeCounts{Min: 1, Desired: 1, Max: 3}
+	}
+	if args.HighAvailability == nil {
+		args.HighAvailability = pulumi.BoolRef(true)
+	}
+	return args
+}
+
+// ValidateLKE reports the first problem with args, as NewLKE would.
+func ValidateLKE(args *LKEArgs) error {
+	a := withLKEDefaults(*args)
+	if err := linodekit.Region("region", a.Region); err != nil {
+		return err
+	}
+	if !versionPattern.MatchString(a.Version) {
+		return validate.Errorf("version", a.Version, "is not a Kubernetes minor version such as %s", DefaultKubernetesVersion)
+	}
+	if len(a.Zones) == 0 {
+		return validate.Errorf("zones", nil, "names no node pool; a zone is a pool, and there must be at least one")
+	}
+	if len(a.Zones) > maxPools {
+		return validate.Errorf("zones", len(a.Zones), "pools asked for; at most %d", maxPools)
+	}
+	seen := map[string]int{}
+	for i, zone := range a.Zones {
+		field := fmt.Sprintf("zones[%d]", i)
+		if err := validate.DNSLabel(field, zone); err != nil {
+			return err
+		}
+		if first, dup := seen[zone]; dup {
+			return validate.Errorf(field, zone, "repeats zones[%d]", first)
+		}
+		seen[zone] = i
+	}
+	if a.NodeType == "" {
+		return validate.Missing("nodeType")
+	}
+	n := a.Nodes
+	if n.Min < 1 || n.Desired < n.Min || n.Max < n.Desired {
+		return validate.Errorf("nodes", fmt.Sprintf("%d/%d/%d", n.Min, n.Desired, n.Max), "must satisfy 1 <= min <= desired <= max (min/desired/max)")
+	}
+	if len(a.APIAllowedCIDRs) > 0 {
+		return linodekit.NoOpenRange("apiAllowedCidrs", a.APIAllowedCIDRs)
+	}
+	return nil
+}
+
+// NewLKE validates args, then creates the cluster, a pool per zone, and the nodes' Cloud Firewall.
+func NewLKE(ctx *pulumi.Context, name string, args *LKEArgs, opts ...pulumi.ResourceOption) (*LKE, error) {
+	if args == nil {
+		return nil, fmt.Errorf("cluster %q: args are required", name)
+	}
+	if err := ValidateLKE(args); err != nil {
+		return nil, fmt.Errorf("cluster %q: %w", name, err)
+	}
+	a := withLKEDefaults(*args)
+	c := &LKE{zones: a.Zones}
+	if err := ctx.RegisterComponentResource(LKETypeToken, name, c, opts...); err != nil {
+		return nil, err
+	}
+	pools := linode.LkeClusterPoolArray{}
+	for _, zone := range a.Zones {
+		pools = append(pools, &linode.LkeClusterPoolArgs{
+			Type:       pulumi.String(a.NodeType),
+			Count:      pulumi.Int(a.Nodes.Desired),
+			Autoscaler: &linode.LkeClusterPoolAutoscalerArgs{Min: pulumi.Int(a.Nodes.Min), Max: pulumi.Int(a.Nodes.Max)},
+			Labels:     pulumi.StringMap{PoolLabel: pulumi.String(zone)},
+			Tags:       linodekit.Tags(componentTag, append([]string{"zone-" + zone}, a.Tags...)),
+		})
+	}
+	controlPlane := &linode.LkeClusterControlPlaneArgs{HighAvailability: pulumi.Bool(*a.HighAvailability)}
+	if len(a.APIAllowedCIDRs) > 0 {
+		controlPlane.Acl = &linode.LkeClusterControlPlaneAclArgs{
+			Enabled:   pulumi.Bool(true),
+			Addresses: linode.LkeClusterControlPlaneAclAddressArray{&linode.LkeClusterControlPlaneAclAddressArgs{Ipv4s: pulumi.ToStringArray(a.APIAllowedCIDRs)}},
+		}
+	}
+	cluster, err := linode.NewLkeCluster(ctx, name, &linode.LkeClusterArgs{
+		Label: pulumi.String(name), Region: pulumi.String(a.Region), K8sVersion: pulumi.String(a.Version),
+		Pools: pools, ControlPlane: controlPlane, Tags: linodekit.Tags(componentTag, a.Tags),
+	}, pulumi.Parent(c), pulumi.Protect(a.Protect), pulumi.RetainOnDelete(a.Protect))
+	if err != nil {
+		return nil, err
+	}
+	firewall, err := nodeFirewall(ctx, c, name, cluster, a.Tags)
+	if err != nil {
+		return nil, err
+	}
+
+	c.ClusterID = linodekit.IntID(cluster.ID())
+	c.APIEndpoint = cluster.ApiEndpoints.Index(pulumi.Int(0))
+	c.Kubeconfig = pulumi.ToSecret(cluster.Kubeconfig.ApplyT(func(encoded string) (string, error) {
+		decoded, err := base64.StdEncoding.DecodeString(encoded)
+		return string(decoded), err
+	})).(pulumi.StringOutput)
+	c.FirewallID = linodekit.IntID(firewall.ID())
+	if c.Provider, err = providers.Kubernetes(ctx, name, c.Kubeconfig, pulumi.Parent(c)); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"clusterId": c.ClusterID, "apiEndpoint": c.APIEndpoint, "kubeconfig": c.Kubeconfig, "firewallId": c.FirewallID,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// nodeFirewall drops inbound traffic to the nodes but what LKE documents its nodes need from the data
+// center's private network (kubelet, Calico, WireGuard), and the node ports from NodeBalancers alone. It is
+// attached by instance: when LKE recycles a node, the next `pulumi up` attaches its replacement.
+func nodeFirewall(ctx *pulumi.Context, c *LKE, name string, cluster *linode.LkeCluster, tags []string) (*linode.Firewall, error) {
+	rule := func(label, protocol, ports, from string) *linode.FirewallInboundArgs {
+		r := &linode.FirewallInboundArgs{
+			Label: pulumi.String(label), Action: pulumi.String("ACCEPT"), Protocol: pulumi.String(protocol),
+			Ipv4s: pulumi.StringArray{pulumi.String(from)},
+		}
+		if ports != "" {
+			r.Ports = pulumi.String(ports)
+		}
+		return r
+	}
+	instances := cluster.Pools.ApplyT(func(pools []linode.LkeClusterPool) []int {
+		var ids []int
+		for _, pool := range pools {
+			for _, node := range pool.Nodes {
+				if node.InstanceId != nil {
+					ids = append(ids, *node.InstanceId)
+				}
+			}
+		}
+		return ids
+	}).(pulumi.IntArrayOutput)
+	return linode.NewFirewall(ctx, name+"-nodes", &linode.FirewallArgs{
+		Label:          pulumi.String(name + "-nodes"),
+		InboundPolicy:  pulumi.String("DROP"),
+		OutboundPolicy: pulumi.String("ACCEPT"),
+		Inbounds: linode.FirewallInboundArray{
+			rule("kubelet", "TCP", "10250", linodekit.PrivateRange),
+			rule("wireguard", "UDP", "51820", linodekit.PrivateRange),
+			rule("calico-bgp", "TCP", "179", linodekit.PrivateRange),
+			rule("calico-ipip", "IPENCAP", "", linodekit.PrivateRange),
+			rule("nodeports-from-nodebalancers", "TCP", "30000-32767", linodekit.NodeBalancerRange),
+		},
+		Linodes: instances,
+		Tags:    linodekit.Tags(componentTag, tags),
+	}, pulumi.Parent(c))
+}

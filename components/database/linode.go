@@ -1,0 +1,109 @@
+package database
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/pulumi/pulumi-linode/sdk/v4/go/linode"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/gitlab-ha/gitlab-ha/internal/linodekit"
+	"github.com/gitlab-ha/gitlab-ha/internal/validate"
+)
+
+// LinodePostgresTypeToken is the Linode database component's Pulumi type.
+const LinodePostgresTypeToken = "gitlab-ha:database:LinodePostgres"
+
+// linodeDatabaseName is the database every Linode managed PostgreSQL comes with.
+const linodeDatabaseName = "defaultdb"
+
+// LinodePostgresArgs configures a Linode managed PostgreSQL.
+type LinodePostgresArgs struct {
+	// Region, e.g. "eu-central". Required.
+	Region string
+	// EngineVersion is the PostgreSQL major version, at least 16. Default DefaultEngineVersion.
+	EngineVersion string
+	// Type of each node. Default "g6-dedicated-2".
+	Type string
+	// ClusterSize is 3 (a primary and two standbys, for high availability; the default) or 1.
+	ClusterSize int
+	// AllowedCIDRs are the only networks that may connect: the cluster's. Required; never 0.0.0.0/0.
+	AllowedCIDRs []string
+	// Protect guards the database against deletion (pulumi protect and retainOnDelete). Default false.
+	Protect bool
+}
+
+// LinodePostgres is the component; its Endpoint has the shape the RDS component's has.
+type LinodePostgres struct {
+	pulumi.ResourceState
+	Endpoint
+
+	DatabaseID pulumi.IntOutput
+}
+
+func withLinodePostgresDefaults(args LinodePostgresArgs) LinodePostgresArgs {
+	if args.EngineVersion == "" {
+		args.EngineVersion = DefaultEngineVersion
+	}
+	if args.Type == "" {
+		args.Type = "g6-dedicated-2"
+	}
+	if args.ClusterSize == 0 {
+		args.ClusterSize = 3
+	}
+	return args
+}
+
+// ValidateLinodePostgres reports the first problem with args.
+func ValidateLinodePostgres(args *LinodePostgresArgs) error {
+	a := withLinodePostgresDefaults(*args)
+	if err := linodekit.Region("region", a.Region); err != nil {
+		return err
+	}
+	major, err := strconv.Atoi(a.EngineVersion)
+	if err != nil || major < MinEngineVersion {
+		return validate.Errorf("engineVersion", a.EngineVersion, "is not a PostgreSQL major version of at least %d", MinEngineVersion)
+	}
+	if a.ClusterSize != 1 && a.ClusterSize != 3 {
+		return validate.Errorf("clusterSize", a.ClusterSize, "is not 1 or 3, the sizes Linode offers")
+	}
+	return linodekit.NoOpenRange("allowedCidrs", a.AllowedCIDRs)
+}
+
+// NewLinodePostgres validates args, then creates the database.
+func NewLinodePostgres(ctx *pulumi.Context, name string, args *LinodePostgresArgs, opts ...pulumi.ResourceOption) (*LinodePostgres, error) {
+	if args == nil {
+		return nil, fmt.Errorf("database %q: args are required", name)
+	}
+	if err := ValidateLinodePostgres(args); err != nil {
+		return nil, fmt.Errorf("database %q: %w", name, err)
+	}
+	a := withLinodePostgresDefaults(*args)
+	d := &LinodePostgres{}
+	if err := ctx.RegisterComponentResource(LinodePostgresTypeToken, name, d, opts...); err != nil {
+		return nil, err
+	}
+	db, err := linode.NewDatabasePostgresqlV2(ctx, name, &linode.DatabasePostgresqlV2Args{
+		Label: pulumi.String(name), Region: pulumi.String(a.Region), EngineId: pulumi.String("postgresql/" + a.EngineVersion),
+		Type: pulumi.String(a.Type), ClusterSize: pulumi.Int(a.ClusterSize), AllowLists: pulumi.ToStringArray(a.AllowedCIDRs),
+		// Weekly updates, Sunday 04:00 UTC, the hour after the AWS stacks' backup window.
+		Updates: &linode.DatabasePostgresqlV2UpdatesArgs{
+			Frequency: pulumi.String("weekly"), DayOfWeek: pulumi.Int(7), HourOfDay: pulumi.Int(4), Duration: pulumi.Int(1),
+		},
+	}, pulumi.Parent(d), pulumi.Protect(a.Protect), pulumi.RetainOnDelete(a.Protect))
+	if err != nil {
+		return nil, err
+	}
+	d.Address, d.Port = db.HostPrimary, db.Port
+	d.DatabaseName = pulumi.String(linodeDatabaseName).ToStringOutput()
+	d.Username = db.RootUsername
+	d.Password = pulumi.ToSecret(db.RootPassword).(pulumi.StringOutput)
+	d.DatabaseID = linodekit.IntID(db.ID())
+	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
+		"address": d.Address, "port": d.Port, "databaseName": d.DatabaseName, "username": d.Username,
+		"password": d.Password, "databaseId": d.DatabaseID,
+	}); err != nil {
+		return nil, err
+	}
+	return d, nil
+}

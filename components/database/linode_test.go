@@ -1,0 +1,56 @@
+package database_test
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
+	"github.com/gitlab-ha/gitlab-ha/components/database"
+	"github.com/gitlab-ha/gitlab-ha/internal/linodetest"
+)
+
+func TestLinodePostgresIsThreeNodesAdmittingOnlyTheClusterAndShapedLikeRDS(t *testing.T) {
+	var db *database.LinodePostgres
+	result := linodetest.Run(func(ctx *pulumi.Context, provider pulumi.ProviderResource) error {
+		var err error
+		db, err = database.NewLinodePostgres(ctx, "gitlab-db", &database.LinodePostgresArgs{
+			Region: linodetest.Region, AllowedCIDRs: []string{"10.0.0.0/24"},
+		}, pulumi.Provider(provider))
+		return err
+	})
+	require.NoError(t, result.Err)
+	instance := result.OfType("linode:index/databasePostgresqlV2:DatabasePostgresqlV2")[0]
+	assert.Equal(t, "postgresql/16", instance.InputString("engineId"))
+	assert.Equal(t, float64(3), instance.Inputs["clusterSize"].V)
+	assert.Equal(t, []any{"10.0.0.0/24"}, mustInput(t, instance, "allowLists"))
+
+	var endpoint database.Endpoint = db.Endpoint // the GitLab component takes either platform's
+	password, err := componenttest.Await(endpoint.Password)
+	require.NoError(t, err)
+	assert.True(t, password.Secret)
+	host, _ := componenttest.Await(endpoint.Address)
+	assert.Contains(t, host.Value, "akamaidb.net")
+	name, _ := componenttest.Await(endpoint.DatabaseName)
+	assert.Equal(t, "defaultdb", name.Value)
+}
+
+func TestLinodePostgresBadArgs(t *testing.T) {
+	for want, args := range map[string]*database.LinodePostgresArgs{
+		"clusterSize: 2 is not 1 or 3":                   {Region: "eu-central", ClusterSize: 2, AllowedCIDRs: []string{"10.0.0.0/24"}},
+		`allowedCidrs[0]: "0.0.0.0/0" opens the service`: {Region: "eu-central", AllowedCIDRs: []string{"0.0.0.0/0"}},
+		"allowedCidrs: is empty":                         {Region: "eu-central"},
+		`engineVersion: "15" is not a PostgreSQL major`:  {Region: "eu-central", EngineVersion: "15", AllowedCIDRs: []string{"10.0.0.0/24"}},
+		`region: "frankfurt" is not a Linode region`:     {Region: "frankfurt", AllowedCIDRs: []string{"10.0.0.0/24"}},
+	} {
+		result := componenttest.Run(func(ctx *pulumi.Context) error {
+			_, err := database.NewLinodePostgres(ctx, "gitlab-db", args)
+			return err
+		})
+		require.Error(t, result.Err, want)
+		assert.Contains(t, result.Err.Error(), want)
+		assert.Empty(t, result.Resources)
+	}
+}
