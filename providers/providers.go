@@ -62,12 +62,12 @@ func Kubernetes(ctx *pulumi.Context, name string, kubeconfig pulumi.StringInput,
 	}, opts...)
 }
 
-// Linode builds a Linode provider from an API token (a secret from config).
+// Linode builds a Linode provider from an API token (a secret from config), or, with a nil token, from the
+// LINODE_TOKEN environment variable, as CI and workstations usually provide it.
 func Linode(ctx *pulumi.Context, name string, token pulumi.StringInput, opts ...pulumi.ResourceOption) (*linode.Provider, error) {
-	if token == nil {
-		return nil, fmt.Errorf("providers: Linode provider %q: token is required", name)
+	args := &linode.ProviderArgs{}
+	if token != nil {
+		args.Token = pulumi.ToSecret(token).(pulumi.StringOutput)
 	}
-	return linode.NewProvider(ctx, name, &linode.ProviderArgs{
-		Token: pulumi.ToSecret(token).(pulumi.StringOutput),
-	}, opts...)
+	return linode.NewProvider(ctx, name, args, opts...)
 }

@@ -40,6 +40,7 @@ type Config struct {
 	Redis       RedisConfig
 	GitLab      GitLabConfig
 	Existing    ExistingConfig
+	Linode      LinodeConfig
 	Protect     bool
 	Tags        map[string]string
 
@@ -123,6 +124,31 @@ type ResourcesConfig struct {
 	MemoryLimit   string `json:"memoryLimit,omitempty"`
 }
 
+// LinodeConfig is gitlab-ha:linode: what a Linode stack builds.
+type LinodeConfig struct {
+	KubernetesVersion   string     `json:"kubernetesVersion,omitempty"`
+	NodeType            string     `json:"nodeType,omitempty"`
+	NodesPerPool        NodeCounts `json:"nodesPerPool,omitempty"`
+	HighAvailability    *bool      `json:"highAvailability,omitempty"`
+	APIAllowedCIDRs     []string   `json:"apiAllowedCidrs,omitempty"`
+	SubnetCIDR          string     `json:"subnetCidr,omitempty"`
+	ClientCIDRs         []string   `json:"clientCidrs,omitempty"`
+	DatabaseType        string     `json:"databaseType,omitempty"`
+	DatabaseClusterSize int        `json:"databaseClusterSize,omitempty"`
+	FileStorage         string     `json:"fileStorage,omitempty"`
+	NFSInstanceType     string     `json:"nfsInstanceType,omitempty"`
+	NFSVolumeGiB        int        `json:"nfsVolumeGiB,omitempty"`
+}
+
+// Linode file storage modes.
+const (
+	// LinodeNFS serves every zone from one NFS server on the VPC.
+	LinodeNFS = "nfs"
+	// LinodeBlock gives each zone a Block Storage volume of its own, through the CSI driver: lighter, for a
+	// one-zone development stack.
+	LinodeBlock = "block"
+)
+
 // ExistingConfig is gitlab-ha:existing: what an existing cluster provides.
 type ExistingConfig struct {
 	ZoneLabel   string            `json:"zoneLabel,omitempty"`
@@ -164,7 +190,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 
 // ConfigKeys lists every key the program reads, under Namespace. Pulumi.yaml declares exactly these.
 var ConfigKeys = []string{"platform", "region", "zones", "network", "cluster", "database", "fileStorage", "redis",
-	"gitlab", "existing", "protect", "tags", "kubeconfig", "databasePassword"}
+	"gitlab", "existing", "linode", "protect", "tags", "kubeconfig", "databasePassword"}
 
 func read(src configSource) (*Config, error) {
 	cfg := &Config{set: map[string]bool{}}
@@ -181,7 +207,7 @@ func read(src configSource) (*Config, error) {
 	}{
 		{"zones", &cfg.Zones}, {"network", &cfg.Network}, {"cluster", &cfg.Cluster}, {"database", &cfg.Database},
 		{"fileStorage", &cfg.FileStorage}, {"redis", &cfg.Redis}, {"gitlab", &cfg.GitLab},
-		{"existing", &cfg.Existing}, {"protect", &cfg.Protect}, {"tags", &cfg.Tags},
+		{"existing", &cfg.Existing}, {"linode", &cfg.Linode}, {"protect", &cfg.Protect}, {"tags", &cfg.Tags},
 	}
 	for _, o := range objects {
 		raw, ok := src.Get(o.key)
@@ -252,6 +278,13 @@ func (c *Config) Validate() error {
 	if c.Platform == PlatformExisting {
 		return c.validateExisting(key)
 	}
+	if c.Platform == PlatformLinode {
+		if err := c.validateLinode(key); err != nil {
+			return err
+		}
+	} else if c.set["linode"] {
+		return validate.Errorf(key("linode"), nil, "is set, but platform is %s; it applies to platform linode only", c.Platform)
+	}
 	for _, k := range []string{"existing", "kubeconfig", "databasePassword"} {
 		if c.set[k] {
 			return validate.Errorf(key(k), nil, "is set, but platform is %s; it applies to platform existing only", c.Platform)
@@ -263,8 +296,25 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func (c *Config) validateExisting(key func(string) string) error {
+func (c *Config) validateLinode(key func(string) string) error {
 	for _, k := range []string{"network", "cluster", "database", "fileStorage"} {
+		if c.set[k] {
+			return validate.Errorf(key(k), nil, "is set, but platform linode takes its settings from the linode key; remove it")
+		}
+	}
+	if c.GitLab.CertificateARN != "" {
+		return validate.Errorf(key("gitlab.certificateArn"), c.GitLab.CertificateARN, "is an AWS certificate; platform linode has none")
+	}
+	switch c.Linode.FileStorage {
+	case "", LinodeNFS, LinodeBlock:
+	default:
+		return validate.Errorf(key("linode.fileStorage"), c.Linode.FileStorage, "is not %s or %s", LinodeNFS, LinodeBlock)
+	}
+	return nil
+}
+
+func (c *Config) validateExisting(key func(string) string) error {
+	for _, k := range []string{"network", "cluster", "database", "fileStorage", "linode"} {
 		if c.set[k] {
 			return validate.Errorf(key(k), nil, "is set, but platform existing builds no %s; remove it", k)
 		}

@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -156,7 +157,28 @@ func TestBadConfigurationsGiveOneErrorNamingTheKeyAndRegisterNothing(t *testing.
 		}, `gitlab-ha:gitlab.resources.memoryLimit: "6GB" is not a Kubernetes quantity`},
 		{"kubeconfig on aws", func(s *stack) *stack { return s.secret("kubeconfig", "x") }, "gitlab-ha:kubeconfig: is set, but platform is aws"},
 		{"no region", func(s *stack) *stack { return s.set("region", "") }, "gitlab-ha:region: is required"},
-		{"linode before it is built", func(s *stack) *stack { return s.set("platform", "linode") }, `gitlab-ha:platform: "linode" is not built yet`},
+		{"Linode in an AWS region", func(s *stack) *stack {
+			return linodeStack(t).set("region", "eu-west-1")
+		}, `gitlab-ha:region: "eu-west-1" is not a Linode region`},
+		{"Linode with AWS settings", func(s *stack) *stack {
+			return linodeStack(t).set("database", map[string]any{"multiAz": true})
+		}, "gitlab-ha:database: is set, but platform linode takes its settings from the linode key"},
+		{"Linode database of two nodes", func(s *stack) *stack {
+			return linodeStack(t).patch("linode", map[string]any{"databaseClusterSize": 2})
+		}, "gitlab-ha:linode.databaseClusterSize: 2 is not 1 or 3"},
+		{"Linode database open to all", func(s *stack) *stack {
+			return linodeStack(t).patch("linode", map[string]any{"clientCidrs": []string{"0.0.0.0/0"}})
+		}, `gitlab-ha:linode.clientCidrs[1]: "0.0.0.0/0" opens the service to the whole internet`},
+		{"Linode with eleven pools", func(s *stack) *stack {
+			var pools []string
+			for i := 0; i < 11; i++ {
+				pools = append(pools, fmt.Sprintf("pool-%d", i))
+			}
+			return linodeStack(t).set("zones", pools)
+		}, "gitlab-ha:zones: 11 pools asked for; at most 10"},
+		{"Linode with an unknown storage", func(s *stack) *stack {
+			return linodeStack(t).patch("linode", map[string]any{"fileStorage": "efs"})
+		}, `gitlab-ha:linode.fileStorage: "efs" is not nfs or block`},
 		{"existing without a kubeconfig", func(s *stack) *stack {
 			e := existingStack(t)
 			delete(e.config, "gitlab-ha:kubeconfig")

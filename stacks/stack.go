@@ -53,13 +53,18 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (*Outputs, error) {
 			return nil, err
 		}
 		return deployAWS(ctx, cfg)
+	case PlatformLinode:
+		if err := preflight(linodeChecks(cfg)...); err != nil {
+			return nil, err
+		}
+		return deployLinode(ctx, cfg)
 	case PlatformExisting:
 		if err := preflight(existingChecks(cfg)...); err != nil {
 			return nil, err
 		}
 		return deployExisting(ctx, cfg)
 	}
-	return nil, validate.Errorf(Namespace+":platform", cfg.Platform, "is not built yet")
+	return nil, validate.Errorf(Namespace+":platform", cfg.Platform, "is not built")
 }
 
 // Export publishes the outputs as the stack's.

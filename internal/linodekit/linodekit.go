@@ -19,7 +19,7 @@ const PrivateRange = "192.168.128.0/17"
 // NodeBalancerRange is where NodeBalancers reach their backends from.
 const NodeBalancerRange = "192.168.255.0/24"
 
-var regionPattern = regexp.MustCompile(`^[a-z]{2}-[a-z]+(-[0-9])?$`)
+var regionPattern = regexp.MustCompile(`^[a-z]{2}-[a-z]+$`)
 
 // Region checks a Linode region ID such as "eu-central" or "us-lax".
 func Region(field, region string) error {

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
+	"github.com/gitlab-ha/gitlab-ha/internal/stackconfig"
+)
+
+func TestTheExampleBuildsTheLinodeVariantProtected(t *testing.T) {
+	stack, err := stackconfig.Load(".", "example")
+	require.NoError(t, err)
+	result := componenttest.Run(run, componenttest.WithStack("gitlab-ha-linode", "example"), componenttest.WithConfig(stack.Config))
+	require.NoError(t, result.Err)
+
+	counts := result.CountByType()
+	assert.Equal(t, 1, counts["linode:index/lkeCluster:LkeCluster"])
+	assert.Equal(t, 1, counts["linode:index/nodeBalancer:NodeBalancer"])
+	assert.Equal(t, 1, counts["linode:index/databasePostgresqlV2:DatabasePostgresqlV2"])
+	assert.Equal(t, 1, counts["linode:index/instance:Instance"], "the NFS server")
+	assert.Equal(t, 4, counts["kubernetes:apps/v1:Deployment"], "a Deployment per pool, and Redis")
+	for _, r := range result.Resources {
+		stateful := r.Type == "linode:index/lkeCluster:LkeCluster" || r.Type == "linode:index/databasePostgresqlV2:DatabasePostgresqlV2" ||
+			r.Type == "linode:index/volume:Volume"
+		assert.Equal(t, stateful, r.Protect, "%s %s", r.Type, r.Name)
+	}
+	assert.Equal(t, len(result.Components()), result.OutputsRegistered)
+}
