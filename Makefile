@@ -13,7 +13,16 @@ K8S_VERSION    := 1.33.13
 SCHEMAS        := .cache/schemas/v$(K8S_VERSION)
 VALIDATE_STACKS := dev prod
 
-.PHONY: plan test lint bench validate
+# The e2e control plane, pinned, built from the Go module proxy into .cache/e2e by the wrapper modules in
+# internal/tools; the Kubernetes binaries report v1.33.0 through the version ldflags.
+E2E         := .cache/e2e
+E2E_BINARIES := $(E2E)/etcd-v3.5.21 $(E2E)/kube-apiserver-v1.33.0 $(E2E)/kube-controller-manager-v1.33.0 \
+	$(E2E)/kube-scheduler-v1.33.0 $(E2E)/kwok-v0.7.0
+K8S_LDFLAGS := -s -w -X k8s.io/component-base/version.gitVersion=v1.33.0 -X k8s.io/component-base/version.gitMajor=1 \
+	-X k8s.io/component-base/version.gitMinor=33 -X k8s.io/component-base/version.gitTreeState=clean \
+	-X k8s.io/client-go/pkg/version.gitVersion=v1.33.0
+
+.PHONY: plan test lint bench validate e2e
 
 ## plan: evaluate STACK under mocks (no cloud, no Pulumi CLI) and write $(OUT)/
 plan:
@@ -28,6 +37,7 @@ lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./internal/e2e/
 
 ## bench: evaluation benchmarks under mocks
 bench:
@@ -69,3 +79,23 @@ $(SCHEMAS)/.complete:
 	  test -n "$$dir" || { echo "cannot download k8s.io/kubernetes@v$(K8S_VERSION)"; exit 1; }; \
 	  $(GO) run ./internal/cmd/k8sschemas -spec $$dir/api/openapi-spec/swagger.json -out $(SCHEMAS)
 	@touch $@
+
+## e2e: apply the dev, prod and Linode plans to a real control plane (etcd, kube-apiserver,
+## kube-controller-manager, kube-scheduler v1.33.0, kwok nodes) on loopback, and lose a zone in each
+e2e: $(E2E_BINARIES)
+	$(GO) run ./internal/cmd/plan -stack dev -out plan/dev > /dev/null
+	$(GO) run ./internal/cmd/plan -stack prod -out plan/prod > /dev/null
+	$(GO) run ./internal/cmd/plan -dir examples/linode -stack example -out plan/linode > /dev/null
+	E2E_BIN=$(CURDIR)/$(E2E) E2E_PLANS=$(CURDIR)/plan $(GO) test -tags e2e -count=1 -v -timeout 40m ./internal/e2e/
+
+$(E2E)/etcd-v3.5.21:
+	@mkdir -p $(E2E)
+	cd internal/tools/etcd && $(GO) build -ldflags "-s -w" -o $(CURDIR)/$@ go.etcd.io/etcd/server/v3
+
+$(E2E)/%-v1.33.0:
+	@mkdir -p $(E2E)
+	cd internal/tools/kubernetes && $(GO) build -ldflags "$(K8S_LDFLAGS)" -o $(CURDIR)/$@ k8s.io/kubernetes/cmd/$*
+
+$(E2E)/kwok-v0.7.0:
+	@mkdir -p $(E2E)
+	cd internal/tools/kwok && $(GO) build -ldflags "-s -w" -o $(CURDIR)/$@ sigs.k8s.io/kwok/cmd/kwok
