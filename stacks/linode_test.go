@@ -50,8 +50,8 @@ func TestTheLinodeStackPinsEachZoneToItsPoolAndAdoptsItsNodeBalancer(t *testing.
 		"the Service adopts the stack's NodeBalancer")
 
 	db := result.OfType("linode:index/databasePostgresqlV2:DatabasePostgresqlV2")[0]
-	assert.NotContains(t, mustInput(t, db, "allowLists"), "0.0.0.0/0")
-	assert.Equal(t, []any{"10.0.0.0/24"}, mustInput(t, db, "allowLists"))
+	assert.NotContains(t, db.MustInput(t, "allowLists"), "0.0.0.0/0")
+	assert.Equal(t, []any{"10.0.0.0/24"}, db.MustInput(t, "allowLists"))
 	firewalls := result.OfType("linode:index/firewall:Firewall")
 	assert.Len(t, firewalls, 3, "nodes, NFS server, NodeBalancer")
 	for _, fw := range firewalls {

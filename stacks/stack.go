@@ -41,6 +41,26 @@ func Program(ctx *pulumi.Context) error {
 	return nil
 }
 
+// ProgramFor is Program for one platform only: a program of its own (an example, a team's wrapper) refuses
+// a stack configured for another.
+func ProgramFor(platform string) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		cfg, err := Load(ctx)
+		if err != nil {
+			return err
+		}
+		if cfg.Platform != platform {
+			return validate.Errorf(Namespace+":platform", cfg.Platform, "is not %s, the only platform this program builds", platform)
+		}
+		out, err := Deploy(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		out.Export(ctx)
+		return nil
+	}
+}
+
 // Deploy checks every component's arguments, then builds the stack for cfg.Platform. A bad configuration
 // returns one error naming its key, and registers nothing.
 func Deploy(ctx *pulumi.Context, cfg *Config) (*Outputs, error) {

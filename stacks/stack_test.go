@@ -157,7 +157,7 @@ func TestEachZoneIsWiredEndToEndFromSubnetToDeployment(t *testing.T) {
 				assert.Equal(t, map[string]string{gitlab.ZoneLabel: zone}, deployment.InputMap("spec.template.spec.nodeSelector"),
 					"%s: pods on the zone's nodes, which EKS labels with their zone", zone)
 				group, _ := result.Find("aws:eks/nodeGroup:NodeGroup", "gitlab-"+zone)
-				assert.Equal(t, []any{subnet.ID}, mustInput(t, group, "subnetIds"), "%s: the zone's nodes in the zone's subnet", zone)
+				assert.Equal(t, []any{subnet.ID}, group.MustInput(t, "subnetIds"), "%s: the zone's nodes in the zone's subnet", zone)
 			}
 		})
 	}
@@ -242,11 +242,4 @@ func TestOnlyTheLoadBalancerListenersAreOpenToTheInternet(t *testing.T) {
 				strings.HasPrefix(rule.Name, "gitlab-ssh-"), "%s: only the load balancer's listener rules", rule.Name)
 		}
 	}
-}
-
-func mustInput(t *testing.T, r componenttest.Resource, path string) any {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s %s has no %s", r.Type, r.Name, path)
-	return v
 }

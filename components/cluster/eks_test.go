@@ -54,8 +54,8 @@ func TestEachZoneGetsItsOwnNodeGroupInItsOwnSubnet(t *testing.T) {
 	for _, zone := range zones {
 		group, ok := result.Find(nodeGroupType, "gitlab-"+zone)
 		require.True(t, ok, zone)
-		assert.Equal(t, []any{"subnet-" + zone}, mustInput(t, group, "subnetIds"), "only its zone's subnet")
-		assert.Equal(t, float64(1), mustInput(t, group, "scalingConfig.minSize"), "every zone keeps capacity")
+		assert.Equal(t, []any{"subnet-" + zone}, group.MustInput(t, "subnetIds"), "only its zone's subnet")
+		assert.Equal(t, float64(1), group.MustInput(t, "scalingConfig.minSize"), "every zone keeps capacity")
 	}
 	asgs := awstest.Value(t, eks.AutoscalingGroups).(map[string]string)
 	assert.Len(t, asgs, 3)
@@ -72,15 +72,15 @@ func TestTheControlPlaneEncryptsSecretsLogsEverythingAndIsPrivate(t *testing.T) 
 
 	assert.Equal(t, "1.33", eks.InputString("version"))
 	assert.Equal(t, keyARN, eks.InputString("encryptionConfig.provider.keyArn"))
-	assert.Equal(t, []any{"secrets"}, mustInput(t, eks, "encryptionConfig.resources"))
-	assert.Equal(t, true, mustInput(t, key, "enableKeyRotation"))
-	assert.ElementsMatch(t, []any{"api", "audit", "authenticator", "controllerManager", "scheduler"}, mustInput(t, eks, "enabledClusterLogTypes"))
-	assert.Equal(t, true, mustInput(t, eks, "vpcConfig.endpointPrivateAccess"))
-	assert.Equal(t, false, mustInput(t, eks, "vpcConfig.endpointPublicAccess"))
+	assert.Equal(t, []any{"secrets"}, eks.MustInput(t, "encryptionConfig.resources"))
+	assert.Equal(t, true, key.MustInput(t, "enableKeyRotation"))
+	assert.ElementsMatch(t, []any{"api", "audit", "authenticator", "controllerManager", "scheduler"}, eks.MustInput(t, "enabledClusterLogTypes"))
+	assert.Equal(t, true, eks.MustInput(t, "vpcConfig.endpointPrivateAccess"))
+	assert.Equal(t, false, eks.MustInput(t, "vpcConfig.endpointPublicAccess"))
 	_, open := eks.Input("vpcConfig.publicAccessCidrs")
 	assert.False(t, open)
 	assert.Equal(t, "API", eks.InputString("accessConfig.authenticationMode"))
-	assert.Equal(t, []any{"subnet-eu-west-1a", "subnet-eu-west-1b", "subnet-eu-west-1c"}, mustInput(t, eks, "vpcConfig.subnetIds"))
+	assert.Equal(t, []any{"subnet-eu-west-1a", "subnet-eu-west-1b", "subnet-eu-west-1c"}, eks.MustInput(t, "vpcConfig.subnetIds"))
 }
 
 func TestAPublicEndpointIsOpenOnlyToTheGivenNetworks(t *testing.T) {
@@ -88,8 +88,8 @@ func TestAPublicEndpointIsOpenOnlyToTheGivenNetworks(t *testing.T) {
 	args.PublicEndpoint, args.PublicAccessCIDRs = true, []string{"198.51.100.0/24"}
 	result, _ := build(t, args)
 	eks := result.OfType(clusterType)[0]
-	assert.Equal(t, true, mustInput(t, eks, "vpcConfig.endpointPublicAccess"))
-	assert.Equal(t, []any{"198.51.100.0/24"}, mustInput(t, eks, "vpcConfig.publicAccessCidrs"))
+	assert.Equal(t, true, eks.MustInput(t, "vpcConfig.endpointPublicAccess"))
+	assert.Equal(t, []any{"198.51.100.0/24"}, eks.MustInput(t, "vpcConfig.publicAccessCidrs"))
 }
 
 func TestRolesCarryOnlyTheDocumentedMinimumPolicies(t *testing.T) {
@@ -129,11 +129,11 @@ func TestNodesRequireIMDSv2AndEncryptTheirDisks(t *testing.T) {
 	result, eks := build(t, threeZones())
 	template := result.OfType("aws:ec2/launchTemplate:LaunchTemplate")[0]
 	assert.Equal(t, "required", template.InputString("metadataOptions.httpTokens"))
-	assert.Equal(t, float64(1), mustInput(t, template, "metadataOptions.httpPutResponseHopLimit"), "pods cannot reach the node's credentials")
+	assert.Equal(t, float64(1), template.MustInput(t, "metadataOptions.httpPutResponseHopLimit"), "pods cannot reach the node's credentials")
 	assert.Equal(t, "true", template.InputString("blockDeviceMappings[0].ebs.encrypted"))
 	nodeGroup := awstest.Value(t, eks.NodeSecurityGroupID).(string)
 	clusterGroup := awstest.Value(t, eks.ClusterSecurityGroupID).(string)
-	assert.ElementsMatch(t, []any{nodeGroup, clusterGroup}, mustInput(t, template, "vpcSecurityGroupIds"))
+	assert.ElementsMatch(t, []any{nodeGroup, clusterGroup}, template.MustInput(t, "vpcSecurityGroupIds"))
 	for _, group := range result.OfType(nodeGroupType) {
 		assert.Equal(t, template.ID, group.InputString("launchTemplate.id"), group.Name)
 	}
@@ -242,20 +242,10 @@ func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := threeZones()
 			tc.edit(args)
-			result := componenttest.Run(func(ctx *pulumi.Context) error {
+			componenttest.Rejects(t, func(ctx *pulumi.Context) error {
 				_, err := cluster.NewEKS(ctx, "gitlab", args)
 				return err
-			})
-			require.Error(t, result.Err)
-			assert.Contains(t, result.Err.Error(), fmt.Sprintf("cluster %q: %s", "gitlab", tc.want))
-			assert.Empty(t, result.Resources)
+			}, fmt.Sprintf("cluster %q: %s", "gitlab", tc.want))
 		})
 	}
-}
-
-func mustInput(t *testing.T, r componenttest.Resource, path string) any {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s %s has no %s", r.Type, r.Name, path)
-	return v
 }

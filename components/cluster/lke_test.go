@@ -37,11 +37,11 @@ func TestEachZoneIsAnLKENodePoolLabelledWithItsName(t *testing.T) {
 		pool := fmt.Sprintf("pools[%d].", i)
 		assert.Equal(t, map[string]string{cluster.PoolLabel: zone}, lkeCluster.InputMap(pool+"labels"), zone)
 		assert.Equal(t, lke.NodeSelector(zone), lkeCluster.InputMap(pool+"labels"), "the selector GitLab uses is the pool's label")
-		assert.Equal(t, float64(1), mustInput(t, lkeCluster, pool+"autoscaler.min"))
-		assert.Equal(t, float64(3), mustInput(t, lkeCluster, pool+"autoscaler.max"))
+		assert.Equal(t, float64(1), lkeCluster.MustInput(t, pool+"autoscaler.min"))
+		assert.Equal(t, float64(3), lkeCluster.MustInput(t, pool+"autoscaler.max"))
 	}
 	assert.Equal(t, "1.33", lkeCluster.InputString("k8sVersion"))
-	assert.Equal(t, true, mustInput(t, lkeCluster, "controlPlane.highAvailability"))
+	assert.Equal(t, true, lkeCluster.MustInput(t, "controlPlane.highAvailability"))
 }
 
 func TestTheKubeconfigIsDecodedKeptSecretAndBuildsTheProvider(t *testing.T) {
@@ -97,13 +97,10 @@ func TestLKEBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := threePools()
 			tc.edit(args)
-			result := componenttest.Run(func(ctx *pulumi.Context) error {
+			componenttest.Rejects(t, func(ctx *pulumi.Context) error {
 				_, err := cluster.NewLKE(ctx, "gitlab", args)
 				return err
-			})
-			require.Error(t, result.Err)
-			assert.Contains(t, result.Err.Error(), `cluster "gitlab": `+tc.want)
-			assert.Empty(t, result.Resources)
+			}, `cluster "gitlab": `+tc.want)
 		})
 	}
 }

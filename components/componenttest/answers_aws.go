@@ -80,6 +80,15 @@ func (req Request) input(key string) string {
 	return ""
 }
 
+// nameOr is the named input, or, when the program left it to the provider, the logical name with a random-
+// looking suffix, as autonaming makes it.
+func (req Request) nameOr(key string) string {
+	if name := req.input(key); name != "" {
+		return name
+	}
+	return req.Name + "-" + hexOf(7, req.Type, req.Name)
+}
+
 // awsID is an AWS-style ID: the service prefix and 17 hex digits.
 func awsID(prefix string, req Request) string {
 	return prefix + "-" + hexOf(17, req.Type, req.Name)
@@ -108,10 +117,7 @@ func awsWithID(prefix, arnKind string) Answer {
 // awsNamed answers for resources whose ID is their name (subnet and parameter groups).
 func awsNamed(service, kind string) Answer {
 	return func(req Request) (string, resource.PropertyMap, error) {
-		name := req.input("name")
-		if name == "" {
-			name = req.Name + "-" + hexOf(7, req.Type, req.Name)
-		}
+		name := req.nameOr("name")
 		outputs := req.Inputs.Copy()
 		outputs["name"] = resource.NewStringProperty(name)
 		outputs["arn"] = resource.NewStringProperty(awsARN(req, service, kind+":"+name))
@@ -185,10 +191,7 @@ func awsLaunchTemplate(req Request) (string, resource.PropertyMap, error) {
 }
 
 func awsLogGroup(req Request) (string, resource.PropertyMap, error) {
-	name := req.input("name")
-	if name == "" {
-		name = req.Name + "-" + hexOf(7, req.Type, req.Name)
-	}
+	name := req.nameOr("name")
 	outputs := req.Inputs.Copy()
 	outputs["name"] = resource.NewStringProperty(name)
 	outputs["arn"] = resource.NewStringProperty(awsARN(req, "logs", "log-group:"+name))
@@ -198,10 +201,7 @@ func awsLogGroup(req Request) (string, resource.PropertyMap, error) {
 // awsIAM answers roles and policies: IAM is global, so its ARNs carry no region.
 func awsIAM(kind string) Answer {
 	return func(req Request) (string, resource.PropertyMap, error) {
-		name := req.input("name")
-		if name == "" {
-			name = req.Name + "-" + hexOf(7, req.Type, req.Name)
-		}
+		name := req.nameOr("name")
 		outputs := req.Inputs.Copy()
 		outputs["name"] = resource.NewStringProperty(name)
 		outputs["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:aws:iam::%s:%s/%s", AccountID, kind, name))
@@ -218,10 +218,7 @@ func awsKMSKey(req Request) (string, resource.PropertyMap, error) {
 }
 
 func awsEKSCluster(req Request) (string, resource.PropertyMap, error) {
-	name := req.input("name")
-	if name == "" {
-		name = req.Name + "-" + hexOf(7, req.Type, req.Name)
-	}
+	name := req.nameOr("name")
 	region := req.region()
 	oidc := strings.ToUpper(hexOf(32, req.Name, "oidc"))
 	outputs := req.Inputs.Copy()
@@ -247,10 +244,7 @@ func awsEKSCluster(req Request) (string, resource.PropertyMap, error) {
 }
 
 func awsEKSNodeGroup(req Request) (string, resource.PropertyMap, error) {
-	name := req.input("nodeGroupName")
-	if name == "" {
-		name = req.Name + "-" + hexOf(7, req.Type, req.Name)
-	}
+	name := req.nameOr("nodeGroupName")
 	cluster := req.input("clusterName")
 	outputs := req.Inputs.Copy()
 	outputs["nodeGroupName"] = resource.NewStringProperty(name)
@@ -265,10 +259,7 @@ func awsEKSNodeGroup(req Request) (string, resource.PropertyMap, error) {
 }
 
 func awsRDSInstance(req Request) (string, resource.PropertyMap, error) {
-	identifier := req.input("identifier")
-	if identifier == "" {
-		identifier = req.Name + "-" + hexOf(7, req.Type, req.Name)
-	}
+	identifier := req.nameOr("identifier")
 	address := fmt.Sprintf("%s.c%s.%s.rds.amazonaws.com", identifier, hexOf(11, req.Name, "rds"), req.region())
 	port := 5432.0
 	if p, ok := req.Inputs["port"]; ok && p.IsNumber() {
@@ -317,10 +308,7 @@ func awsEFSMountTarget(req Request) (string, resource.PropertyMap, error) {
 }
 
 func awsLoadBalancer(req Request) (string, resource.PropertyMap, error) {
-	name := req.input("name")
-	if name == "" {
-		name = req.Name + "-" + hexOf(7, req.Type, req.Name)
-	}
+	name := req.nameOr("name")
 	arn := awsARN(req, "elasticloadbalancing", "loadbalancer/net/"+name+"/"+hexOf(16, req.Name))
 	outputs := req.Inputs.Copy()
 	outputs["name"] = resource.NewStringProperty(name)
@@ -340,10 +328,7 @@ func awsELBv2(kind string) Answer {
 }
 
 func awsReplicationGroup(req Request) (string, resource.PropertyMap, error) {
-	id := req.input("replicationGroupId")
-	if id == "" {
-		id = req.Name + "-" + hexOf(7, req.Type, req.Name)
-	}
+	id := req.nameOr("replicationGroupId")
 	host := fmt.Sprintf("%s.%s.%s.cache.amazonaws.com", id, hexOf(6, req.Name), req.region())
 	outputs := req.Inputs.Copy()
 	outputs["replicationGroupId"] = resource.NewStringProperty(id)

@@ -1,6 +1,7 @@
 package componenttest_test
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
 
@@ -176,4 +177,41 @@ func TestDataDependenciesAreTheOnesTheInputsImplyAndExplicitOnesAreKeptApart(t *
 	consumer, _ := run.Find("kubernetes:core/v1:ConfigMap", "consumer")
 	assert.ElementsMatch(t, []string{source.URN, ordered.URN}, consumer.Dependencies)
 	assert.Equal(t, []string{source.URN}, consumer.DataDependencies)
+}
+
+// recorder stands in for a test, to check what an assertion reports.
+type recorder struct {
+	testing.TB
+	failures []string
+}
+
+func (r *recorder) Helper() {}
+func (r *recorder) Errorf(format string, args ...any) {
+	r.failures = append(r.failures, fmt.Sprintf(format, args...))
+}
+
+func TestRejectsPassesOnlyAClearErrorThatRegisteredNothing(t *testing.T) {
+	refuses := func(ctx *pulumi.Context) error { return fmt.Errorf("zones[1]: bad") }
+	registersThenFails := func(ctx *pulumi.Context) error {
+		if _, err := corev1.NewConfigMap(ctx, "early", &corev1.ConfigMapArgs{}); err != nil {
+			return err
+		}
+		return fmt.Errorf("zones[1]: bad")
+	}
+	accepts := func(ctx *pulumi.Context) error { return nil }
+
+	for name, tc := range map[string]struct {
+		program  pulumi.RunFunc
+		want     string
+		failures int
+	}{
+		"a clear refusal":                  {refuses, "zones[1]", 0},
+		"another error than the one asked": {refuses, "region", 1},
+		"a refusal after registering":      {registersThenFails, "zones[1]", 1},
+		"no refusal at all":                {accepts, "zones[1]", 1},
+	} {
+		r := &recorder{TB: t}
+		componenttest.Rejects(r, tc.program, tc.want)
+		assert.Len(t, r.failures, tc.failures, "%s: %v", name, r.failures)
+	}
 }

@@ -25,7 +25,7 @@ func TestLinodePostgresIsThreeNodesAdmittingOnlyTheClusterAndShapedLikeRDS(t *te
 	instance := result.OfType("linode:index/databasePostgresqlV2:DatabasePostgresqlV2")[0]
 	assert.Equal(t, "postgresql/16", instance.InputString("engineId"))
 	assert.Equal(t, float64(3), instance.Inputs["clusterSize"].V)
-	assert.Equal(t, []any{"10.0.0.0/24"}, mustInput(t, instance, "allowLists"))
+	assert.Equal(t, []any{"10.0.0.0/24"}, instance.MustInput(t, "allowLists"))
 
 	var endpoint database.Endpoint = db.Endpoint // the GitLab component takes either platform's
 	password, err := componenttest.Await(endpoint.Password)
@@ -45,12 +45,9 @@ func TestLinodePostgresBadArgs(t *testing.T) {
 		`engineVersion: "15" is not a PostgreSQL major`:  {Region: "eu-central", EngineVersion: "15", AllowedCIDRs: []string{"10.0.0.0/24"}},
 		`region: "frankfurt" is not a Linode region`:     {Region: "frankfurt", AllowedCIDRs: []string{"10.0.0.0/24"}},
 	} {
-		result := componenttest.Run(func(ctx *pulumi.Context) error {
+		componenttest.Rejects(t, func(ctx *pulumi.Context) error {
 			_, err := database.NewLinodePostgres(ctx, "gitlab-db", args)
 			return err
-		})
-		require.Error(t, result.Err, want)
-		assert.Contains(t, result.Err.Error(), want)
-		assert.Empty(t, result.Resources)
+		}, want)
 	}
 }

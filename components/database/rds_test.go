@@ -63,7 +63,7 @@ func TestTheDatabaseIsMultiAZEncryptedPrivateAndBackedUpByDefault(t *testing.T) 
 	assert.Equal(t, "postgres", db.InputString("engine"))
 	assert.Equal(t, "16", db.InputString("engineVersion"))
 	subnetGroup := result.OfType("aws:rds/subnetGroup:SubnetGroup")[0]
-	assert.Equal(t, []any{"subnet-a", "subnet-b", "subnet-c"}, mustInput(t, subnetGroup, "subnetIds"))
+	assert.Equal(t, []any{"subnet-a", "subnet-b", "subnet-c"}, subnetGroup.MustInput(t, "subnetIds"))
 }
 
 func TestTheFinalSnapshotIsNamedUniquely(t *testing.T) {
@@ -93,7 +93,7 @@ func TestOnlyTheClusterNodesMayConnectAndOnlyToPostgres(t *testing.T) {
 	assert.Equal(t, float64(5432), rule.Inputs["toPort"].V)
 	assert.Equal(t, awstest.Value(t, db.SecurityGroupID), rule.InputString("securityGroupId"))
 	assert.Empty(t, result.OfType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"), "a database only answers")
-	assert.Equal(t, []any{awstest.Value(t, db.SecurityGroupID)}, mustInput(t, instance(t, result), "vpcSecurityGroupIds"))
+	assert.Equal(t, []any{awstest.Value(t, db.SecurityGroupID)}, instance(t, result).MustInput(t, "vpcSecurityGroupIds"))
 }
 
 func TestTheParameterGroupCarriesGitLabsSettings(t *testing.T) {
@@ -195,20 +195,10 @@ func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := threeZones()
 			tc.edit(args)
-			result := componenttest.Run(func(ctx *pulumi.Context) error {
+			componenttest.Rejects(t, func(ctx *pulumi.Context) error {
 				_, err := database.NewRDS(ctx, "gitlab-db", args)
 				return err
-			})
-			require.Error(t, result.Err)
-			assert.Contains(t, result.Err.Error(), fmt.Sprintf("database %q: %s", "gitlab-db", tc.want))
-			assert.Empty(t, result.Resources)
+			}, fmt.Sprintf("database %q: %s", "gitlab-db", tc.want))
 		})
 	}
-}
-
-func mustInput(t *testing.T, r componenttest.Resource, path string) any {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s %s has no %s", r.Type, r.Name, path)
-	return v
 }

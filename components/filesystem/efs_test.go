@@ -96,7 +96,7 @@ func TestOnlyTheNodesMayReachTheMountTargetsAndOnlyOverNFS(t *testing.T) {
 	assert.Equal(t, float64(2049), rules[0].Inputs["toPort"].V)
 	group := awstest.Value(t, fs.SecurityGroupID)
 	for _, target := range result.OfType(mountTargetType) {
-		assert.Equal(t, []any{group}, mustInput(t, target, "securityGroups"), target.Name)
+		assert.Equal(t, []any{group}, target.MustInput(t, "securityGroups"), target.Name)
 	}
 }
 
@@ -178,20 +178,10 @@ func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := valid()
 			tc.edit(args)
-			result := componenttest.Run(func(ctx *pulumi.Context) error {
+			componenttest.Rejects(t, func(ctx *pulumi.Context) error {
 				_, err := filesystem.NewEFS(ctx, "gitlab-data", args)
 				return err
-			})
-			require.Error(t, result.Err)
-			assert.Contains(t, result.Err.Error(), fmt.Sprintf("filesystem %q: %s", "gitlab-data", tc.want))
-			assert.Empty(t, result.Resources)
+			}, fmt.Sprintf("filesystem %q: %s", "gitlab-data", tc.want))
 		})
 	}
-}
-
-func mustInput(t *testing.T, r componenttest.Resource, path string) any {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s %s has no %s", r.Type, r.Name, path)
-	return v
 }

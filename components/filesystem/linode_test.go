@@ -32,7 +32,7 @@ func TestTheNFSServerExportsAndAdmitsTheClientsAlone(t *testing.T) {
 	firewall := result.OfType("linode:index/firewall:Firewall")[0]
 	assert.Equal(t, "DROP", firewall.InputString("inboundPolicy"))
 	assert.Equal(t, []any{map[string]any{"label": "nfs-from-clients", "action": "ACCEPT", "protocol": "TCP", "ports": "2049",
-		"ipv4s": []any{"10.0.0.0/24"}}}, mustInput(t, firewall, "inbounds"))
+		"ipv4s": []any{"10.0.0.0/24"}}}, firewall.MustInput(t, "inbounds"))
 
 	server := result.OfType("linode:index/instance:Instance")[0]
 	assert.Equal(t, firewall.ID, inputID(t, server, "firewallId"))
@@ -71,12 +71,9 @@ func TestLinodeNFSBadArgs(t *testing.T) {
 		`subnetCidr: "10.0.0.0/29" is not an IPv4 subnet`: small,
 		"volumeGiB: 20000 is outside 10-10240":            huge,
 	} {
-		result := componenttest.Run(func(ctx *pulumi.Context) error {
+		componenttest.Rejects(t, func(ctx *pulumi.Context) error {
 			_, err := filesystem.NewLinodeNFS(ctx, "gitlab-nfs", args)
 			return err
-		})
-		require.Error(t, result.Err, want)
-		assert.Contains(t, result.Err.Error(), want)
-		assert.Empty(t, result.Resources)
+		}, want)
 	}
 }

@@ -83,26 +83,21 @@ func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := threeZones()
 			tc.edit(args)
-			result := componenttest.Run(func(ctx *pulumi.Context) error {
+			result := componenttest.Rejects(t, func(ctx *pulumi.Context) error {
 				_, err := gitlab.NewGitLab(ctx, "gitlab", args)
 				return err
-			})
+			}, `gitlab "gitlab": `+tc.want)
 			require.Error(t, result.Err)
-			assert.Contains(t, result.Err.Error(), `gitlab "gitlab": `+tc.want)
 			assert.Equal(t, 1, strings.Count(result.Err.Error(), `gitlab "gitlab":`), "one error, not a list")
-			assert.Empty(t, result.Resources, "bad args must register nothing")
 		})
 	}
 }
 
 func TestAComponentNameThatCannotNameAServiceIsRejected(t *testing.T) {
-	result := componenttest.Run(func(ctx *pulumi.Context) error {
+	componenttest.Rejects(t, func(ctx *pulumi.Context) error {
 		_, err := gitlab.NewGitLab(ctx, "1st-gitlab", threeZones())
 		return err
-	})
-	require.Error(t, result.Err)
-	assert.Contains(t, result.Err.Error(), `name: "1st-gitlab" is not a valid Service name`)
-	assert.Empty(t, result.Resources)
+	}, `name: "1st-gitlab" is not a valid Service name`)
 }
 
 func TestValuesKnownOnlyAtDeployTimeAreLeftToTheProvider(t *testing.T) {

@@ -108,7 +108,7 @@ func TestAStorageClassZoneGetsAProvisionedClaimAndNoStaticVolume(t *testing.T) {
 	claim, ok := result.Find(pvcType, "gitlab-eu-west-1a")
 	require.True(t, ok)
 	assert.Equal(t, "linode-block-storage-retain", claim.InputString("spec.storageClassName"))
-	assert.Equal(t, []any{"ReadWriteOnce"}, mustInput(t, claim, "spec.accessModes"))
+	assert.Equal(t, []any{"ReadWriteOnce"}, claim.MustInput(t, "spec.accessModes"))
 	assert.Equal(t, "50Gi", claim.InputString(`spec.resources.requests["storage"]`))
 	deployment, ok := result.Find(deploymentType, "gitlab-eu-west-1a")
 	require.True(t, ok)
@@ -163,25 +163,25 @@ func TestALoadBalancerServiceCarriesTheCallersAnnotationsAndSourceRanges(t *test
 	result, _ := deploy(t, args)
 	service, _ := result.Find(serviceType, "gitlab")
 	assert.Equal(t, "12345", service.InputMap("metadata.annotations")["service.beta.kubernetes.io/linode-loadbalancer-nodebalancer-id"])
-	assert.Equal(t, []any{"198.51.100.0/24"}, mustInput(t, service, "spec.loadBalancerSourceRanges"))
+	assert.Equal(t, []any{"198.51.100.0/24"}, service.MustInput(t, "spec.loadBalancerSourceRanges"))
 }
 
 func TestPodsRunWithTheLeastPrivilegeOmnibusAllows(t *testing.T) {
 	result, _ := deploy(t, threeZones())
 	deployment, _ := result.Find(deploymentType, "gitlab-eu-west-1b")
 	pod := "spec.template.spec."
-	assert.Equal(t, false, mustInput(t, deployment, pod+"automountServiceAccountToken"))
+	assert.Equal(t, false, deployment.MustInput(t, pod+"automountServiceAccountToken"))
 	assert.Equal(t, "RuntimeDefault", deployment.InputString(pod+"securityContext.seccompProfile.type"))
 	container := pod + "containers[0]."
-	assert.Equal(t, false, mustInput(t, deployment, container+"securityContext.allowPrivilegeEscalation"))
-	assert.Equal(t, []any{"ALL"}, mustInput(t, deployment, container+"securityContext.capabilities.drop"))
-	assert.NotContains(t, mustInput(t, deployment, container+"securityContext.capabilities.add"), "NET_RAW")
+	assert.Equal(t, false, deployment.MustInput(t, container+"securityContext.allowPrivilegeEscalation"))
+	assert.Equal(t, []any{"ALL"}, deployment.MustInput(t, container+"securityContext.capabilities.drop"))
+	assert.NotContains(t, deployment.MustInput(t, container+"securityContext.capabilities.add"), "NET_RAW")
 	for _, probe := range []string{"startupProbe", "readinessProbe", "livenessProbe"} {
 		_, ok := deployment.Input(container + probe + ".exec.command")
 		assert.True(t, ok, probe)
 	}
-	assert.Equal(t, float64(900), mustInput(t, deployment, container+"startupProbe.periodSeconds").(float64)*
-		mustInput(t, deployment, container+"startupProbe.failureThreshold").(float64), "15 minutes for the first start")
+	assert.Equal(t, float64(900), deployment.MustInput(t, container+"startupProbe.periodSeconds").(float64)*
+		deployment.MustInput(t, container+"startupProbe.failureThreshold").(float64), "15 minutes for the first start")
 	assert.Equal(t, gitlab.DefaultImage, deployment.InputString(container+"image"))
 	assert.Equal(t, "8Gi", deployment.InputString(container+`resources.limits["memory"]`))
 }
@@ -255,8 +255,8 @@ func TestReadinessAsksRailsWhileLivenessChecksTheWholeChain(t *testing.T) {
 	result, _ := deploy(t, threeZones())
 	deployment, _ := result.Find(deploymentType, "gitlab-eu-west-1a")
 	container := "spec.template.spec.containers[0]."
-	readiness := mustInput(t, deployment, container+"readinessProbe.exec.command")
-	liveness := mustInput(t, deployment, container+"livenessProbe.exec.command")
+	readiness := deployment.MustInput(t, container+"readinessProbe.exec.command")
+	liveness := deployment.MustInput(t, container+"livenessProbe.exec.command")
 	assert.NotEqual(t, readiness, liveness, "a database outage must take replicas out of the Service, not restart them")
 	assert.Contains(t, readiness, "http://127.0.0.1:8080/-/readiness")
 	assert.Contains(t, liveness, "/opt/gitlab/bin/gitlab-healthcheck")
@@ -267,15 +267,15 @@ func TestGitLabsPodsAdmitOnlyTheServicePorts(t *testing.T) {
 	policy, ok := result.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitlab")
 	require.True(t, ok)
 	assert.Equal(t, gitlab.WebserviceComponent, policy.InputMap("spec.podSelector.matchLabels")["app.kubernetes.io/component"])
-	assert.Equal(t, []any{"Ingress", "Egress"}, mustInput(t, policy, "spec.policyTypes"))
+	assert.Equal(t, []any{"Ingress", "Egress"}, policy.MustInput(t, "spec.policyTypes"))
 	assert.Equal(t, []any{
 		map[string]any{"port": float64(80), "protocol": "TCP"}, map[string]any{"port": float64(22), "protocol": "TCP"},
-	}, mustInput(t, policy, "spec.ingress[0].ports"), "Gitaly, Puma and metrics stay unreachable from other pods")
+	}, policy.MustInput(t, "spec.ingress[0].ports"), "Gitaly, Puma and metrics stay unreachable from other pods")
 	_, fromAnywhere := policy.Input("spec.ingress[0].from")
 	assert.False(t, fromAnywhere, "load balancer traffic arrives from any node")
 
 	redis, _ := result.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitlab-redis")
-	assert.Equal(t, []any{"Ingress", "Egress"}, mustInput(t, redis, "spec.policyTypes"))
+	assert.Equal(t, []any{"Ingress", "Egress"}, redis.MustInput(t, "spec.policyTypes"))
 	_, reachesOut := redis.Input("spec.egress")
 	assert.False(t, reachesOut, "Redis reaches nothing")
 }
@@ -296,16 +296,16 @@ func TestEveryContainerBoundsItsEphemeralStorageAndHelpersRunUnprivileged(t *tes
 	}
 	waiting, _ := result.Find(deploymentType, "gitlab-eu-west-1b")
 	initContainer := "spec.template.spec.initContainers[0].securityContext."
-	assert.Equal(t, true, mustInput(t, waiting, initContainer+"runAsNonRoot"))
-	assert.Greater(t, mustInput(t, waiting, initContainer+"runAsUser").(float64), float64(10000))
+	assert.Equal(t, true, waiting.MustInput(t, initContainer+"runAsNonRoot"))
+	assert.Greater(t, waiting.MustInput(t, initContainer+"runAsUser").(float64), float64(10000))
 	redis, _ := result.Find(deploymentType, "gitlab-redis")
-	assert.Greater(t, mustInput(t, redis, "spec.template.spec.securityContext.runAsUser").(float64), float64(10000))
+	assert.Greater(t, redis.MustInput(t, "spec.template.spec.securityContext.runAsUser").(float64), float64(10000))
 }
 
 func TestTheDisruptionBudgetNeverLetsAnUnhealthyPodBlockADrain(t *testing.T) {
 	result, _ := deploy(t, threeZones())
 	budget, ok := result.Find("kubernetes:policy/v1:PodDisruptionBudget", "gitlab")
 	require.True(t, ok)
-	assert.Equal(t, float64(1), mustInput(t, budget, "spec.maxUnavailable"))
+	assert.Equal(t, float64(1), budget.MustInput(t, "spec.maxUnavailable"))
 	assert.Equal(t, "AlwaysAllow", budget.InputString("spec.unhealthyPodEvictionPolicy"))
 }

@@ -112,7 +112,7 @@ func TestEachClaimSelectsExactlyItsOwnZonesVolume(t *testing.T) {
 		}
 		assert.Equal(t, []string{zoneOf(claim)}, matched, "claim %s", claim.Name)
 		assert.Equal(t, "", claim.InputString("spec.storageClassName"), "an empty class keeps dynamic provisioning away")
-		assert.Equal(t, []any{"ReadWriteMany"}, mustInput(t, claim, "spec.accessModes"))
+		assert.Equal(t, []any{"ReadWriteMany"}, claim.MustInput(t, "spec.accessModes"))
 	}
 	for _, volume := range volumes {
 		labels := volume.InputMap("metadata.labels")
@@ -131,7 +131,7 @@ func TestEachZonesVolumePointsAtThatZonesNFSServer(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("10.0.%d.10", i), volume.InputString("spec.nfs.server"))
 		assert.Equal(t, "/", volume.InputString("spec.nfs.path"))
 		assert.Equal(t, []any{map[string]any{"key": gitlab.ZoneLabel, "operator": "In", "values": []any{zone}}},
-			mustInput(t, volume, "spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions"),
+			volume.MustInput(t, "spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions"),
 			"only the zone's nodes may mount its volume")
 	}
 }
@@ -246,11 +246,4 @@ func TestAKubernetesProviderPassedToTheComponentReachesEveryKubernetesChild(t *t
 		}
 	}
 	assert.Greater(t, objects, 10)
-}
-
-func mustInput(t *testing.T, r componenttest.Resource, path string) any {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s %s has no %s", r.Type, r.Name, path)
-	return v
 }

@@ -72,7 +72,7 @@ func TestListenersForwardHTTPHTTPSAndSSHToTheServicesNodePorts(t *testing.T) {
 	assert.Equal(t, "network", balancer.InputString("loadBalancerType"))
 	assert.Equal(t, false, balancer.Inputs["internal"].V)
 	assert.Equal(t, true, balancer.Inputs["enableCrossZoneLoadBalancing"].V)
-	assert.Equal(t, []any{"subnet-public-eu-west-1a", "subnet-public-eu-west-1b", "subnet-public-eu-west-1c"}, mustInput(t, balancer, "subnets"))
+	assert.Equal(t, []any{"subnet-public-eu-west-1a", "subnet-public-eu-west-1b", "subnet-public-eu-west-1c"}, balancer.MustInput(t, "subnets"))
 	assert.Regexp(t, `\.elb\.eu-west-1\.amazonaws\.com$`, awstest.Value(t, nlb.DNSName))
 }
 
@@ -182,20 +182,10 @@ func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := threeZones()
 			tc.edit(args)
-			result := componenttest.Run(func(ctx *pulumi.Context) error {
+			componenttest.Rejects(t, func(ctx *pulumi.Context) error {
 				_, err := loadbalancer.NewNLB(ctx, "gitlab", args)
 				return err
-			})
-			require.Error(t, result.Err)
-			assert.Contains(t, result.Err.Error(), fmt.Sprintf("loadbalancer %q: %s", "gitlab", tc.want))
-			assert.Empty(t, result.Resources)
+			}, fmt.Sprintf("loadbalancer %q: %s", "gitlab", tc.want))
 		})
 	}
-}
-
-func mustInput(t *testing.T, r componenttest.Resource, path string) any {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s %s has no %s", r.Type, r.Name, path)
-	return v
 }

@@ -46,12 +46,9 @@ func TestNodeBalancerBadArgs(t *testing.T) {
 		`allowedCidrs[0]: "everyone" is not a CIDR block`: {Region: "eu-central", AllowedCIDRs: []string{"everyone"}},
 		"ports[1]: 70000 is not a TCP port":               {Region: "eu-central", Ports: []int{80, 70000}},
 	} {
-		result := componenttest.Run(func(ctx *pulumi.Context) error {
+		componenttest.Rejects(t, func(ctx *pulumi.Context) error {
 			_, err := loadbalancer.NewNodeBalancer(ctx, "gitlab", args)
 			return err
-		})
-		require.Error(t, result.Err, want)
-		assert.Contains(t, result.Err.Error(), want)
-		assert.Empty(t, result.Resources)
+		}, want)
 	}
 }

@@ -237,13 +237,10 @@ func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := threeZones()
 			tc.edit(args)
-			result := componenttest.Run(func(ctx *pulumi.Context) error {
+			componenttest.Rejects(t, func(ctx *pulumi.Context) error {
 				_, err := network.NewNetwork(ctx, "gitlab", args)
 				return err
-			})
-			require.Error(t, result.Err)
-			assert.Contains(t, result.Err.Error(), `network "gitlab": `+tc.want)
-			assert.Empty(t, result.Resources)
+			}, `network "gitlab": `+tc.want)
 		})
 	}
 }

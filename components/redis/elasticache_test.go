@@ -42,9 +42,9 @@ func TestANodeInEveryZoneWithAutomaticFailoverAndEncryptionEverywhere(t *testing
 	result, r := build(t, threeZones())
 	group := result.OfType(groupType)[0]
 	assert.Equal(t, float64(3), group.Inputs["numCacheClusters"].V)
-	assert.Equal(t, []any{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, mustInput(t, group, "preferredCacheClusterAzs"))
+	assert.Equal(t, []any{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, group.MustInput(t, "preferredCacheClusterAzs"))
 	for _, flag := range []string{"automaticFailoverEnabled", "multiAzEnabled", "atRestEncryptionEnabled", "transitEncryptionEnabled"} {
-		assert.Equal(t, true, mustInput(t, group, flag), flag)
+		assert.Equal(t, true, group.MustInput(t, flag), flag)
 	}
 	assert.Regexp(t, `^master\.`, awstest.Value(t, r.PrimaryEndpoint))
 	assert.Equal(t, 6379, awstest.Value(t, r.Port))
@@ -102,20 +102,10 @@ func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := threeZones()
 			tc.edit(args)
-			result := componenttest.Run(func(ctx *pulumi.Context) error {
+			componenttest.Rejects(t, func(ctx *pulumi.Context) error {
 				_, err := redis.NewElastiCache(ctx, "gitlab-redis", args)
 				return err
-			})
-			require.Error(t, result.Err)
-			assert.Contains(t, result.Err.Error(), fmt.Sprintf("redis %q: %s", "gitlab-redis", tc.want))
-			assert.Empty(t, result.Resources)
+			}, fmt.Sprintf("redis %q: %s", "gitlab-redis", tc.want))
 		})
 	}
-}
-
-func mustInput(t *testing.T, r componenttest.Resource, path string) any {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s %s has no %s", r.Type, r.Name, path)
-	return v
 }

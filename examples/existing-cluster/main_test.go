@@ -47,6 +47,6 @@ func TestTheExampleRefusesAValidStackOfAnotherPlatform(t *testing.T) {
 	require.NoError(t, err)
 	result := componenttest.Run(run, componenttest.WithConfig(dev.Config))
 	require.Error(t, result.Err)
-	assert.Contains(t, result.Err.Error(), "this example deploys onto an existing cluster")
+	assert.Contains(t, result.Err.Error(), `gitlab-ha:platform: "aws" is not existing, the only platform this program builds`)
 	assert.Empty(t, result.Resources)
 }
