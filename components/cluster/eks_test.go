@@ -11,7 +11,6 @@ import (
 
 	"github.com/gitlab-ha/gitlab-ha/components/cluster"
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
-	"github.com/gitlab-ha/gitlab-ha/internal/awstags"
 	"github.com/gitlab-ha/gitlab-ha/internal/awstest"
 )
 
@@ -198,17 +197,9 @@ func TestEveryChildIsParentedTaggedAndUsesTheGivenProvider(t *testing.T) {
 	args := threeZones()
 	args.Tags = map[string]string{"team": "platform"}
 	result, _ := build(t, args)
-	component := result.Components()[0]
-	provider := awstest.ProviderRef(t, result)
-	for _, r := range result.ChildrenOf(component.URN) {
-		if r.Type != "pulumi:providers:kubernetes" {
-			assert.Equal(t, provider, r.Provider, "%s %s", r.Type, r.Name)
-		}
-	}
-	assert.Len(t, result.ChildrenOf(component.URN), len(result.Resources)-2)
-	assert.Empty(t, result.UntaggedAWSResources(awstags.ComponentKey))
+	children := awstest.CheckComponent(t, result, result.Components()[0].URN)
+	assert.Len(t, children, len(result.Resources)-2, "all but the provider and the component")
 	assert.Empty(t, result.UntaggedAWSResources("team"))
-	assert.Equal(t, 1, result.OutputsRegistered)
 }
 
 func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {

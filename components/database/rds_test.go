@@ -11,7 +11,6 @@ import (
 
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
 	"github.com/gitlab-ha/gitlab-ha/components/database"
-	"github.com/gitlab-ha/gitlab-ha/internal/awstags"
 	"github.com/gitlab-ha/gitlab-ha/internal/awstest"
 )
 
@@ -157,17 +156,8 @@ func TestProtectGuardsTheInstanceOnly(t *testing.T) {
 
 func TestEveryChildIsParentedTaggedAndUsesTheGivenProvider(t *testing.T) {
 	result, _ := build(t, threeZones())
-	component := result.Components()[0]
-	provider := awstest.ProviderRef(t, result)
-	children := result.ChildrenOf(component.URN)
-	assert.Len(t, children, len(result.Resources)-2)
-	for _, r := range children {
-		if r.Type[:4] == "aws:" {
-			assert.Equal(t, provider, r.Provider, "%s %s", r.Type, r.Name)
-		}
-	}
-	assert.Empty(t, result.UntaggedAWSResources(awstags.ComponentKey))
-	assert.Equal(t, 1, result.OutputsRegistered)
+	children := awstest.CheckComponent(t, result, result.Components()[0].URN)
+	assert.Len(t, children, len(result.Resources)-2, "all but the provider and the component")
 }
 
 func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {

@@ -13,7 +13,6 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
 	"github.com/gitlab-ha/gitlab-ha/components/filesystem"
 	"github.com/gitlab-ha/gitlab-ha/components/network"
-	"github.com/gitlab-ha/gitlab-ha/internal/awstags"
 	"github.com/gitlab-ha/gitlab-ha/internal/awstest"
 )
 
@@ -142,14 +141,8 @@ func TestEveryChildIsParentedTaggedAndUsesTheGivenProvider(t *testing.T) {
 	result, _, _ := build(t, nil)
 	efs, ok := result.Find(filesystem.EFSTypeToken, "gitlab-data")
 	require.True(t, ok)
-	provider := awstest.ProviderRef(t, result)
-	children := result.ChildrenOf(efs.URN)
+	children := awstest.CheckComponent(t, result, efs.URN)
 	assert.Len(t, children, 1+1+1+1+1+3, "file system, backup policy, policy, group, rule, a mount target per zone")
-	for _, r := range children {
-		assert.Equal(t, provider, r.Provider, "%s %s", r.Type, r.Name)
-	}
-	assert.Empty(t, result.UntaggedAWSResources(awstags.ComponentKey))
-	assert.Equal(t, 2, result.OutputsRegistered, "the network's and the file system's")
 }
 
 func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {

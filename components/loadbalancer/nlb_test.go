@@ -10,7 +10,6 @@ import (
 
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
 	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer"
-	"github.com/gitlab-ha/gitlab-ha/internal/awstags"
 	"github.com/gitlab-ha/gitlab-ha/internal/awstest"
 )
 
@@ -149,15 +148,8 @@ func TestAllowedCIDRsReplaceTheOpenInternet(t *testing.T) {
 
 func TestEveryChildIsParentedTaggedAndUsesTheGivenProvider(t *testing.T) {
 	result, _ := build(t, threeZones())
-	component := result.Components()[0]
-	provider := awstest.ProviderRef(t, result)
-	children := result.ChildrenOf(component.URN)
-	assert.Len(t, children, len(result.Resources)-2)
-	for _, r := range children {
-		assert.Equal(t, provider, r.Provider, "%s %s", r.Type, r.Name)
-	}
-	assert.Empty(t, result.UntaggedAWSResources(awstags.ComponentKey))
-	assert.Equal(t, 1, result.OutputsRegistered)
+	children := awstest.CheckComponent(t, result, result.Components()[0].URN)
+	assert.Len(t, children, len(result.Resources)-2, "all but the provider and the component")
 }
 
 func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {

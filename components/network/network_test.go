@@ -11,7 +11,6 @@ import (
 
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
 	"github.com/gitlab-ha/gitlab-ha/components/network"
-	"github.com/gitlab-ha/gitlab-ha/internal/awstags"
 	"github.com/gitlab-ha/gitlab-ha/internal/awstest"
 )
 
@@ -192,15 +191,9 @@ func TestEveryChildIsParentedTaggedAndUsesTheGivenProvider(t *testing.T) {
 	args.FlowLogs = true
 	args.Tags = map[string]string{"cost-center": "platform"}
 	result, _ := build(t, args)
-	component := result.Components()[0]
-	provider := awstest.ProviderRef(t, result)
-	for _, r := range result.ChildrenOf(component.URN) {
-		assert.Equal(t, provider, r.Provider, "%s %s", r.Type, r.Name)
-	}
-	assert.Len(t, result.ChildrenOf(component.URN), len(result.Resources)-2, "all but the provider and the component")
-	assert.Empty(t, result.UntaggedAWSResources(awstags.ComponentKey))
+	children := awstest.CheckComponent(t, result, result.Components()[0].URN)
+	assert.Len(t, children, len(result.Resources)-2, "all but the provider and the component")
 	assert.Empty(t, result.UntaggedAWSResources("cost-center"))
-	assert.Equal(t, 1, result.OutputsRegistered)
 }
 
 func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {

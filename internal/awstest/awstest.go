@@ -2,13 +2,16 @@
 package awstest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
+	"github.com/gitlab-ha/gitlab-ha/internal/awstags"
 )
 
 // Region the tests run in.
@@ -40,4 +43,22 @@ func ProviderRef(t *testing.T, result *componenttest.Result) string {
 	provider, ok := result.Find("pulumi:providers:aws", "aws")
 	require.True(t, ok)
 	return provider.URN + "::" + provider.ID
+}
+
+// CheckComponent asserts what every AWS component promises of its children: each AWS child is managed by the
+// provider Run made, every taggable AWS resource carries its component's tag, and every component registered
+// its outputs. It returns the component's children for the caller's own checks.
+func CheckComponent(t *testing.T, result *componenttest.Result, componentURN string) []componenttest.Resource {
+	t.Helper()
+	provider := ProviderRef(t, result)
+	children := result.ChildrenOf(componentURN)
+	assert.NotEmpty(t, children)
+	for _, r := range children {
+		if strings.HasPrefix(r.Type, "aws:") {
+			assert.Equal(t, provider, r.Provider, "%s %s", r.Type, r.Name)
+		}
+	}
+	assert.Empty(t, result.UntaggedAWSResources(awstags.ComponentKey))
+	assert.Equal(t, len(result.Components()), result.OutputsRegistered, "every component registers its outputs")
+	return children
 }
