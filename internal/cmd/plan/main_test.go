@@ -127,3 +127,21 @@ func TestAnExplicitDependencyThatLengthensTheChainShowsAboveTheLowerBound(t *tes
 	assert.InDelta(t, 2.0, p.LowerBound().Minutes, 1e-9, "no data flows between them")
 	assert.Contains(t, p.Summary(), "explicit dependencies add 2.0 minutes")
 }
+
+func TestAConfigurationErrorFailsThePlanWithTheProgramsErrorAndWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	project, err := os.ReadFile("../../../Pulumi.yaml")
+	require.NoError(t, err)
+	dev, err := os.ReadFile("../../../Pulumi.dev.yaml")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o644))
+	bad := strings.Replace(string(dev), "- eu-west-1b", "- eu-west-2b", 1)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.bad.yaml"), []byte(bad), 0o644))
+
+	out := filepath.Join(t.TempDir(), "plan")
+	err = run(dir, "bad", out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `gitlab-ha:zones[1]: "eu-west-2b" is not in region eu-west-1`)
+	_, statErr := os.Stat(out)
+	assert.True(t, os.IsNotExist(statErr), "a failed plan writes no files")
+}
