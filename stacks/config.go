@@ -3,7 +3,6 @@ package stacks
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -167,21 +166,10 @@ type ExternalDatabase struct {
 	SSLMode string `json:"sslMode,omitempty"`
 }
 
-// configSource is where Load reads values: the program's config, or a map in tests.
-type configSource interface {
-	Get(key string) (string, bool)
-	IsSecret(key string) bool
-}
-
-type contextSource struct{ ctx *pulumi.Context }
-
-func (s contextSource) Get(key string) (string, bool) { return s.ctx.GetConfig(Namespace + ":" + key) }
-func (s contextSource) IsSecret(key string) bool      { return s.ctx.IsConfigSecret(Namespace + ":" + key) }
-
 // Load reads every gitlab-ha:* key into a Config and checks it as a whole: one error, naming the key and the
 // value, before anything is registered.
 func Load(ctx *pulumi.Context) (*Config, error) {
-	cfg, err := read(contextSource{ctx})
+	cfg, err := read(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -192,10 +180,11 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 var ConfigKeys = []string{"platform", "region", "zones", "network", "cluster", "database", "fileStorage", "redis",
 	"gitlab", "existing", "linode", "protect", "tags", "kubeconfig", "databasePassword"}
 
-func read(src configSource) (*Config, error) {
+func read(ctx *pulumi.Context) (*Config, error) {
+	get := func(key string) (string, bool) { return ctx.GetConfig(Namespace + ":" + key) }
 	cfg := &Config{set: map[string]bool{}}
 	text := func(key string, into *string) {
-		if v, ok := src.Get(key); ok {
+		if v, ok := get(key); ok {
 			*into, cfg.set[key] = v, true
 		}
 	}
@@ -210,7 +199,7 @@ func read(src configSource) (*Config, error) {
 		{"existing", &cfg.Existing}, {"linode", &cfg.Linode}, {"protect", &cfg.Protect}, {"tags", &cfg.Tags},
 	}
 	for _, o := range objects {
-		raw, ok := src.Get(o.key)
+		raw, ok := get(o.key)
 		if !ok {
 			continue
 		}
@@ -226,9 +215,9 @@ func read(src configSource) (*Config, error) {
 		key  string
 		into *pulumi.StringInput
 	}{{"kubeconfig", &cfg.Kubeconfig}, {"databasePassword", &cfg.DatabasePassword}} {
-		if v, ok := src.Get(secret.key); ok {
+		if v, ok := get(secret.key); ok {
 			cfg.set[secret.key] = true
-			if !src.IsSecret(secret.key) {
+			if !ctx.IsConfigSecret(Namespace + ":" + secret.key) {
 				return nil, validate.Errorf(Namespace+":"+secret.key, nil, "is in plain text; set it with `pulumi config set --secret`")
 			}
 			*secret.into = pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput)
@@ -351,9 +340,4 @@ func validateHost(field, host string) error {
 		}
 	}
 	return nil
-}
-
-// String is for error messages and logs: which platform, where.
-func (c *Config) String() string {
-	return fmt.Sprintf("%s %s %v", c.Platform, c.Region, c.Zones)
 }

@@ -29,9 +29,23 @@ type Outputs struct {
 
 // Program is the Pulumi program: load and check the configuration, deploy, export.
 func Program(ctx *pulumi.Context) error {
+	return run(ctx, "")
+}
+
+// ProgramFor is Program for one platform only: a program of its own (an example, a team's wrapper) refuses
+// a stack configured for another.
+func ProgramFor(platform string) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error { return run(ctx, platform) }
+}
+
+// run loads, deploys and exports; a platform other than "" must be the configured one.
+func run(ctx *pulumi.Context, platform string) error {
 	cfg, err := Load(ctx)
 	if err != nil {
 		return err
+	}
+	if platform != "" && cfg.Platform != platform {
+		return validate.Errorf(Namespace+":platform", cfg.Platform, "is not %s, the only platform this program builds", platform)
 	}
 	out, err := Deploy(ctx, cfg)
 	if err != nil {
@@ -39,26 +53,6 @@ func Program(ctx *pulumi.Context) error {
 	}
 	out.Export(ctx)
 	return nil
-}
-
-// ProgramFor is Program for one platform only: a program of its own (an example, a team's wrapper) refuses
-// a stack configured for another.
-func ProgramFor(platform string) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		cfg, err := Load(ctx)
-		if err != nil {
-			return err
-		}
-		if cfg.Platform != platform {
-			return validate.Errorf(Namespace+":platform", cfg.Platform, "is not %s, the only platform this program builds", platform)
-		}
-		out, err := Deploy(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		out.Export(ctx)
-		return nil
-	}
 }
 
 // Deploy checks every component's arguments, then builds the stack for cfg.Platform. A bad configuration
