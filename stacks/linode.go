@@ -36,7 +36,7 @@ func linodeStandIns(cfg *Config) linodeRefs {
 
 func subnetCIDR(cfg *Config) string {
 	if cfg.Linode.SubnetCIDR == "" {
-		return "10.0.0.0/24"
+		return network.DefaultLinodeSubnetCIDR
 	}
 	return cfg.Linode.SubnetCIDR
 }

@@ -58,7 +58,7 @@ func NewEKS(ctx *pulumi.Context, name string, args *EKSArgs, opts ...pulumi.Reso
 		return nil, fmt.Errorf("cluster %q: args are required", name)
 	}
 	defaulted := withEKSDefaults(*args)
-	if err := ValidateEKS(args); err != nil {
+	if err := validateEKS(defaulted); err != nil {
 		return nil, fmt.Errorf("cluster %q: %w", name, err)
 	}
 	c := &EKS{}

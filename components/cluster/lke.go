@@ -81,7 +81,11 @@ func withLKEDefaults(args LKEArgs) LKEArgs {
 
 // ValidateLKE reports the first problem with args, as NewLKE would.
 func ValidateLKE(args *LKEArgs) error {
-	a := withLKEDefaults(*args)
+	return validateLKE(withLKEDefaults(*args))
+}
+
+// validateLKE checks args that already have their defaults.
+func validateLKE(a LKEArgs) error {
 	if err := linodekit.Region("region", a.Region); err != nil {
 		return err
 	}
@@ -123,10 +127,10 @@ func NewLKE(ctx *pulumi.Context, name string, args *LKEArgs, opts ...pulumi.Reso
 	if args == nil {
 		return nil, fmt.Errorf("cluster %q: args are required", name)
 	}
-	if err := ValidateLKE(args); err != nil {
+	a := withLKEDefaults(*args)
+	if err := validateLKE(a); err != nil {
 		return nil, fmt.Errorf("cluster %q: %w", name, err)
 	}
-	a := withLKEDefaults(*args)
 	c := &LKE{zones: a.Zones}
 	if err := ctx.RegisterComponentResource(LKETypeToken, name, c, opts...); err != nil {
 		return nil, err

@@ -56,7 +56,11 @@ func withLinodePostgresDefaults(args LinodePostgresArgs) LinodePostgresArgs {
 
 // ValidateLinodePostgres reports the first problem with args.
 func ValidateLinodePostgres(args *LinodePostgresArgs) error {
-	a := withLinodePostgresDefaults(*args)
+	return validateLinodePostgres(withLinodePostgresDefaults(*args))
+}
+
+// validateLinodePostgres checks args that already have their defaults.
+func validateLinodePostgres(a LinodePostgresArgs) error {
 	if err := linodekit.Region("region", a.Region); err != nil {
 		return err
 	}
@@ -75,10 +79,10 @@ func NewLinodePostgres(ctx *pulumi.Context, name string, args *LinodePostgresArg
 	if args == nil {
 		return nil, fmt.Errorf("database %q: args are required", name)
 	}
-	if err := ValidateLinodePostgres(args); err != nil {
+	a := withLinodePostgresDefaults(*args)
+	if err := validateLinodePostgres(a); err != nil {
 		return nil, fmt.Errorf("database %q: %w", name, err)
 	}
-	a := withLinodePostgresDefaults(*args)
 	d := &LinodePostgres{}
 	if err := ctx.RegisterComponentResource(LinodePostgresTypeToken, name, d, opts...); err != nil {
 		return nil, err

@@ -68,7 +68,7 @@ func NewRDS(ctx *pulumi.Context, name string, args *RDSArgs, opts ...pulumi.Reso
 		return nil, fmt.Errorf("database %q: args are required", name)
 	}
 	defaulted := withRDSDefaults(*args)
-	if err := ValidateRDS(args); err != nil {
+	if err := validateRDS(defaulted); err != nil {
 		return nil, fmt.Errorf("database %q: %w", name, err)
 	}
 	d := &RDS{}

@@ -52,7 +52,7 @@ func NewEFS(ctx *pulumi.Context, name string, args *EFSArgs, opts ...pulumi.Reso
 		return nil, fmt.Errorf("filesystem %q: args are required", name)
 	}
 	defaulted := withEFSDefaults(*args)
-	if err := ValidateEFS(args); err != nil {
+	if err := validateEFS(defaulted); err != nil {
 		return nil, fmt.Errorf("filesystem %q: %w", name, err)
 	}
 	f := &EFS{}

@@ -70,7 +70,11 @@ func withLinodeNFSDefaults(args LinodeNFSArgs) LinodeNFSArgs {
 
 // ValidateLinodeNFS reports the first problem with args.
 func ValidateLinodeNFS(args *LinodeNFSArgs) error {
-	a := withLinodeNFSDefaults(*args)
+	return validateLinodeNFS(withLinodeNFSDefaults(*args))
+}
+
+// validateLinodeNFS checks args that already have their defaults.
+func validateLinodeNFS(a LinodeNFSArgs) error {
 	if err := linodekit.Region("region", a.Region); err != nil {
 		return err
 	}
@@ -111,10 +115,10 @@ func NewLinodeNFS(ctx *pulumi.Context, name string, args *LinodeNFSArgs, opts ..
 	if args == nil {
 		return nil, fmt.Errorf("filesystem %q: args are required", name)
 	}
-	if err := ValidateLinodeNFS(args); err != nil {
+	a := withLinodeNFSDefaults(*args)
+	if err := validateLinodeNFS(a); err != nil {
 		return nil, fmt.Errorf("filesystem %q: %w", name, err)
 	}
-	a := withLinodeNFSDefaults(*args)
 	address, _ := serverAddress(a.SubnetCIDR)
 	f := &LinodeNFS{Path: ExportPath}
 	if err := ctx.RegisterComponentResource(LinodeNFSTypeToken, name, f, opts...); err != nil {

@@ -65,7 +65,7 @@ func NewGitLab(ctx *pulumi.Context, name string, args *GitLabArgs, opts ...pulum
 		return nil, fmt.Errorf("gitlab %q: args are required", name)
 	}
 	defaulted := withDefaults(*args)
-	if err := Validate(name, args); err != nil {
+	if err := validateArgs(name, defaulted); err != nil {
 		return nil, fmt.Errorf("gitlab %q: %w", name, err)
 	}
 	component := &GitLab{}

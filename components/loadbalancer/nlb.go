@@ -65,7 +65,7 @@ func NewNLB(ctx *pulumi.Context, name string, args *NLBArgs, opts ...pulumi.Reso
 		return nil, fmt.Errorf("loadbalancer %q: args are required", name)
 	}
 	defaulted := withNLBDefaults(*args)
-	if err := ValidateNLB(args); err != nil {
+	if err := validateNLB(defaulted); err != nil {
 		return nil, fmt.Errorf("loadbalancer %q: %w", name, err)
 	}
 	n := &NLB{}

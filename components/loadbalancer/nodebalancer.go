@@ -62,7 +62,11 @@ func withNodeBalancerDefaults(args NodeBalancerArgs) NodeBalancerArgs {
 
 // ValidateNodeBalancer reports the first problem with args.
 func ValidateNodeBalancer(args *NodeBalancerArgs) error {
-	a := withNodeBalancerDefaults(*args)
+	return validateNodeBalancer(withNodeBalancerDefaults(*args))
+}
+
+// validateNodeBalancer checks args that already have their defaults.
+func validateNodeBalancer(a NodeBalancerArgs) error {
 	if err := linodekit.Region("region", a.Region); err != nil {
 		return err
 	}
@@ -94,10 +98,10 @@ func NewNodeBalancer(ctx *pulumi.Context, name string, args *NodeBalancerArgs, o
 	if args == nil {
 		return nil, fmt.Errorf("loadbalancer %q: args are required", name)
 	}
-	if err := ValidateNodeBalancer(args); err != nil {
+	a := withNodeBalancerDefaults(*args)
+	if err := validateNodeBalancer(a); err != nil {
 		return nil, fmt.Errorf("loadbalancer %q: %w", name, err)
 	}
-	a := withNodeBalancerDefaults(*args)
 	n := &NodeBalancer{}
 	if err := ctx.RegisterComponentResource(NodeBalancerTypeToken, name, n, opts...); err != nil {
 		return nil, err

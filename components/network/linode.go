@@ -14,12 +14,15 @@ import (
 // LinodeVPCTypeToken is the Linode VPC component's Pulumi type.
 const LinodeVPCTypeToken = "gitlab-ha:network:LinodeVPC"
 
+// DefaultLinodeSubnetCIDR is the VPC subnet unless LinodeVPCArgs.SubnetCIDR says otherwise.
+const DefaultLinodeSubnetCIDR = "10.0.0.0/24"
+
 // LinodeVPCArgs configures a VPC with one subnet, so that database and file-server traffic stays private.
 type LinodeVPCArgs struct {
 	// Region, e.g. "eu-central". Required.
 	Region string
 	// SubnetCIDR of the one subnet, a private IPv4 range outside 192.168.128.0/17 (Linode's own).
-	// Default "10.0.0.0/24".
+	// Default DefaultLinodeSubnetCIDR.
 	SubnetCIDR string
 	// Tags added to every resource. Default none.
 	Tags []string
@@ -39,11 +42,8 @@ func NewLinodeVPC(ctx *pulumi.Context, name string, args *LinodeVPCArgs, opts ..
 	if args == nil {
 		return nil, fmt.Errorf("network %q: args are required", name)
 	}
-	a := *args
-	if a.SubnetCIDR == "" {
-		a.SubnetCIDR = "10.0.0.0/24"
-	}
-	if err := ValidateLinodeVPC(&a); err != nil {
+	a := withLinodeVPCDefaults(*args)
+	if err := validateLinodeVPC(a); err != nil {
 		return nil, fmt.Errorf("network %q: %w", name, err)
 	}
 	v := &LinodeVPC{SubnetCIDR: a.SubnetCIDR}
@@ -69,15 +69,23 @@ func NewLinodeVPC(ctx *pulumi.Context, name string, args *LinodeVPCArgs, opts ..
 	return v, nil
 }
 
+func withLinodeVPCDefaults(args LinodeVPCArgs) LinodeVPCArgs {
+	if args.SubnetCIDR == "" {
+		args.SubnetCIDR = DefaultLinodeSubnetCIDR
+	}
+	return args
+}
+
 // ValidateLinodeVPC reports the first problem with args.
 func ValidateLinodeVPC(args *LinodeVPCArgs) error {
+	return validateLinodeVPC(withLinodeVPCDefaults(*args))
+}
+
+func validateLinodeVPC(args LinodeVPCArgs) error {
 	if err := linodekit.Region("region", args.Region); err != nil {
 		return err
 	}
 	cidr := args.SubnetCIDR
-	if cidr == "" {
-		cidr = "10.0.0.0/24"
-	}
 	prefix, err := validate.CIDR("subnetCidr", cidr)
 	if err != nil {
 		return err

@@ -61,7 +61,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, fmt.Errorf("network %q: args are required", name)
 	}
 	defaulted := withDefaults(*args)
-	if err := Validate(args); err != nil {
+	if err := validateArgs(defaulted); err != nil {
 		return nil, fmt.Errorf("network %q: %w", name, err)
 	}
 	n := &Network{Zones: append([]string(nil), defaulted.Zones...)}

@@ -110,7 +110,7 @@ func NewElastiCache(ctx *pulumi.Context, name string, args *ElastiCacheArgs, opt
 		return nil, fmt.Errorf("redis %q: args are required", name)
 	}
 	defaulted := withDefaults(*args)
-	if err := ValidateElastiCache(args); err != nil {
+	if err := validateArgs(defaulted); err != nil {
 		return nil, fmt.Errorf("redis %q: %w", name, err)
 	}
 	r := &ElastiCache{}
