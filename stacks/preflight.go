@@ -11,34 +11,42 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/internal/validate"
 )
 
-// check is one component's validation in the pre-flight, with the way back from its Args fields to the
+// Check is one component's validation in the pre-flight, with the way back from its Args fields to the
 // configuration keys they came from.
-type check struct {
-	component string
-	validate  func() error
-	key       func(field string) string
+type Check struct {
+	Component string
+	Validate  func() error
+	Key       func(field string) string
 }
 
-// preflight runs every check before anything is registered, and returns the first failure as an error
-// that names the configuration key, so that a bad stack fails as `pulumi up` would, and registers nothing.
-func preflight(checks ...check) error {
-	for _, c := range checks {
-		err := c.validate()
+// Preflight checks the configuration as a whole, refuses one for another platform than the caller builds,
+// then runs every component's check on the arguments it will get, before anything is registered. It
+// returns the first failure as an error that names the configuration key, so that a bad stack fails as
+// `pulumi up` would, and registers nothing.
+func Preflight(cfg *Config, platform string, checks func(*Config) []Check) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if cfg.Platform != platform {
+		return validate.Errorf(Namespace+":platform", cfg.Platform, "is not %s, the only platform this program builds", platform)
+	}
+	for _, c := range checks(cfg) {
+		err := c.Validate()
 		if err == nil {
 			continue
 		}
 		var field *validate.Error
 		if errors.As(err, &field) {
-			return &validate.Error{Field: Namespace + ":" + c.key(field.Field), Value: field.Value, Reason: field.Reason}
+			return &validate.Error{Field: Namespace + ":" + c.Key(field.Field), Value: field.Value, Reason: field.Reason}
 		}
-		return fmt.Errorf("%s: %s: %w", Namespace, c.component, err)
+		return fmt.Errorf("%s: %s: %w", Namespace, c.Component, err)
 	}
 	return nil
 }
 
-// renames maps an Args field to its configuration key: the longest matching prefix of the field is
+// Renames maps an Args field to its configuration key: the longest matching prefix of the field is
 // replaced; a field no prefix matches lives under section.
-func renames(section string, prefixes map[string]string) func(string) string {
+func Renames(section string, prefixes map[string]string) func(string) string {
 	ordered := make([]string, 0, len(prefixes))
 	for prefix := range prefixes {
 		ordered = append(ordered, prefix)
@@ -56,10 +64,10 @@ func renames(section string, prefixes map[string]string) func(string) string {
 
 var zoneField = regexp.MustCompile(`^zones\[(\d+)\](.*)$`)
 
-// gitlabKey maps the GitLab component's fields: a zone's name is the zones list's entry, its NFS server is
+// GitLabKey maps the GitLab component's fields: a zone's name is the zones list's entry, its NFS server is
 // the existing cluster's, the external URL comes from gitlab.host, the database from existing.database.
-func gitlabKey(zones []string) func(string) string {
-	rest := renames("gitlab", map[string]string{
+func GitLabKey(zones []string) func(string) string {
+	rest := Renames("gitlab", map[string]string{
 		"externalURL": "gitlab.host", "database.host": "existing.database.host", "database.port": "existing.database.port",
 		"database.sslMode": "existing.database.sslMode", "database.password": "databasePassword", "namespace": "gitlab.namespace",
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/gitlab-ha/gitlab-ha/internal/awstags"
+	"github.com/gitlab-ha/gitlab-ha/internal/postgres"
 	"github.com/gitlab-ha/gitlab-ha/internal/securitygroup"
 )
 
@@ -22,17 +23,10 @@ const RDSTypeToken = "gitlab-ha:database:RDS"
 const componentTag = "database"
 
 // PostgresPort is where PostgreSQL listens.
-const PostgresPort = 5432
+const PostgresPort = postgres.Port
 
-// Endpoint is what GitLab needs of a database, on any platform.
-type Endpoint struct {
-	Address      pulumi.StringOutput
-	Port         pulumi.IntOutput
-	DatabaseName pulumi.StringOutput
-	Username     pulumi.StringOutput
-	// Password is secret.
-	Password pulumi.StringOutput
-}
+// Endpoint is what GitLab needs of a database, on any platform (the Linode database has the same).
+type Endpoint = postgres.Endpoint
 
 // RDS is the component.
 type RDS struct {

@@ -6,15 +6,16 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/gitlab-ha/gitlab-ha/internal/postgres"
 	"github.com/gitlab-ha/gitlab-ha/internal/validate"
 )
 
 // Engine limits that GitLab and RDS impose.
 const (
 	// MinEngineVersion is the oldest PostgreSQL major version GitLab 18 runs on.
-	MinEngineVersion = 16
+	MinEngineVersion = postgres.MinEngineVersion
 	// DefaultEngineVersion is the major version databases run unless told otherwise.
-	DefaultEngineVersion = "16"
+	DefaultEngineVersion = postgres.DefaultEngineVersion
 	// MinStorageGiB is the smallest gp3 volume RDS for PostgreSQL accepts.
 	MinStorageGiB = 20
 	maxStorageGiB = 65536

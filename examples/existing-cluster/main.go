@@ -5,11 +5,11 @@ package main
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/gitlab-ha/gitlab-ha/stacks"
+	"github.com/gitlab-ha/gitlab-ha/stacks/existing"
 )
 
-// run is the program: the stacks' composition, for this one platform.
-var run = stacks.ProgramFor(stacks.PlatformExisting)
+// run is the program: the stacks' composition for an existing cluster, which refuses any other platform.
+var run = existing.Program
 
 func main() {
 	pulumi.Run(run)

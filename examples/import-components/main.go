@@ -11,6 +11,7 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/components/filesystem"
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
 	"github.com/gitlab-ha/gitlab-ha/providers"
+	"github.com/gitlab-ha/gitlab-ha/providers/awsprovider"
 )
 
 func main() {
@@ -29,7 +30,7 @@ func run(ctx *pulumi.Context) error {
 	}
 	sort.Strings(zones)
 
-	aws, err := providers.AWS(ctx, "aws", providers.AWSArgs{Region: conf.Get("region")})
+	aws, err := awsprovider.New(ctx, "aws", awsprovider.Args{Region: conf.Get("region")})
 	if err != nil {
 		return err
 	}

@@ -5,11 +5,11 @@ package main
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/gitlab-ha/gitlab-ha/stacks"
+	"github.com/gitlab-ha/gitlab-ha/stacks/linode"
 )
 
-// run is the program: the stacks' composition, for this one platform.
-var run = stacks.ProgramFor(stacks.PlatformLinode)
+// run is the program: the stacks' Linode composition, which refuses any other platform.
+var run = linode.Program
 
 func main() {
 	pulumi.Run(run)

@@ -14,7 +14,7 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
 	"github.com/gitlab-ha/gitlab-ha/internal/plan"
 	"github.com/gitlab-ha/gitlab-ha/internal/stackconfig"
-	"github.com/gitlab-ha/gitlab-ha/stacks"
+	"github.com/gitlab-ha/gitlab-ha/stacks/all"
 )
 
 func main() {
@@ -36,7 +36,7 @@ func run(dir, stack, out string) error {
 	if out == "" {
 		out = filepath.Join("plan", stack)
 	}
-	result := componenttest.Run(stacks.Program,
+	result := componenttest.Run(all.Program,
 		componenttest.WithStack(config.Project, stack), componenttest.WithConfig(config.Config, config.SecretKeys...))
 	if result.Err != nil {
 		return result.Err

@@ -1,8 +1,11 @@
-package cluster
+// Package lke builds an LKE cluster for GitLab on Linode: a region has no zones, so each zone is a node pool
+// whose nodes carry PoolLabel, behind a Cloud Firewall, with a Kubernetes provider for the cluster.
+package lke
 
 import (
 	"encoding/base64"
 	"fmt"
+	"regexp"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-linode/sdk/v4/go/linode"
@@ -22,6 +25,19 @@ const PoolLabel = "gitlab-ha.io/zone"
 
 // maxPools bounds the zones of one cluster.
 const maxPools = 10
+
+const componentTag = "cluster"
+
+// DefaultKubernetesVersion is the Kubernetes version LKE clusters run unless told otherwise.
+const DefaultKubernetesVersion = "1.33"
+
+var versionPattern = regexp.MustCompile(`^1\.[0-9]{2}$`)
+
+// NodeCounts size a node pool: Min and Max bound its autoscaler, Desired is its count. Min of at least one
+// keeps every zone able to run its GitLab replica.
+type NodeCounts struct {
+	Min, Desired, Max int
+}
 
 // LKEArgs configures an LKE cluster with one node pool per zone.
 type LKEArgs struct {

@@ -1,4 +1,4 @@
-package stacks_test
+package all_test
 
 import (
 	"os"
@@ -14,12 +14,12 @@ import (
 )
 
 func TestPulumiYAMLDocumentsEveryKeyTheProgramReadsAndNoOther(t *testing.T) {
-	project, err := workspace.LoadProject("../Pulumi.yaml") // validates against Pulumi's own project schema
+	project, err := workspace.LoadProject("../../Pulumi.yaml") // validates against Pulumi's own project schema
 	require.NoError(t, err)
 	assert.Equal(t, "gitlab-ha", project.Name.String())
 	assert.Equal(t, "go", project.Runtime.Name())
 	require.NotNil(t, project.Main)
-	_, err = os.Stat("../" + project.Main + "/main.go")
+	_, err = os.Stat("../../" + project.Main + "/main.go")
 	assert.NoError(t, err, "main points at the program")
 
 	var declared []string

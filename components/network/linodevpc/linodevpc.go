@@ -1,4 +1,5 @@
-package network
+// Package linodevpc builds a Linode VPC with one subnet, for the Linode platform's private traffic.
+package linodevpc
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package stacks_test
+package all_test
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
 	"github.com/gitlab-ha/gitlab-ha/internal/stackconfig"
-	"github.com/gitlab-ha/gitlab-ha/stacks"
+	"github.com/gitlab-ha/gitlab-ha/stacks/all"
 )
 
 // trivial is the cheapest custom resource there is: no inputs, no outputs.
@@ -28,19 +28,19 @@ func floor(n int) pulumi.RunFunc {
 }
 
 func benchmarkStack(b *testing.B, name string) {
-	config, err := stackconfig.Load("..", name)
+	config, err := stackconfig.Load("../..", name)
 	if err != nil {
 		b.Fatal(err)
 	}
 	options := []componenttest.Option{componenttest.WithStack("gitlab-ha", name), componenttest.WithConfig(config.Config, config.SecretKeys...)}
-	first := componenttest.Run(stacks.Program, options...)
+	first := componenttest.Run(all.Program, options...)
 	if first.Err != nil {
 		b.Fatal(first.Err)
 	}
 	b.Run("stack", func(b *testing.B) {
 		b.ReportMetric(float64(len(first.Resources)), "resources")
 		for i := 0; i < b.N; i++ {
-			if result := componenttest.Run(stacks.Program, options...); result.Err != nil {
+			if result := componenttest.Run(all.Program, options...); result.Err != nil {
 				b.Fatal(result.Err)
 			}
 		}

@@ -1,4 +1,4 @@
-package stacks_test
+package all_test
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package loadbalancer_test
+package nodebalancer_test
 
 import (
 	"strconv"
@@ -9,15 +9,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
-	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer"
+	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer/nodebalancer"
 	"github.com/gitlab-ha/gitlab-ha/internal/linodetest"
 )
 
 func TestTheNodeBalancerSitsBehindAFirewallOpenOnlyOnGitLabsPorts(t *testing.T) {
-	var nb *loadbalancer.NodeBalancer
+	var nb *nodebalancer.NodeBalancer
 	result := linodetest.Run(func(ctx *pulumi.Context, provider pulumi.ProviderResource) error {
 		var err error
-		nb, err = loadbalancer.NewNodeBalancer(ctx, "gitlab", &loadbalancer.NodeBalancerArgs{Region: linodetest.Region}, pulumi.Provider(provider))
+		nb, err = nodebalancer.NewNodeBalancer(ctx, "gitlab", &nodebalancer.NodeBalancerArgs{Region: linodetest.Region}, pulumi.Provider(provider))
 		return err
 	})
 	require.NoError(t, result.Err)
@@ -34,20 +34,20 @@ func TestTheNodeBalancerSitsBehindAFirewallOpenOnlyOnGitLabsPorts(t *testing.T) 
 
 	annotations, err := componenttest.Await(nb.ServiceAnnotations().ToStringMapOutput())
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{loadbalancer.NodeBalancerIDAnnotation: balancer.ID}, annotations.Value)
+	assert.Equal(t, map[string]string{nodebalancer.NodeBalancerIDAnnotation: balancer.ID}, annotations.Value)
 	ip, _ := componenttest.Await(nb.IPv4)
 	assert.Regexp(t, `^192\.0\.2\.`, ip.Value)
 }
 
 func TestNodeBalancerBadArgs(t *testing.T) {
-	for want, args := range map[string]*loadbalancer.NodeBalancerArgs{
+	for want, args := range map[string]*nodebalancer.NodeBalancerArgs{
 		`region: "EU" is not a Linode region`:             {Region: "EU"},
 		"clientConnThrottle: 50 is outside 0-20":          {Region: "eu-central", ClientConnThrottle: pulumi.IntRef(50)},
 		`allowedCidrs[0]: "everyone" is not a CIDR block`: {Region: "eu-central", AllowedCIDRs: []string{"everyone"}},
 		"ports[1]: 70000 is not a TCP port":               {Region: "eu-central", Ports: []int{80, 70000}},
 	} {
 		componenttest.Rejects(t, func(ctx *pulumi.Context) error {
-			_, err := loadbalancer.NewNodeBalancer(ctx, "gitlab", args)
+			_, err := nodebalancer.NewNodeBalancer(ctx, "gitlab", args)
 			return err
 		}, want)
 	}

@@ -1,4 +1,4 @@
-package filesystem_test
+package linodenfs_test
 
 import (
 	"encoding/base64"
@@ -10,21 +10,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
-	"github.com/gitlab-ha/gitlab-ha/components/filesystem"
+	"github.com/gitlab-ha/gitlab-ha/components/filesystem/linodenfs"
 	"github.com/gitlab-ha/gitlab-ha/internal/linodetest"
 )
 
-func nfsArgs() *filesystem.LinodeNFSArgs {
-	return &filesystem.LinodeNFSArgs{
+func nfsArgs() *linodenfs.LinodeNFSArgs {
+	return &linodenfs.LinodeNFSArgs{
 		Region: linodetest.Region, SubnetID: pulumi.Int(42), SubnetCIDR: "10.0.0.0/24", ClientCIDRs: []string{"10.0.0.0/24"},
 	}
 }
 
 func TestTheNFSServerExportsAndAdmitsTheClientsAlone(t *testing.T) {
-	var nfs *filesystem.LinodeNFS
+	var nfs *linodenfs.LinodeNFS
 	result := linodetest.Run(func(ctx *pulumi.Context, provider pulumi.ProviderResource) error {
 		var err error
-		nfs, err = filesystem.NewLinodeNFS(ctx, "gitlab-nfs", nfsArgs(), pulumi.Provider(provider))
+		nfs, err = linodenfs.NewLinodeNFS(ctx, "gitlab-nfs", nfsArgs(), pulumi.Provider(provider))
 		return err
 	})
 	require.NoError(t, result.Err)
@@ -66,13 +66,13 @@ func TestLinodeNFSBadArgs(t *testing.T) {
 	small.SubnetCIDR = "10.0.0.0/29"
 	huge := nfsArgs()
 	huge.VolumeGiB = 20000
-	for want, args := range map[string]*filesystem.LinodeNFSArgs{
+	for want, args := range map[string]*linodenfs.LinodeNFSArgs{
 		`clientCidrs[0]: "0.0.0.0/0" opens the service`:   open,
 		`subnetCidr: "10.0.0.0/29" is not an IPv4 subnet`: small,
 		"volumeGiB: 20000 is outside 10-10240":            huge,
 	} {
 		componenttest.Rejects(t, func(ctx *pulumi.Context) error {
-			_, err := filesystem.NewLinodeNFS(ctx, "gitlab-nfs", args)
+			_, err := linodenfs.NewLinodeNFS(ctx, "gitlab-nfs", args)
 			return err
 		}, want)
 	}

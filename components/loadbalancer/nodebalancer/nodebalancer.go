@@ -1,4 +1,5 @@
-package loadbalancer
+// Package nodebalancer builds the Linode NodeBalancer in front of every zone, which the GitLab Service adopts.
+package nodebalancer
 
 import (
 	"fmt"
@@ -12,6 +13,8 @@ import (
 
 // NodeBalancerTypeToken is the NodeBalancer component's Pulumi type.
 const NodeBalancerTypeToken = "gitlab-ha:loadbalancer:NodeBalancer"
+
+const componentTag = "loadbalancer"
 
 // NodeBalancerIDAnnotation tells the Linode cloud controller to adopt an existing NodeBalancer for a
 // LoadBalancer Service instead of making its own.

@@ -1,4 +1,4 @@
-package stacks_test
+package all_test
 
 import (
 	"strings"
@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gitlab-ha/gitlab-ha/components/cluster"
-	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer"
+	"github.com/gitlab-ha/gitlab-ha/components/cluster/lke"
+	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer/nodebalancer"
 )
 
 // linodeStack is a three-pool Linode stack built from the dev stack's GitLab settings.
@@ -28,15 +28,15 @@ func TestTheLinodeStackPinsEachZoneToItsPoolAndAdoptsItsNodeBalancer(t *testing.
 		assert.False(t, strings.HasPrefix(r.Type, "aws:"), "%s %s", r.Type, r.Name)
 	}
 
-	lke := result.OfType("linode:index/lkeCluster:LkeCluster")[0]
-	pools, _ := lke.Input("pools")
+	cluster := result.OfType("linode:index/lkeCluster:LkeCluster")[0]
+	pools, _ := cluster.Input("pools")
 	require.Len(t, pools, 3)
 	for i, zone := range []string{"pool-a", "pool-b", "pool-c"} {
 		labels := pools.([]any)[i].(map[string]any)["labels"].(map[string]any)
-		assert.Equal(t, map[string]any{cluster.PoolLabel: zone}, labels)
+		assert.Equal(t, map[string]any{lke.PoolLabel: zone}, labels)
 		deployment, ok := result.Find("kubernetes:apps/v1:Deployment", "gitlab-"+zone)
 		require.True(t, ok, zone)
-		assert.Equal(t, map[string]string{cluster.PoolLabel: zone}, deployment.InputMap("spec.template.spec.nodeSelector"),
+		assert.Equal(t, map[string]string{lke.PoolLabel: zone}, deployment.InputMap("spec.template.spec.nodeSelector"),
 			"%s: exactly its pool's label", zone)
 		volume, _ := result.Find("kubernetes:core/v1:PersistentVolume", "gitlab-"+zone)
 		assert.Equal(t, "10.0.0.10", volume.InputString("spec.nfs.server"), "every zone on the NFS server")
@@ -46,7 +46,7 @@ func TestTheLinodeStackPinsEachZoneToItsPoolAndAdoptsItsNodeBalancer(t *testing.
 	balancer := result.OfType("linode:index/nodeBalancer:NodeBalancer")[0]
 	service, _ := result.Find("kubernetes:core/v1:Service", "gitlab")
 	assert.Equal(t, "LoadBalancer", service.InputString("spec.type"))
-	assert.Equal(t, balancer.ID, service.InputMap("metadata.annotations")[loadbalancer.NodeBalancerIDAnnotation],
+	assert.Equal(t, balancer.ID, service.InputMap("metadata.annotations")[nodebalancer.NodeBalancerIDAnnotation],
 		"the Service adopts the stack's NodeBalancer")
 
 	db := result.OfType("linode:index/databasePostgresqlV2:DatabasePostgresqlV2")[0]

@@ -1,4 +1,4 @@
-package database_test
+package linodedb_test
 
 import (
 	"testing"
@@ -8,15 +8,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
-	"github.com/gitlab-ha/gitlab-ha/components/database"
+	"github.com/gitlab-ha/gitlab-ha/components/database/linodedb"
 	"github.com/gitlab-ha/gitlab-ha/internal/linodetest"
 )
 
 func TestLinodePostgresIsThreeNodesAdmittingOnlyTheClusterAndShapedLikeRDS(t *testing.T) {
-	var db *database.LinodePostgres
+	var db *linodedb.LinodePostgres
 	result := linodetest.Run(func(ctx *pulumi.Context, provider pulumi.ProviderResource) error {
 		var err error
-		db, err = database.NewLinodePostgres(ctx, "gitlab-db", &database.LinodePostgresArgs{
+		db, err = linodedb.NewLinodePostgres(ctx, "gitlab-db", &linodedb.LinodePostgresArgs{
 			Region: linodetest.Region, AllowedCIDRs: []string{"10.0.0.0/24"},
 		}, pulumi.Provider(provider))
 		return err
@@ -27,7 +27,7 @@ func TestLinodePostgresIsThreeNodesAdmittingOnlyTheClusterAndShapedLikeRDS(t *te
 	assert.Equal(t, float64(3), instance.Inputs["clusterSize"].V)
 	assert.Equal(t, []any{"10.0.0.0/24"}, instance.MustInput(t, "allowLists"))
 
-	var endpoint database.Endpoint = db.Endpoint // the GitLab component takes either platform's
+	var endpoint linodedb.Endpoint = db.Endpoint // the GitLab component takes either platform's
 	password, err := componenttest.Await(endpoint.Password)
 	require.NoError(t, err)
 	assert.True(t, password.Secret)
@@ -38,7 +38,7 @@ func TestLinodePostgresIsThreeNodesAdmittingOnlyTheClusterAndShapedLikeRDS(t *te
 }
 
 func TestLinodePostgresBadArgs(t *testing.T) {
-	for want, args := range map[string]*database.LinodePostgresArgs{
+	for want, args := range map[string]*linodedb.LinodePostgresArgs{
 		"clusterSize: 2 is not 1 or 3":                   {Region: "eu-central", ClusterSize: 2, AllowedCIDRs: []string{"10.0.0.0/24"}},
 		`allowedCidrs[0]: "0.0.0.0/0" opens the service`: {Region: "eu-central", AllowedCIDRs: []string{"0.0.0.0/0"}},
 		"allowedCidrs: is empty":                         {Region: "eu-central"},
@@ -46,7 +46,7 @@ func TestLinodePostgresBadArgs(t *testing.T) {
 		`region: "frankfurt" is not a Linode region`:     {Region: "frankfurt", AllowedCIDRs: []string{"10.0.0.0/24"}},
 	} {
 		componenttest.Rejects(t, func(ctx *pulumi.Context) error {
-			_, err := database.NewLinodePostgres(ctx, "gitlab-db", args)
+			_, err := linodedb.NewLinodePostgres(ctx, "gitlab-db", args)
 			return err
 		}, want)
 	}

@@ -1,4 +1,6 @@
-package stacks
+// Package existing composes GitLab alone onto a cluster that exists already (any kubeconfig), with the
+// team's own PostgreSQL and an NFS server per zone. It compiles the Kubernetes SDK and no cloud's.
+package existing
 
 import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -6,11 +8,12 @@ import (
 
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
 	"github.com/gitlab-ha/gitlab-ha/providers"
+	"github.com/gitlab-ha/gitlab-ha/stacks"
 )
 
 // existingGitLabArgs deploys GitLab onto a cluster that exists already: zones are node label values, each
 // zone's storage an NFS server of the team's, the database theirs.
-func existingGitLabArgs(cfg *Config) *gitlab.GitLabArgs {
+func existingGitLabArgs(cfg *stacks.Config) *gitlab.GitLabArgs {
 	e := cfg.Existing
 	db := gitlab.Database{Host: optionalString(e.Database.Host), Password: cfg.DatabasePassword, SSLMode: e.Database.SSLMode}
 	if e.Database.Port != 0 {
@@ -22,7 +25,7 @@ func existingGitLabArgs(cfg *Config) *gitlab.GitLabArgs {
 	if e.Database.User != "" {
 		db.User = pulumi.String(e.Database.User)
 	}
-	args := gitLabArgs(cfg, externalURL(cfg, nil), db, nil)
+	args := stacks.GitLabArgs(cfg, stacks.ExternalURL(cfg, nil), db, nil)
 	label := e.ZoneLabel
 	if label == "" {
 		label = gitlab.ZoneLabel
@@ -49,17 +52,27 @@ func optionalString(s string) pulumi.StringInput {
 	return pulumi.String(s)
 }
 
-func existingChecks(cfg *Config) []check {
-	return []check{{"gitlab", func() error { return gitlab.Validate(gitlabName, existingGitLabArgs(cfg)) }, gitlabKey(cfg.Zones)}}
+// Program is the Pulumi program of an existing-cluster stack; it refuses a stack configured for another
+// platform.
+var Program = stacks.Program(Deploy)
+
+// checks are the pre-flight checks of an existing-cluster stack: the GitLab component's alone.
+func checks(cfg *stacks.Config) []stacks.Check {
+	return []stacks.Check{{Component: "gitlab", Validate: func() error { return gitlab.Validate(stacks.GitLabName, existingGitLabArgs(cfg)) }, Key: stacks.GitLabKey(cfg.Zones)}}
 }
 
-// deployExisting builds only the GitLab component, on the cluster the kubeconfig names.
-func deployExisting(ctx *pulumi.Context, cfg *Config) (*Outputs, error) {
+// Deploy checks the configuration and the GitLab component's arguments, then builds only the GitLab
+// component, on the cluster the kubeconfig names. A bad configuration returns one error naming its key, and
+// registers nothing.
+func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
+	if err := stacks.Preflight(cfg, stacks.PlatformExisting, checks); err != nil {
+		return nil, err
+	}
 	provider, err := providers.Kubernetes(ctx, "existing", cfg.Kubeconfig)
 	if err != nil {
 		return nil, err
 	}
-	site, err := gitlab.NewGitLab(ctx, gitlabName, existingGitLabArgs(cfg), pulumi.Provider(provider))
+	site, err := gitlab.NewGitLab(ctx, stacks.GitLabName, existingGitLabArgs(cfg), pulumi.Provider(provider))
 	if err != nil {
 		return nil, err
 	}
@@ -67,8 +80,8 @@ func deployExisting(ctx *pulumi.Context, cfg *Config) (*Outputs, error) {
 	for zone, server := range cfg.Existing.NFSServers {
 		servers[zone] = pulumi.String(server)
 	}
-	return &Outputs{
-		URL: site.URL, SSHEndpoint: sshEndpoint(cfg, site.ServiceName), LoadBalancer: serviceAddress(site),
+	return &stacks.Outputs{
+		URL: site.URL, SSHEndpoint: stacks.SSHEndpoint(cfg, site.ServiceName), LoadBalancer: serviceAddress(site),
 		ClusterName: pulumi.String("existing").ToStringOutput(), Kubeconfig: pulumi.ToSecret(cfg.Kubeconfig).(pulumi.StringOutput),
 		DatabaseEndpoint: pulumi.Sprintf("%s:%d", cfg.Existing.Database.Host, portOr(cfg.Existing.Database.Port, 5432)),
 		FileSystemID:     pulumi.String("").ToStringOutput(), MountTargets: servers.ToStringMapOutput(),

@@ -1,4 +1,6 @@
-package filesystem
+// Package linodenfs builds GitLab's shared file system on Linode, which has no managed NFS: an NFS server
+// on an encrypted Block Storage volume that every zone's PersistentVolume points at.
+package linodenfs
 
 import (
 	"encoding/base64"
@@ -16,6 +18,8 @@ import (
 
 // LinodeNFSTypeToken is the Linode NFS server component's Pulumi type.
 const LinodeNFSTypeToken = "gitlab-ha:filesystem:LinodeNFS"
+
+const componentTag = "filesystem"
 
 // ExportPath is the directory the server exports.
 const ExportPath = "/srv/nfs/gitlab"

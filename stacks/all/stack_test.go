@@ -1,4 +1,4 @@
-package stacks_test
+package all_test
 
 import (
 	"encoding/json"
@@ -13,8 +13,9 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
 	"github.com/gitlab-ha/gitlab-ha/internal/awstags"
 	"github.com/gitlab-ha/gitlab-ha/internal/stackconfig"
-	"github.com/gitlab-ha/gitlab-ha/providers"
+	"github.com/gitlab-ha/gitlab-ha/providers/awsprovider"
 	"github.com/gitlab-ha/gitlab-ha/stacks"
+	"github.com/gitlab-ha/gitlab-ha/stacks/all"
 )
 
 // stack is a stack's configuration, loaded from the repository's own Pulumi.<name>.yaml.
@@ -26,7 +27,7 @@ type stack struct {
 
 func load(t *testing.T, name string) *stack {
 	t.Helper()
-	loaded, err := stackconfig.Load("..", name)
+	loaded, err := stackconfig.Load("../..", name)
 	require.NoError(t, err)
 	return &stack{name: name, config: loaded.Config, secretKeys: loaded.SecretKeys}
 }
@@ -70,7 +71,7 @@ func (s *stack) run(t *testing.T) (*componenttest.Result, *stacks.Outputs) {
 		if err != nil {
 			return err
 		}
-		if out, err = stacks.Deploy(ctx, cfg); err != nil {
+		if out, err = all.Deploy(ctx, cfg); err != nil {
 			return err
 		}
 		out.Export(ctx)
@@ -221,7 +222,7 @@ func TestEveryAWSResourceIsTaggedWithProjectStackAndComponent(t *testing.T) {
 		result, _ := deploy(t, name)
 		provider, ok := result.Find("pulumi:providers:aws", "aws")
 		require.True(t, ok)
-		assert.Equal(t, map[string]string{providers.ProjectTag: "gitlab-ha", providers.StackTag: name, "environment": name},
+		assert.Equal(t, map[string]string{awsprovider.ProjectTag: "gitlab-ha", awsprovider.StackTag: name, "environment": name},
 			provider.InputMap("defaultTags.tags"), "project and stack reach every resource through the provider")
 		reference := provider.URN + "::" + provider.ID
 		for _, r := range result.Resources {

@@ -1,4 +1,4 @@
-package network_test
+package linodevpc_test
 
 import (
 	"fmt"
@@ -9,15 +9,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
-	"github.com/gitlab-ha/gitlab-ha/components/network"
+	"github.com/gitlab-ha/gitlab-ha/components/network/linodevpc"
 	"github.com/gitlab-ha/gitlab-ha/internal/linodetest"
 )
 
 func TestTheLinodeVPCHasOneSubnetOfTheGivenRange(t *testing.T) {
-	var vpc *network.LinodeVPC
+	var vpc *linodevpc.LinodeVPC
 	result := linodetest.Run(func(ctx *pulumi.Context, provider pulumi.ProviderResource) error {
 		var err error
-		vpc, err = network.NewLinodeVPC(ctx, "gitlab", &network.LinodeVPCArgs{Region: linodetest.Region, SubnetCIDR: "10.20.0.0/24"}, pulumi.Provider(provider))
+		vpc, err = linodevpc.NewLinodeVPC(ctx, "gitlab", &linodevpc.LinodeVPCArgs{Region: linodetest.Region, SubnetCIDR: "10.20.0.0/24"}, pulumi.Provider(provider))
 		return err
 	})
 	require.NoError(t, result.Err)
@@ -36,7 +36,7 @@ func TestTheLinodeVPCRefusesRangesThatAreNotPrivateOrAreLinodes(t *testing.T) {
 		"10.0.0.0/30":      "leaves too few addresses",
 	} {
 		componenttest.Rejects(t, func(ctx *pulumi.Context) error {
-			_, err := network.NewLinodeVPC(ctx, "gitlab", &network.LinodeVPCArgs{Region: "eu-central", SubnetCIDR: cidr})
+			_, err := linodevpc.NewLinodeVPC(ctx, "gitlab", &linodevpc.LinodeVPCArgs{Region: "eu-central", SubnetCIDR: cidr})
 			return err
 		}, `subnetCidr: "`+cidr+`" `+want)
 	}

@@ -1,4 +1,6 @@
-package database
+// Package linodedb builds GitLab's PostgreSQL on Linode: a managed PostgreSQL cluster whose outputs have the
+// shape the AWS database's have (postgres.Endpoint), so the GitLab component does not care which it got.
+package linodedb
 
 import (
 	"fmt"
@@ -8,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/gitlab-ha/gitlab-ha/internal/linodekit"
+	"github.com/gitlab-ha/gitlab-ha/internal/postgres"
 	"github.com/gitlab-ha/gitlab-ha/internal/validate"
 )
 
@@ -21,7 +24,7 @@ const linodeDatabaseName = "defaultdb"
 type LinodePostgresArgs struct {
 	// Region, e.g. "eu-central". Required.
 	Region string
-	// EngineVersion is the PostgreSQL major version, at least 16. Default DefaultEngineVersion.
+	// EngineVersion is the PostgreSQL major version, at least 16. Default postgres.DefaultEngineVersion.
 	EngineVersion string
 	// Type of each node. Default "g6-dedicated-2".
 	Type string
@@ -33,6 +36,9 @@ type LinodePostgresArgs struct {
 	Protect bool
 }
 
+// Endpoint is what GitLab needs of a database, the same on every platform.
+type Endpoint = postgres.Endpoint
+
 // LinodePostgres is the component; its Endpoint has the shape the RDS component's has.
 type LinodePostgres struct {
 	pulumi.ResourceState
@@ -43,7 +49,7 @@ type LinodePostgres struct {
 
 func withLinodePostgresDefaults(args LinodePostgresArgs) LinodePostgresArgs {
 	if args.EngineVersion == "" {
-		args.EngineVersion = DefaultEngineVersion
+		args.EngineVersion = postgres.DefaultEngineVersion
 	}
 	if args.Type == "" {
 		args.Type = "g6-dedicated-2"
@@ -65,8 +71,8 @@ func validateLinodePostgres(a LinodePostgresArgs) error {
 		return err
 	}
 	major, err := strconv.Atoi(a.EngineVersion)
-	if err != nil || major < MinEngineVersion {
-		return validate.Errorf("engineVersion", a.EngineVersion, "is not a PostgreSQL major version of at least %d", MinEngineVersion)
+	if err != nil || major < postgres.MinEngineVersion {
+		return validate.Errorf("engineVersion", a.EngineVersion, "is not a PostgreSQL major version of at least %d", postgres.MinEngineVersion)
 	}
 	if a.ClusterSize != 1 && a.ClusterSize != 3 {
 		return validate.Errorf("clusterSize", a.ClusterSize, "is not 1 or 3, the sizes Linode offers")

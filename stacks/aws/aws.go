@@ -1,4 +1,6 @@
-package stacks
+// Package aws composes the AWS stack: VPC, EKS, RDS, EFS, the NLB, ElastiCache and GitLab, wired zone by
+// zone. It compiles the AWS and Kubernetes SDKs and no other cloud's.
+package aws
 
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -10,7 +12,8 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer"
 	"github.com/gitlab-ha/gitlab-ha/components/network"
 	"github.com/gitlab-ha/gitlab-ha/components/redis"
-	"github.com/gitlab-ha/gitlab-ha/providers"
+	"github.com/gitlab-ha/gitlab-ha/providers/awsprovider"
+	"github.com/gitlab-ha/gitlab-ha/stacks"
 )
 
 // Fixed node ports of the GitLab Service: the load balancer's target groups send to them.
@@ -34,7 +37,7 @@ type awsRefs struct {
 
 // standIns are references for the pre-flight: literal, non-empty, and for the VPC's CIDR the value the
 // network will have, so that checks against it are real.
-func standIns(cfg *Config) awsRefs {
+func standIns(cfg *stacks.Config) awsRefs {
 	zoneMap := func(what string) map[string]pulumi.StringInput {
 		m := map[string]pulumi.StringInput{}
 		for _, zone := range cfg.Zones {
@@ -55,13 +58,13 @@ func standIns(cfg *Config) awsRefs {
 		autoscalingGroups: zoneMap("asg"), mountTargets: zoneMap("mount-target"), loadBalancerDNS: pulumi.String("lb.example.com"),
 		db: gitlab.Database{Host: pulumi.String("db"), Password: pulumi.String("password")},
 	}
-	if cfg.Redis.Mode == RedisManaged {
+	if cfg.Redis.Mode == stacks.RedisManaged {
 		refs.redis = &gitlab.Redis{Host: pulumi.String("redis")}
 	}
 	return refs
 }
 
-func networkArgs(cfg *Config) *network.NetworkArgs {
+func networkArgs(cfg *stacks.Config) *network.NetworkArgs {
 	args := &network.NetworkArgs{
 		Region: cfg.Region, Zones: cfg.Zones, CIDR: cfg.Network.CIDR, NATStrategy: cfg.Network.NATStrategy,
 		FlowLogs: cfg.Network.FlowLogs,
@@ -75,7 +78,7 @@ func networkArgs(cfg *Config) *network.NetworkArgs {
 	return args
 }
 
-func clusterArgs(cfg *Config, refs awsRefs) *cluster.EKSArgs {
+func clusterArgs(cfg *stacks.Config, refs awsRefs) *cluster.EKSArgs {
 	c := cfg.Cluster
 	return &cluster.EKSArgs{
 		Region: cfg.Region, Version: c.Version, VpcID: refs.vpcID, VpcCIDR: refs.vpcCIDR, Zones: cfg.Zones,
@@ -86,7 +89,7 @@ func clusterArgs(cfg *Config, refs awsRefs) *cluster.EKSArgs {
 	}
 }
 
-func databaseArgs(cfg *Config, refs awsRefs) *database.RDSArgs {
+func databaseArgs(cfg *stacks.Config, refs awsRefs) *database.RDSArgs {
 	d := cfg.Database
 	return &database.RDSArgs{
 		VpcID: refs.vpcID, Zones: cfg.Zones, SubnetIDs: refs.privateSubnets, ClientSecurityGroupID: refs.nodeSecurityGroup,
@@ -96,7 +99,7 @@ func databaseArgs(cfg *Config, refs awsRefs) *database.RDSArgs {
 	}
 }
 
-func fileSystemArgs(cfg *Config, refs awsRefs) *filesystem.EFSArgs {
+func fileSystemArgs(cfg *stacks.Config, refs awsRefs) *filesystem.EFSArgs {
 	f := cfg.FileStorage
 	return &filesystem.EFSArgs{
 		VpcID: refs.vpcID, Zones: cfg.Zones, SubnetIDs: refs.privateSubnets, ClientSecurityGroupID: refs.nodeSecurityGroup,
@@ -107,14 +110,14 @@ func fileSystemArgs(cfg *Config, refs awsRefs) *filesystem.EFSArgs {
 	}
 }
 
-func redisArgs(cfg *Config, refs awsRefs) *redis.ElastiCacheArgs {
+func redisArgs(cfg *stacks.Config, refs awsRefs) *redis.ElastiCacheArgs {
 	return &redis.ElastiCacheArgs{
 		VpcID: refs.vpcID, Zones: cfg.Zones, SubnetIDs: refs.privateSubnets, ClientSecurityGroupID: refs.nodeSecurityGroup,
 		NodeType: cfg.Redis.NodeType,
 	}
 }
 
-func loadBalancerArgs(cfg *Config, refs awsRefs) *loadbalancer.NLBArgs {
+func loadBalancerArgs(cfg *stacks.Config, refs awsRefs) *loadbalancer.NLBArgs {
 	args := &loadbalancer.NLBArgs{
 		VpcID: refs.vpcID, Zones: cfg.Zones, PublicSubnetIDs: refs.publicSubnets, AutoscalingGroups: refs.autoscalingGroups,
 		NodeSecurityGroupID: refs.nodeSecurityGroup, NodePorts: loadbalancer.NodePorts{HTTP: httpNodePort, SSH: sshNodePort},
@@ -127,8 +130,8 @@ func loadBalancerArgs(cfg *Config, refs awsRefs) *loadbalancer.NLBArgs {
 }
 
 // awsGitLabArgs runs GitLab on the EKS nodes of each zone, on that zone's mount target, behind the NLB.
-func awsGitLabArgs(cfg *Config, refs awsRefs) *gitlab.GitLabArgs {
-	args := gitLabArgs(cfg, externalURL(cfg, refs.loadBalancerDNS), refs.db, refs.redis)
+func awsGitLabArgs(cfg *stacks.Config, refs awsRefs) *gitlab.GitLabArgs {
+	args := stacks.GitLabArgs(cfg, stacks.ExternalURL(cfg, refs.loadBalancerDNS), refs.db, refs.redis)
 	for _, zone := range cfg.Zones {
 		args.Zones = append(args.Zones, gitlab.Zone{Name: zone, Storage: gitlab.Storage{
 			NFS: &gitlab.NFS{Server: refs.mountTargets[zone]},
@@ -138,33 +141,41 @@ func awsGitLabArgs(cfg *Config, refs awsRefs) *gitlab.GitLabArgs {
 	return args
 }
 
-// awsChecks are the pre-flight checks of an AWS stack, each component's with its keys.
-func awsChecks(cfg *Config) []check {
+// Program is the Pulumi program of an AWS stack; it refuses a stack configured for another platform.
+var Program = stacks.Program(Deploy)
+
+// checks are the pre-flight checks of an AWS stack, each component's with its keys.
+func checks(cfg *stacks.Config) []stacks.Check {
 	refs := standIns(cfg)
-	checks := []check{
-		{"network", func() error { return network.Validate(networkArgs(cfg)) }, renames("network", map[string]string{
+	checks := []stacks.Check{
+		{Component: "network", Validate: func() error { return network.Validate(networkArgs(cfg)) }, Key: stacks.Renames("network", map[string]string{
 			"region": "region", "zones": "zones", "existing.vpcId": "network.existingVpcId", "existing.cidr": "network.existingVpcCidr",
 			"existing.publicSubnetIds": "network.existingPublicSubnetIds", "existing.privateSubnetIds": "network.existingPrivateSubnetIds",
 		})},
-		{"cluster", func() error { return cluster.ValidateEKS(clusterArgs(cfg, refs)) }, renames("cluster", map[string]string{
+		{Component: "cluster", Validate: func() error { return cluster.ValidateEKS(clusterArgs(cfg, refs)) }, Key: stacks.Renames("cluster", map[string]string{
 			"region": "region", "zones": "zones", "nodes": "cluster.nodesPerZone",
 		})},
-		{"database", func() error { return database.ValidateRDS(databaseArgs(cfg, refs)) }, renames("database", map[string]string{"zones": "zones"})},
-		{"file system", func() error { return filesystem.ValidateEFS(fileSystemArgs(cfg, refs)) }, renames("fileStorage", map[string]string{"zones": "zones"})},
-		{"load balancer", func() error { return loadbalancer.ValidateNLB(loadBalancerArgs(cfg, refs)) }, renames("gitlab", map[string]string{"zones": "zones"})},
-		{"gitlab", func() error { return gitlab.Validate(gitlabName, awsGitLabArgs(cfg, refs)) }, gitlabKey(cfg.Zones)},
+		{Component: "database", Validate: func() error { return database.ValidateRDS(databaseArgs(cfg, refs)) }, Key: stacks.Renames("database", map[string]string{"zones": "zones"})},
+		{Component: "file system", Validate: func() error { return filesystem.ValidateEFS(fileSystemArgs(cfg, refs)) }, Key: stacks.Renames("fileStorage", map[string]string{"zones": "zones"})},
+		{Component: "load balancer", Validate: func() error { return loadbalancer.ValidateNLB(loadBalancerArgs(cfg, refs)) }, Key: stacks.Renames("gitlab", map[string]string{"zones": "zones"})},
+		{Component: "gitlab", Validate: func() error { return gitlab.Validate(stacks.GitLabName, awsGitLabArgs(cfg, refs)) }, Key: stacks.GitLabKey(cfg.Zones)},
 	}
-	if cfg.Redis.Mode == RedisManaged {
-		checks = append(checks, check{"redis", func() error { return redis.ValidateElastiCache(redisArgs(cfg, refs)) },
-			renames("redis", map[string]string{"zones": "zones"})})
+	if cfg.Redis.Mode == stacks.RedisManaged {
+		checks = append(checks, stacks.Check{Component: "redis", Validate: func() error { return redis.ValidateElastiCache(redisArgs(cfg, refs)) },
+			Key: stacks.Renames("redis", map[string]string{"zones": "zones"})})
 	}
 	return checks
 }
 
-// deployAWS builds the AWS stack. Each component takes only the outputs it consumes, so the database, file
-// system and cluster build side by side: all three wait only for the network and the nodes' security group.
-func deployAWS(ctx *pulumi.Context, cfg *Config) (*Outputs, error) {
-	provider, err := providers.AWS(ctx, "aws", providers.AWSArgs{Region: cfg.Region, Tags: cfg.Tags})
+// Deploy checks the configuration and every component's arguments, then builds the AWS stack. A bad
+// configuration returns one error naming its key, and registers nothing. Each component takes only the
+// outputs it consumes, so the database, file system and cluster build side by side: all three wait only for
+// the network and the nodes' security group.
+func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
+	if err := stacks.Preflight(cfg, stacks.PlatformAWS, checks); err != nil {
+		return nil, err
+	}
+	provider, err := awsprovider.New(ctx, "aws", awsprovider.Args{Region: cfg.Region, Tags: cfg.Tags})
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +208,7 @@ func deployAWS(ctx *pulumi.Context, cfg *Config) (*Outputs, error) {
 		refs.mountTargets[zone] = efs.MountTargetIP(zone)
 	}
 
-	if cfg.Redis.Mode == RedisManaged {
+	if cfg.Redis.Mode == stacks.RedisManaged {
 		cache, err := redis.NewElastiCache(ctx, "gitlab-redis", redisArgs(cfg, refs), onAWS)
 		if err != nil {
 			return nil, err
@@ -211,12 +222,12 @@ func deployAWS(ctx *pulumi.Context, cfg *Config) (*Outputs, error) {
 	}
 	refs.loadBalancerDNS = nlb.DNSName
 
-	site, err := gitlab.NewGitLab(ctx, gitlabName, awsGitLabArgs(cfg, refs), pulumi.Provider(eks.Provider))
+	site, err := gitlab.NewGitLab(ctx, stacks.GitLabName, awsGitLabArgs(cfg, refs), pulumi.Provider(eks.Provider))
 	if err != nil {
 		return nil, err
 	}
-	return &Outputs{
-		URL: site.URL, SSHEndpoint: sshEndpoint(cfg, nlb.DNSName), LoadBalancer: nlb.DNSName,
+	return &stacks.Outputs{
+		URL: site.URL, SSHEndpoint: stacks.SSHEndpoint(cfg, nlb.DNSName), LoadBalancer: nlb.DNSName,
 		ClusterName: eks.ClusterName, Kubeconfig: eks.Kubeconfig,
 		DatabaseEndpoint: pulumi.Sprintf("%s:%d", db.Address, db.Port),
 		FileSystemID:     efs.FileSystemID, MountTargets: efs.MountTargetIPs,

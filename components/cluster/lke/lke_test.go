@@ -1,4 +1,4 @@
-package cluster_test
+package lke_test
 
 import (
 	"fmt"
@@ -9,34 +9,34 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gitlab-ha/gitlab-ha/components/cluster"
+	"github.com/gitlab-ha/gitlab-ha/components/cluster/lke"
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
 	"github.com/gitlab-ha/gitlab-ha/internal/linodetest"
 )
 
-func threePools() *cluster.LKEArgs {
-	return &cluster.LKEArgs{Region: linodetest.Region, Zones: []string{"pool-a", "pool-b", "pool-c"}, NodeType: "g6-standard-6"}
+func threePools() *lke.LKEArgs {
+	return &lke.LKEArgs{Region: linodetest.Region, Zones: []string{"pool-a", "pool-b", "pool-c"}, NodeType: "g6-standard-6"}
 }
 
-func buildLKE(t *testing.T, args *cluster.LKEArgs) (*componenttest.Result, *cluster.LKE) {
+func buildLKE(t *testing.T, args *lke.LKEArgs) (*componenttest.Result, *lke.LKE) {
 	t.Helper()
-	var lke *cluster.LKE
+	var cluster *lke.LKE
 	result := linodetest.Run(func(ctx *pulumi.Context, provider pulumi.ProviderResource) error {
 		var err error
-		lke, err = cluster.NewLKE(ctx, "gitlab", args, pulumi.Provider(provider))
+		cluster, err = lke.NewLKE(ctx, "gitlab", args, pulumi.Provider(provider))
 		return err
 	})
 	require.NoError(t, result.Err)
-	return result, lke
+	return result, cluster
 }
 
 func TestEachZoneIsAnLKENodePoolLabelledWithItsName(t *testing.T) {
-	result, lke := buildLKE(t, threePools())
+	result, cluster := buildLKE(t, threePools())
 	lkeCluster := result.OfType("linode:index/lkeCluster:LkeCluster")[0]
 	for i, zone := range []string{"pool-a", "pool-b", "pool-c"} {
 		pool := fmt.Sprintf("pools[%d].", i)
-		assert.Equal(t, map[string]string{cluster.PoolLabel: zone}, lkeCluster.InputMap(pool+"labels"), zone)
-		assert.Equal(t, lke.NodeSelector(zone), lkeCluster.InputMap(pool+"labels"), "the selector GitLab uses is the pool's label")
+		assert.Equal(t, map[string]string{lke.PoolLabel: zone}, lkeCluster.InputMap(pool+"labels"), zone)
+		assert.Equal(t, cluster.NodeSelector(zone), lkeCluster.InputMap(pool+"labels"), "the selector GitLab uses is the pool's label")
 		assert.Equal(t, float64(1), lkeCluster.MustInput(t, pool+"autoscaler.min"))
 		assert.Equal(t, float64(3), lkeCluster.MustInput(t, pool+"autoscaler.max"))
 	}
@@ -45,8 +45,8 @@ func TestEachZoneIsAnLKENodePoolLabelledWithItsName(t *testing.T) {
 }
 
 func TestTheKubeconfigIsDecodedKeptSecretAndBuildsTheProvider(t *testing.T) {
-	result, lke := buildLKE(t, threePools())
-	got, err := componenttest.Await(lke.Kubeconfig)
+	result, cluster := buildLKE(t, threePools())
+	got, err := componenttest.Await(cluster.Kubeconfig)
 	require.NoError(t, err)
 	assert.True(t, got.Secret)
 	assert.True(t, strings.HasPrefix(got.Value.(string), "apiVersion: v1\nkind: Config\n"), "decoded from base64")
@@ -78,27 +78,27 @@ func TestTheNodesFirewallAdmitsOnlyWhatLKENeedsAndNodePortsFromNodeBalancers(t *
 func TestLKEBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 	cases := []struct {
 		name string
-		edit func(*cluster.LKEArgs)
+		edit func(*lke.LKEArgs)
 		want string
 	}{
-		{"unknown region format", func(a *cluster.LKEArgs) { a.Region = "Frankfurt" }, `region: "Frankfurt" is not a Linode region`},
-		{"zero pools", func(a *cluster.LKEArgs) { a.Zones = nil }, "zones: names no node pool"},
-		{"pool count out of range", func(a *cluster.LKEArgs) {
+		{"unknown region format", func(a *lke.LKEArgs) { a.Region = "Frankfurt" }, `region: "Frankfurt" is not a Linode region`},
+		{"zero pools", func(a *lke.LKEArgs) { a.Zones = nil }, "zones: names no node pool"},
+		{"pool count out of range", func(a *lke.LKEArgs) {
 			a.Zones = nil
 			for i := 0; i < 11; i++ {
 				a.Zones = append(a.Zones, fmt.Sprintf("pool-%d", i))
 			}
 		}, "zones: 11 pools asked for; at most 10"},
-		{"node type empty", func(a *cluster.LKEArgs) { a.NodeType = "" }, "nodeType: is required"},
-		{"pool name not a label", func(a *cluster.LKEArgs) { a.Zones[0] = "Pool A" }, `zones[0]: "Pool A" is not a valid DNS label`},
-		{"API open to all", func(a *cluster.LKEArgs) { a.APIAllowedCIDRs = []string{"0.0.0.0/0"} }, `apiAllowedCidrs[0]: "0.0.0.0/0" opens`},
+		{"node type empty", func(a *lke.LKEArgs) { a.NodeType = "" }, "nodeType: is required"},
+		{"pool name not a label", func(a *lke.LKEArgs) { a.Zones[0] = "Pool A" }, `zones[0]: "Pool A" is not a valid DNS label`},
+		{"API open to all", func(a *lke.LKEArgs) { a.APIAllowedCIDRs = []string{"0.0.0.0/0"} }, `apiAllowedCidrs[0]: "0.0.0.0/0" opens`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			args := threePools()
 			tc.edit(args)
 			componenttest.Rejects(t, func(ctx *pulumi.Context) error {
-				_, err := cluster.NewLKE(ctx, "gitlab", args)
+				_, err := lke.NewLKE(ctx, "gitlab", args)
 				return err
 			}, `cluster "gitlab": `+tc.want)
 		})
