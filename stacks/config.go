@@ -3,6 +3,8 @@ package stacks
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -48,6 +50,10 @@ type Config struct {
 	// DatabasePassword of an external database (platform existing). Secret.
 	DatabasePassword pulumi.StringInput
 
+	// Preview is true for `pulumi preview` (and the offline plan), false for `pulumi up`: a placeholder the
+	// stack files ship may pass a preview, never an update.
+	Preview bool
+
 	// set records which keys the stack set, for checks that one key excludes another.
 	set map[string]bool
 }
@@ -65,12 +71,31 @@ type NetworkConfig struct {
 
 // ClusterConfig is gitlab-ha:cluster.
 type ClusterConfig struct {
-	Version           string     `json:"version,omitempty"`
-	InstanceTypes     []string   `json:"instanceTypes,omitempty"`
-	NodesPerZone      NodeCounts `json:"nodesPerZone,omitempty"`
-	DiskSizeGiB       int        `json:"diskSizeGiB,omitempty"`
-	PublicAccessCIDRs []string   `json:"publicAccessCidrs,omitempty"`
-	ServiceCIDR       string     `json:"serviceCidr,omitempty"`
+	Version       string     `json:"version,omitempty"`
+	InstanceTypes []string   `json:"instanceTypes,omitempty"`
+	NodesPerZone  NodeCounts `json:"nodesPerZone,omitempty"`
+	DiskSizeGiB   int        `json:"diskSizeGiB,omitempty"`
+	// APIAccess is how Pulumi reaches the Kubernetes API: APIPublic or APIPrivate. Required.
+	APIAccess          string         `json:"apiAccess,omitempty"`
+	PublicAccessCIDRs  []string       `json:"publicAccessCidrs,omitempty"`
+	PrivateAccessCIDRs []string       `json:"privateAccessCidrs,omitempty"`
+	ServiceCIDR        string         `json:"serviceCidr,omitempty"`
+	Addons             *AddonVersions `json:"addons,omitempty"`
+}
+
+// Ways Pulumi reaches an EKS cluster's API (gitlab-ha:cluster.apiAccess).
+const (
+	// APIPublic: the public endpoint, open to cluster.publicAccessCidrs alone.
+	APIPublic = "public"
+	// APIPrivate: the private endpoint only, from cluster.privateAccessCidrs inside an existing VPC.
+	APIPrivate = "private"
+)
+
+// AddonVersions pin the EKS managed add-ons (gitlab-ha:cluster.addons).
+type AddonVersions struct {
+	VPCCNI    string `json:"vpcCni"`
+	KubeProxy string `json:"kubeProxy"`
+	CoreDNS   string `json:"coreDns"`
 }
 
 // NodeCounts size each zone's node pool.
@@ -166,23 +191,15 @@ type ExternalDatabase struct {
 	SSLMode string `json:"sslMode,omitempty"`
 }
 
-// Load reads every gitlab-ha:* key into a Config and checks it as a whole: one error, naming the key and the
-// value, before anything is registered.
-func Load(ctx *pulumi.Context) (*Config, error) {
-	cfg, err := read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return cfg, cfg.Validate()
-}
-
 // ConfigKeys lists every key the program reads, under Namespace. Pulumi.yaml declares exactly these.
 var ConfigKeys = []string{"platform", "region", "zones", "network", "cluster", "database", "fileStorage", "redis",
 	"gitlab", "existing", "linode", "protect", "tags", "kubeconfig", "databasePassword"}
 
-func read(ctx *pulumi.Context) (*Config, error) {
+// Load reads every gitlab-ha:* key into a Config; a value that cannot be read is one error naming the key.
+// The platforms' Deploy check the configuration as a whole (Preflight), before anything is registered.
+func Load(ctx *pulumi.Context) (*Config, error) {
 	get := func(key string) (string, bool) { return ctx.GetConfig(Namespace + ":" + key) }
-	cfg := &Config{set: map[string]bool{}}
+	cfg := &Config{Preview: ctx.DryRun(), set: map[string]bool{}}
 	text := func(key string, into *string) {
 		if v, ok := get(key); ok {
 			*into, cfg.set[key] = v, true
@@ -282,7 +299,71 @@ func (c *Config) Validate() error {
 	if c.Region == "" {
 		return validate.Missing(key("region"))
 	}
+	if c.Platform == PlatformAWS {
+		return c.validateAPIAccess(key)
+	}
 	return nil
+}
+
+// validateAPIAccess refuses an AWS stack that Pulumi could not reach once the cluster exists: the Namespace,
+// the first Kubernetes object, would time out after the cluster, database and file system were built.
+func (c *Config) validateAPIAccess(key func(string) string) error {
+	cl := c.Cluster
+	switch cl.APIAccess {
+	case "":
+		return validate.Errorf(key("cluster.apiAccess"), nil, "is not set: Pulumi creates GitLab through the Kubernetes API and "+
+			"must reach it; choose %q with cluster.publicAccessCidrs naming the networks it runs from, or %q from inside an "+
+			"existing VPC (network.existingVpcId) with cluster.privateAccessCidrs", APIPublic, APIPrivate)
+	case APIPublic:
+		if len(cl.PublicAccessCIDRs) == 0 {
+			return validate.Errorf(key("cluster.publicAccessCidrs"), nil, "is empty, but cluster.apiAccess is %s: name the networks Pulumi runs from", APIPublic)
+		}
+	case APIPrivate:
+		if len(cl.PublicAccessCIDRs) > 0 {
+			return validate.Errorf(key("cluster.publicAccessCidrs"), nil, "is set, but cluster.apiAccess is %s; remove them or choose %s", APIPrivate, APIPublic)
+		}
+		if c.Network.ExistingVpcID == "" {
+			return validate.Errorf(key("cluster.apiAccess"), APIPrivate, "needs network.existingVpcId: a VPC this run creates cannot hold "+
+				"the machine that runs it; choose %q with cluster.publicAccessCidrs, or run Pulumi inside an existing VPC", APIPublic)
+		}
+		if len(cl.PrivateAccessCIDRs) == 0 {
+			return validate.Errorf(key("cluster.privateAccessCidrs"), nil, "is empty, but cluster.apiAccess is %s: name the networks inside the VPC that Pulumi runs from", APIPrivate)
+		}
+	default:
+		return validate.Errorf(key("cluster.apiAccess"), cl.APIAccess, "is not %s or %s", APIPublic, APIPrivate)
+	}
+	if c.Preview {
+		return nil
+	}
+	for i, cidr := range append(append([]string(nil), cl.PublicAccessCIDRs...), cl.PrivateAccessCIDRs...) {
+		field := fmt.Sprintf("cluster.publicAccessCidrs[%d]", i)
+		if i >= len(cl.PublicAccessCIDRs) {
+			field = fmt.Sprintf("cluster.privateAccessCidrs[%d]", i-len(cl.PublicAccessCIDRs))
+		}
+		if isDocumentationRange(cidr) {
+			return validate.Errorf(key(field), cidr, "is a documentation range, the stack file's placeholder: pulumi up would build a "+
+				"cluster it cannot reach; set the networks Pulumi runs from")
+		}
+	}
+	return nil
+}
+
+// documentationRanges are RFC 5737's, which no network routes: the placeholders the stack files ship.
+var documentationRanges = []netip.Prefix{
+	netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("203.0.113.0/24"),
+}
+
+func isDocumentationRange(cidr string) bool {
+	prefix, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return false // the cluster component reports a malformed range
+	}
+	for _, placeholder := range documentationRanges {
+		if placeholder.Overlaps(prefix) && prefix.Bits() >= placeholder.Bits() {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Config) validateLinode(key func(string) string) error {

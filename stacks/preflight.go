@@ -19,16 +19,16 @@ type Check struct {
 	Key       func(field string) string
 }
 
-// Preflight checks the configuration as a whole, refuses one for another platform than the caller builds,
-// then runs every component's check on the arguments it will get, before anything is registered. It
+// Preflight refuses a configuration for another platform than the caller builds, checks the configuration
+// as a whole, then runs every component's check on the arguments it will get, before anything is registered. It
 // returns the first failure as an error that names the configuration key, so that a bad stack fails as
 // `pulumi up` would, and registers nothing.
 func Preflight(cfg *Config, platform string, checks func(*Config) []Check) error {
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
 	if cfg.Platform != platform {
 		return validate.Errorf(Namespace+":platform", cfg.Platform, "is not %s, the only platform this program builds", platform)
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
 	}
 	for _, c := range checks(cfg) {
 		err := c.Validate()

@@ -4,6 +4,7 @@ package cluster
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
@@ -11,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/gitlab-ha/gitlab-ha/internal/awstags"
+	"github.com/gitlab-ha/gitlab-ha/internal/securitygroup"
 	"github.com/gitlab-ha/gitlab-ha/providers"
 )
 
@@ -134,6 +136,12 @@ func (c *EKS) build(ctx *pulumi.Context, name string, args EKSArgs) error {
 	if err != nil {
 		return err
 	}
+	if err := c.addons(ctx, name, args, cluster, nodes.nodeGroups); err != nil {
+		return err
+	}
+	if err := c.privateAccess(ctx, name, args, cluster); err != nil {
+		return err
+	}
 
 	c.ClusterName = cluster.Name
 	c.Endpoint = cluster.Endpoint
@@ -147,4 +155,21 @@ func (c *EKS) build(ctx *pulumi.Context, name string, args EKSArgs) error {
 	c.SecretsKeyARN = key.Arn
 	c.Provider, err = providers.Kubernetes(ctx, name, c.Kubeconfig, pulumi.Parent(c))
 	return err
+}
+
+// privateAccess admits PrivateAccessCIDRs to the private API endpoint. The control plane's interfaces are in
+// the cluster security group EKS made, which admits only its own members (the nodes) until told otherwise.
+func (c *EKS) privateAccess(ctx *pulumi.Context, name string, args EKSArgs, cluster *eks.Cluster) error {
+	group := cluster.VpcConfig.ClusterSecurityGroupId().Elem()
+	for _, cidr := range args.PrivateAccessCIDRs {
+		rule := securitygroup.Rule{
+			// Keyed by the range, not its position, so that removing one range leaves the others in place.
+			Key: "api-from-" + strings.NewReplacer(".", "-", "/", "-").Replace(cidr), Description: "Kubernetes API from " + cidr,
+			FromPort: 443, FromCIDR: cidr,
+		}
+		if err := securitygroup.AddIngress(ctx, name+"-cluster", group, componentTag, rule, args.Tags, c); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -3,6 +3,8 @@ package cluster
 import (
 	"fmt"
 	"regexp"
+	"sort"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -32,6 +34,12 @@ type EKSArgs struct {
 	PublicEndpoint bool
 	// PublicAccessCIDRs may reach the public endpoint. Required with PublicEndpoint, and only with it.
 	PublicAccessCIDRs []string
+	// PrivateAccessCIDRs, inside the VPC or connected to it, may reach the private endpoint on 443: where
+	// Pulumi and kubectl run when the API is not public. Default none: only the nodes reach it.
+	PrivateAccessCIDRs []string
+	// Addons pins the managed vpc-cni (with network policy enforcement on), kube-proxy and coredns.
+	// Default DefaultAddonVersions[Version]; required for a version that table does not know.
+	Addons *AddonVersions
 	// ServiceCIDR is the range of Kubernetes Services; it must not overlap the VPC. Default "172.20.0.0/16".
 	ServiceCIDR string
 	// InstanceTypes of the nodes. Default ["m6i.xlarge"] (4 vCPU, 16 GiB: one GitLab replica and room).
@@ -79,6 +87,11 @@ func withEKSDefaults(args EKSArgs) EKSArgs {
 	if args.LogTypes == nil {
 		args.LogTypes = allLogTypes
 	}
+	if args.Addons == nil {
+		if versions, ok := DefaultAddonVersions[args.Version]; ok {
+			args.Addons = &versions
+		}
+	}
 	return args
 }
 
@@ -96,6 +109,12 @@ func validateEKS(args EKSArgs) error {
 		return err
 	}
 	if err := validatePublicEndpoint(args); err != nil {
+		return err
+	}
+	if err := validatePrivateAccess(args.PrivateAccessCIDRs); err != nil {
+		return err
+	}
+	if err := validateAddons(args); err != nil {
 		return err
 	}
 	service, err := validate.CIDR("serviceCidr", args.ServiceCIDR)
@@ -147,4 +166,42 @@ func validatePublicEndpoint(args EKSArgs) error {
 		}
 	}
 	return nil
+}
+
+func validatePrivateAccess(cidrs []string) error {
+	for i, cidr := range cidrs {
+		field := fmt.Sprintf("privateAccessCidrs[%d]", i)
+		prefix, err := validate.CIDR(field, cidr)
+		if err != nil {
+			return err
+		}
+		if !prefix.Addr().IsPrivate() {
+			return validate.Errorf(field, cidr, "is not a private range; the private endpoint is reached from inside the VPC")
+		}
+	}
+	return nil
+}
+
+func validateAddons(args EKSArgs) error {
+	if args.Addons == nil {
+		return validate.Errorf("addons", nil, "are needed for Kubernetes %s: pinned versions are known for %v only", args.Version, knownAddonVersions())
+	}
+	for field, version := range map[string]string{"addons.vpcCni": args.Addons.VPCCNI, "addons.kubeProxy": args.Addons.KubeProxy, "addons.coreDns": args.Addons.CoreDNS} {
+		if !addonVersionPattern.MatchString(version) {
+			return validate.Errorf(field, version, "is not an EKS add-on build such as v1.20.0-eksbuild.1")
+		}
+	}
+	if kubeProxy := args.Addons.KubeProxy; !strings.HasPrefix(kubeProxy, "v"+args.Version+".") {
+		return validate.Errorf("addons.kubeProxy", kubeProxy, "is not for Kubernetes %s; kube-proxy must match the cluster's minor version", args.Version)
+	}
+	return nil
+}
+
+func knownAddonVersions() []string {
+	versions := make([]string, 0, len(DefaultAddonVersions))
+	for version := range DefaultAddonVersions {
+		versions = append(versions, version)
+	}
+	sort.Strings(versions)
+	return versions
 }

@@ -240,3 +240,44 @@ func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestNetworkPoliciesAreEnforcedByTheManagedVPCCNIAtPinnedVersions(t *testing.T) {
+	result, _ := build(t, threeZones())
+	addons := map[string]componenttest.Resource{}
+	for _, addon := range result.OfType("aws:eks/addon:Addon") {
+		addons[addon.InputString("addonName")] = addon
+	}
+	require.Len(t, addons, 3, "vpc-cni, kube-proxy and coredns")
+	pinned := cluster.DefaultAddonVersions[cluster.DefaultKubernetesVersion]
+	assert.Equal(t, pinned.VPCCNI, addons["vpc-cni"].InputString("addonVersion"))
+	assert.Equal(t, pinned.KubeProxy, addons["kube-proxy"].InputString("addonVersion"))
+	assert.Equal(t, pinned.CoreDNS, addons["coredns"].InputString("addonVersion"))
+
+	var configuration map[string]string
+	require.NoError(t, json.Unmarshal([]byte(addons["vpc-cni"].InputString("configurationValues")), &configuration))
+	assert.Equal(t, map[string]string{"enableNetworkPolicy": "true"}, configuration, "without it EKS ignores NetworkPolicies")
+	for name, addon := range addons {
+		assert.Equal(t, "OVERWRITE", addon.InputString("resolveConflictsOnCreate"), "%s takes over what EKS bootstrapped", name)
+	}
+
+	// coredns is healthy only once it runs on a node; the DaemonSets need none, so they do not wait for nodes.
+	groups := result.OfType(nodeGroupType)
+	for _, group := range groups {
+		assert.Contains(t, addons["coredns"].Dependencies, group.URN)
+		assert.NotContains(t, addons["vpc-cni"].Dependencies, group.URN)
+		assert.NotContains(t, addons["kube-proxy"].Dependencies, group.URN)
+	}
+}
+
+func TestAnotherKubernetesVersionNeedsItsOwnAddonVersions(t *testing.T) {
+	args := threeZones()
+	args.Version = "1.34"
+	componenttest.Rejects(t, func(ctx *pulumi.Context) error {
+		_, err := cluster.NewEKS(ctx, "gitlab", args)
+		return err
+	}, "addons: are needed for Kubernetes 1.34")
+
+	args.Addons = &cluster.AddonVersions{VPCCNI: "v1.20.1-eksbuild.1", KubeProxy: "v1.34.0-eksbuild.1", CoreDNS: "v1.12.3-eksbuild.1"}
+	result, _ := build(t, args)
+	assert.Len(t, result.OfType("aws:eks/addon:Addon"), 3)
+}

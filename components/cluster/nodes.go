@@ -16,6 +16,7 @@ type nodePool struct {
 	securityGroup     *ec2.SecurityGroup
 	groups            pulumi.StringMap // zone → node group name
 	autoscalingGroups pulumi.StringMap // zone → Auto Scaling group name
+	nodeGroups        []pulumi.Resource
 }
 
 // nodes creates the node role, the node security group, one launch template, and a managed node group per
@@ -83,6 +84,7 @@ func (c *EKS) nodes(ctx *pulumi.Context, name string, args EKSArgs, cluster *eks
 			return nil, err
 		}
 		pool.groups[zone] = nodeGroup.NodeGroupName
+		pool.nodeGroups = append(pool.nodeGroups, nodeGroup)
 		pool.autoscalingGroups[zone] = nodeGroup.Resources.Index(pulumi.Int(0)).AutoscalingGroups().Index(pulumi.Int(0)).Name().Elem()
 	}
 	return pool, nil

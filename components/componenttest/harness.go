@@ -80,6 +80,7 @@ type settings struct {
 	secretKeys     []string
 	answers        map[string]Answer
 	invokes        map[string]InvokeAnswer
+	preview        bool
 }
 
 // WithStack sets the project and stack names the program sees (default DefaultProject, DefaultStack).
@@ -91,6 +92,12 @@ func WithStack(project, stack string) Option {
 // values are JSON, and secretKeys lists the keys whose values are secret.
 func WithConfig(config map[string]string, secretKeys ...string) Option {
 	return func(s *settings) { s.config, s.secretKeys = config, secretKeys }
+}
+
+// WithPreview evaluates the program as `pulumi preview` does (ctx.DryRun() is true). Default: as `pulumi up`
+// does, whatever PULUMI_DRY_RUN says.
+func WithPreview() Option {
+	return func(s *settings) { s.preview = true }
 }
 
 // WithAnswer overrides (or adds) the answer for one resource type token.
@@ -111,7 +118,9 @@ func Run(program pulumi.RunFunc, options ...Option) *Result {
 		option(s)
 	}
 	m := &monitor{settings: s, byID: map[string]resource.PropertyMap{}}
-	withConfig := func(info *pulumi.RunInfo) { info.Config, info.ConfigSecretKeys = s.config, s.secretKeys }
+	withConfig := func(info *pulumi.RunInfo) {
+		info.Config, info.ConfigSecretKeys, info.DryRun = s.config, s.secretKeys, s.preview
+	}
 	err := pulumi.RunErr(program, pulumi.WithMocks(s.project, s.stack, m), withConfig)
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -20,6 +20,8 @@ var apiCall = duration{fixed(0.1), "estimate: one synchronous API call, no waite
 var durations = map[string]duration{
 	"aws:eks/cluster:Cluster": {fixed(15),
 		"EKS control plane provisioning 'currently averages 15 minutes' (aws/containers-roadmap#1227)"},
+	"aws:eks/addon:Addon": {fixed(1),
+		"estimate: the provider waits until the add-on is ACTIVE, a roll-out of one DaemonSet or Deployment over a few nodes"},
 	"aws:eks/nodeGroup:NodeGroup": {fixed(5),
 		"estimate: 'EKS clusters take approximately 20 minutes' with node groups (datadog-agent manual QA guide), less the control plane's 15"},
 	"aws:rds/instance:Instance": {func(inputs map[string]any) float64 {

@@ -32,7 +32,8 @@ func benchmarkStack(b *testing.B, name string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	options := []componenttest.Option{componenttest.WithStack("gitlab-ha", name), componenttest.WithConfig(config.Config, config.SecretKeys...)}
+	options := []componenttest.Option{componenttest.WithPreview(), componenttest.WithStack("gitlab-ha", name),
+		componenttest.WithConfig(config.Config, config.SecretKeys...)}
 	first := componenttest.Run(all.Program, options...)
 	if first.Err != nil {
 		b.Fatal(first.Err)

@@ -143,6 +143,29 @@ func TestBadConfigurationsGiveOneErrorNamingTheKeyAndRegisterNothing(t *testing.
 			return s.patch("cluster", map[string]any{"publicAccessCidrs": []string{"0.0.0.0/0"}})
 		},
 			`gitlab-ha:cluster.publicAccessCidrs[0]: "0.0.0.0/0" opens the API server to the whole internet`},
+		{"no way to reach the API", func(s *stack) *stack {
+			return s.set("cluster", map[string]any{"instanceTypes": []string{"t3.xlarge"}})
+		}, `gitlab-ha:cluster.apiAccess: is not set: Pulumi creates GitLab through the Kubernetes API and must reach it; ` +
+			`choose "public" with cluster.publicAccessCidrs naming the networks it runs from, or "private" from inside an existing VPC`},
+		{"an unknown way to the API", func(s *stack) *stack { return s.patch("cluster", map[string]any{"apiAccess": "vpn"}) },
+			`gitlab-ha:cluster.apiAccess: "vpn" is not public or private`},
+		{"a public API open to nobody", func(s *stack) *stack { return s.patch("cluster", map[string]any{"publicAccessCidrs": []string{}}) },
+			"gitlab-ha:cluster.publicAccessCidrs: is empty, but cluster.apiAccess is public: name the networks Pulumi runs from"},
+		{"a private API in the VPC this run creates", func(s *stack) *stack {
+			return s.patch("cluster", map[string]any{"apiAccess": "private", "publicAccessCidrs": nil, "privateAccessCidrs": []string{"10.0.0.0/24"}})
+		}, `gitlab-ha:cluster.apiAccess: "private" needs network.existingVpcId: a VPC this run creates cannot hold the machine that runs it`},
+		{"a private API reachable from nowhere", func(s *stack) *stack {
+			return withExistingVPC(s).patch("cluster", map[string]any{"apiAccess": "private", "publicAccessCidrs": nil})
+		}, "gitlab-ha:cluster.privateAccessCidrs: is empty, but cluster.apiAccess is private: name the networks inside the VPC that Pulumi runs from"},
+		{"pulumi up with the stack file's placeholder network", func(s *stack) *stack { return s.update() },
+			`gitlab-ha:cluster.publicAccessCidrs[0]: "203.0.113.0/24" is a documentation range, the stack file's placeholder: ` +
+				`pulumi up would build a cluster it cannot reach`},
+		{"a Kubernetes version without pinned add-ons", func(s *stack) *stack { return s.patch("cluster", map[string]any{"version": "1.32"}) },
+			"gitlab-ha:cluster.addons: are needed for Kubernetes 1.32: pinned versions are known for [1.33] only"},
+		{"a kube-proxy for another Kubernetes", func(s *stack) *stack {
+			return s.patch("cluster", map[string]any{"version": "1.32", "addons": map[string]string{
+				"vpcCni": "v1.20.0-eksbuild.1", "kubeProxy": "v1.33.0-eksbuild.2", "coreDns": "v1.12.2-eksbuild.4"}})
+		}, `gitlab-ha:cluster.addons.kubeProxy: "v1.33.0-eksbuild.2" is not for Kubernetes 1.32`},
 		{"node counts out of order", func(s *stack) *stack {
 			return s.patch("cluster", map[string]any{"nodesPerZone": map[string]int{"min": 0, "desired": 1, "max": 2}})
 		}, `gitlab-ha:cluster.nodesPerZone: "0/1/2" must satisfy`},
@@ -210,4 +233,48 @@ func TestBadConfigurationsGiveOneErrorNamingTheKeyAndRegisterNothing(t *testing.
 			assert.Empty(t, result.Resources, "a bad configuration registers nothing")
 		})
 	}
+}
+
+// withExistingVPC adopts a VPC instead of creating one: the only network a private API can be reached in.
+func withExistingVPC(s *stack) *stack {
+	return s.set("network", map[string]any{
+		"existingVpcId": "vpc-0123", "existingVpcCidr": "10.20.0.0/16",
+		"existingPublicSubnetIds":  map[string]string{"eu-west-1a": "subnet-pa", "eu-west-1b": "subnet-pb"},
+		"existingPrivateSubnetIds": map[string]string{"eu-west-1a": "subnet-a", "eu-west-1b": "subnet-b"},
+	})
+}
+
+func TestPulumiUpReachesTheAPIFromTheNetworksTheStackNames(t *testing.T) {
+	t.Run("public: the endpoint open to the named networks alone", func(t *testing.T) {
+		result, _ := load(t, "dev").patch("cluster", map[string]any{"publicAccessCidrs": []string{"198.18.7.0/28"}}).update().run(t)
+		require.NoError(t, result.Err)
+		eks := result.OfType("aws:eks/cluster:Cluster")[0]
+		assert.Equal(t, true, eks.MustInput(t, "vpcConfig.endpointPublicAccess"))
+		assert.Equal(t, []any{"198.18.7.0/28"}, eks.MustInput(t, "vpcConfig.publicAccessCidrs"))
+		assert.Empty(t, apiRules(result), "the private endpoint admits only the nodes")
+	})
+	t.Run("private: from the named networks inside an existing VPC", func(t *testing.T) {
+		result, _ := withExistingVPC(load(t, "dev")).patch("cluster", map[string]any{
+			"apiAccess": "private", "publicAccessCidrs": nil, "privateAccessCidrs": []string{"10.20.9.0/24"},
+		}).update().run(t)
+		require.NoError(t, result.Err)
+		eks := result.OfType("aws:eks/cluster:Cluster")[0]
+		assert.Equal(t, false, eks.MustInput(t, "vpcConfig.endpointPublicAccess"))
+		assert.Equal(t, true, eks.MustInput(t, "vpcConfig.endpointPrivateAccess"))
+		rules := apiRules(result)
+		require.Len(t, rules, 1)
+		assert.Equal(t, "10.20.9.0/24", rules[0].InputString("cidrIpv4"))
+		assert.Equal(t, float64(443), rules[0].MustInput(t, "fromPort"))
+	})
+}
+
+// apiRules are the ingress rules that admit networks to the cluster's API.
+func apiRules(result *componenttest.Result) []componenttest.Resource {
+	var rules []componenttest.Resource
+	for _, rule := range result.OfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		if strings.Contains(rule.Name, "-api-from-") {
+			rules = append(rules, rule)
+		}
+	}
+	return rules
 }

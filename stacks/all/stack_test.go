@@ -23,6 +23,14 @@ type stack struct {
 	name       string
 	config     map[string]string
 	secretKeys []string
+	// asUpdate evaluates the program as `pulumi up` does; by default as `pulumi preview` does.
+	asUpdate bool
+}
+
+// update makes run evaluate the program as `pulumi up` does, where the stack files' placeholders are refused.
+func (s *stack) update() *stack {
+	s.asUpdate = true
+	return s
 }
 
 func load(t *testing.T, name string) *stack {
@@ -76,8 +84,17 @@ func (s *stack) run(t *testing.T) (*componenttest.Result, *stacks.Outputs) {
 		}
 		out.Export(ctx)
 		return nil
-	}, componenttest.WithStack("gitlab-ha", s.name), componenttest.WithConfig(s.config, s.secretKeys...))
+	}, s.options()...)
 	return result, out
+}
+
+// options run the stack's configuration, as a preview unless update was asked for.
+func (s *stack) options() []componenttest.Option {
+	options := []componenttest.Option{componenttest.WithStack("gitlab-ha", s.name), componenttest.WithConfig(s.config, s.secretKeys...)}
+	if !s.asUpdate {
+		options = append(options, componenttest.WithPreview())
+	}
+	return options
 }
 
 func deploy(t *testing.T, name string) (*componenttest.Result, *stacks.Outputs) {

@@ -82,8 +82,8 @@ func clusterArgs(cfg *stacks.Config, refs awsRefs) *cluster.EKSArgs {
 	c := cfg.Cluster
 	return &cluster.EKSArgs{
 		Region: cfg.Region, Version: c.Version, VpcID: refs.vpcID, VpcCIDR: refs.vpcCIDR, Zones: cfg.Zones,
-		PrivateSubnetIDs: refs.privateSubnets, PublicEndpoint: len(c.PublicAccessCIDRs) > 0,
-		PublicAccessCIDRs: c.PublicAccessCIDRs, ServiceCIDR: c.ServiceCIDR, InstanceTypes: c.InstanceTypes,
+		PrivateSubnetIDs: refs.privateSubnets, PublicEndpoint: c.APIAccess == stacks.APIPublic,
+		PublicAccessCIDRs: c.PublicAccessCIDRs, PrivateAccessCIDRs: c.PrivateAccessCIDRs, Addons: addonVersions(c.Addons), ServiceCIDR: c.ServiceCIDR, InstanceTypes: c.InstanceTypes,
 		Nodes:       cluster.NodeCounts{Min: c.NodesPerZone.Min, Desired: c.NodesPerZone.Desired, Max: c.NodesPerZone.Max},
 		DiskSizeGiB: c.DiskSizeGiB, Protect: cfg.Protect,
 	}
@@ -233,6 +233,14 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 		FileSystemID:     efs.FileSystemID, MountTargets: efs.MountTargetIPs,
 		RootPassword: site.RootPassword, GitLab: site,
 	}, nil
+}
+
+// addonVersions are the configured add-on versions, or nil for the cluster component's defaults.
+func addonVersions(configured *stacks.AddonVersions) *cluster.AddonVersions {
+	if configured == nil {
+		return nil
+	}
+	return &cluster.AddonVersions{VPCCNI: configured.VPCCNI, KubeProxy: configured.KubeProxy, CoreDNS: configured.CoreDNS}
 }
 
 // perZone turns a zone-keyed map output into inputs by zone name.

@@ -36,7 +36,8 @@ func run(dir, stack, out string) error {
 	if out == "" {
 		out = filepath.Join("plan", stack)
 	}
-	result := componenttest.Run(all.Program,
+	// A plan is a preview: what `pulumi preview` would register, placeholders and all.
+	result := componenttest.Run(all.Program, componenttest.WithPreview(),
 		componenttest.WithStack(config.Project, stack), componenttest.WithConfig(config.Config, config.SecretKeys...))
 	if result.Err != nil {
 		return result.Err
