@@ -22,7 +22,7 @@ K8S_LDFLAGS := -s -w -X k8s.io/component-base/version.gitVersion=v1.33.0 -X k8s.
 	-X k8s.io/component-base/version.gitMinor=33 -X k8s.io/component-base/version.gitTreeState=clean \
 	-X k8s.io/client-go/pkg/version.gitVersion=v1.33.0
 
-.PHONY: plan test lint bench validate e2e
+.PHONY: plan test lint bench bench-build validate e2e
 
 ## plan: evaluate STACK under mocks (no cloud, no Pulumi CLI) and write $(OUT)/
 plan:
@@ -42,6 +42,11 @@ lint:
 ## bench: evaluation benchmarks under mocks
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-build: cold-build each entry point (the main program, each example) beside its floor, a program
+## importing only the components and providers it uses; each build with an empty build cache of its own
+bench-build:
+	$(GO) run ./internal/cmd/buildbench -runs 2
 
 ## validate: plan dev and prod, then judge every manifest with kubeconform (strict, Kubernetes $(K8S_VERSION)
 ## schemas), kube-score and kube-linter; any exemption is in .kube-score-ignore or .kube-linter.yaml
