@@ -6,6 +6,7 @@ import (
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -65,6 +66,9 @@ func nodeFirewall(ctx *pulumi.Context, c *LKE, name string, k8s *kubernetes.Prov
 		return err
 	}
 	if _, err := firewallControllerDeployment(ctx, name, account, opts); err != nil {
+		return err
+	}
+	if _, err := firewallControllerPolicy(ctx, name, opts); err != nil {
 		return err
 	}
 	inbound := []any{}
@@ -203,7 +207,7 @@ func firewallControllerDeployment(ctx *pulumi.Context, name string, account *cor
 					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
 						Name:            pulumi.String("controller"),
 						Image:           pulumi.String(FirewallControllerImage),
-						ImagePullPolicy: pulumi.String("IfNotPresent"),
+						ImagePullPolicy: pulumi.String("Always"), // layers are cached; Always re-checks the registry's credentials
 						Command:         pulumi.ToStringArray([]string{"/manager"}),
 						Args:            pulumi.ToStringArray([]string{"--leader-elect", "--health-probe-bind-address=:8081"}),
 						Ports:           corev1.ContainerPortArray{&corev1.ContainerPortArgs{Name: pulumi.String("health"), ContainerPort: pulumi.Int(8081)}},
@@ -220,6 +224,30 @@ func firewallControllerDeployment(ctx *pulumi.Context, name string, account *cor
 						},
 					}},
 				},
+			},
+		},
+	}, opts...)
+}
+
+// firewallControllerPolicy admits nothing to the controller (its node's kubelet, which probes it, is always
+// admitted) and lets it reach only DNS and HTTPS: the API server (443, or 6443 behind the kubernetes
+// Service) and the Linode API.
+func firewallControllerPolicy(ctx *pulumi.Context, name string, opts []pulumi.ResourceOption) (*networkingv1.NetworkPolicy, error) {
+	ports := func(protocol string, numbers ...int) networkingv1.NetworkPolicyPortArray {
+		out := networkingv1.NetworkPolicyPortArray{}
+		for _, n := range numbers {
+			out = append(out, &networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String(protocol), Port: pulumi.Int(n)})
+		}
+		return out
+	}
+	return networkingv1.NewNetworkPolicy(ctx, name+"-firewall-controller", &networkingv1.NetworkPolicyArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(firewallName), Namespace: pulumi.String(firewallNamespace), Labels: firewallLabels()},
+		Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: firewallLabels()},
+			PolicyTypes: pulumi.ToStringArray([]string{"Ingress", "Egress"}),
+			Egress: networkingv1.NetworkPolicyEgressRuleArray{
+				&networkingv1.NetworkPolicyEgressRuleArgs{Ports: append(ports("UDP", 53), ports("TCP", 53)...)},
+				&networkingv1.NetworkPolicyEgressRuleArgs{Ports: ports("TCP", 443, 6443)},
 			},
 		},
 	}, opts...)

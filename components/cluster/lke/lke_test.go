@@ -94,6 +94,17 @@ func TestEveryNodeIsKeptBehindTheFirewallByTheControllerInTheCluster(t *testing.
 	provider, _ := result.Find("pulumi:providers:kubernetes", "gitlab")
 	assert.True(t, strings.HasPrefix(deployment.Provider, provider.URN+"::"), "on the cluster's own provider")
 
+	policy, ok := result.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitlab-firewall-controller")
+	require.True(t, ok)
+	assert.Equal(t, deployment.InputMap("spec.template.metadata.labels"), policy.InputMap("spec.podSelector.matchLabels"))
+	assert.Equal(t, []any{"Ingress", "Egress"}, policy.MustInput(t, "spec.policyTypes"))
+	_, ingress := policy.Input("spec.ingress")
+	assert.False(t, ingress, "nothing may connect to it")
+	assert.Equal(t, []any{
+		map[string]any{"ports": []any{map[string]any{"protocol": "UDP", "port": float64(53)}, map[string]any{"protocol": "TCP", "port": float64(53)}}},
+		map[string]any{"ports": []any{map[string]any{"protocol": "TCP", "port": float64(443)}, map[string]any{"protocol": "TCP", "port": float64(6443)}}},
+	}, policy.MustInput(t, "spec.egress"), "DNS, the API server and Linode's API alone")
+
 	firewall, ok := result.Find("kubernetes:networking.linode.com/alpha1v1:CloudFirewall", "gitlab-nodes")
 	require.True(t, ok)
 	crd, _ := result.Find("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "gitlab-cloudfirewalls")

@@ -150,12 +150,6 @@ func dataClaim(ctx *pulumi.Context, name string, a LinodeNFSArgs, volume *linode
 // read-only file system, without a service account token.
 func serverDeployment(ctx *pulumi.Context, name string, a LinodeNFSArgs, meta func(string) *metav1.ObjectMetaArgs,
 	claim *corev1.PersistentVolumeClaim, config *corev1.ConfigMap, opts ...pulumi.ResourceOption) (*appsv1.Deployment, error) {
-	probe := func(delay, failures int) *corev1.ProbeArgs {
-		return &corev1.ProbeArgs{
-			TcpSocket:           &corev1.TCPSocketActionArgs{Port: pulumi.String("nfs")},
-			InitialDelaySeconds: pulumi.Int(delay), PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(failures),
-		}
-	}
 	scratch := func(name string) *corev1.VolumeArgs {
 		return &corev1.VolumeArgs{Name: pulumi.String(name), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("64Mi")}}
 	}
@@ -178,13 +172,18 @@ func serverDeployment(ctx *pulumi.Context, name string, a LinodeNFSArgs, meta fu
 					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
 						Name:            pulumi.String("ganesha"),
 						Image:           pulumi.String(a.Image),
-						ImagePullPolicy: pulumi.String("IfNotPresent"),
+						ImagePullPolicy: pulumi.String("Always"), // layers are cached; Always re-checks the registry's credentials
 						Command:         pulumi.ToStringArray([]string{"/bin/sh", "-c", start}),
 						Ports: corev1.ContainerPortArray{&corev1.ContainerPortArgs{
 							Name: pulumi.String("nfs"), ContainerPort: pulumi.Int(nfsPort), Protocol: pulumi.String("TCP"),
 						}},
-						ReadinessProbe: probe(5, 3),
-						LivenessProbe:  probe(30, 6),
+						// Ready once it accepts NFS connections. No liveness probe: ganesha.nfsd is the container's
+						// process (exec), so its exit restarts the container, and a port check could not tell a
+						// hung server from a busy one.
+						ReadinessProbe: &corev1.ProbeArgs{
+							TcpSocket:           &corev1.TCPSocketActionArgs{Port: pulumi.String("nfs")},
+							InitialDelaySeconds: pulumi.Int(5), PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(3),
+						},
 						Resources: &corev1.ResourceRequirementsArgs{
 							Requests: pulumi.StringMap{"cpu": pulumi.String("250m"), "memory": pulumi.String("512Mi"), "ephemeral-storage": pulumi.String("64Mi")},
 							Limits:   pulumi.StringMap{"cpu": pulumi.String("2"), "memory": pulumi.String("2Gi"), "ephemeral-storage": pulumi.String("256Mi")},
