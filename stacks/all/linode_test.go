@@ -51,8 +51,8 @@ func TestTheLinodeStackPinsEachZoneToItsPoolAndAdoptsItsNodeBalancer(t *testing.
 	assert.Equal(t, "true", annotations[nodebalancer.PreserveAnnotation])
 	assert.Equal(t, "20", annotations[nodebalancer.ThrottleAnnotation])
 	assert.Equal(t, "gitlab-ha,gitlab-ha-loadbalancer", annotations[nodebalancer.TagsAnnotation])
-	assert.NotContains(t, balancer.Inputs, "firewallId")
-	assert.NotContains(t, balancer.Inputs, "tags")
+	assert.False(t, balancer.Inputs.HasValue("firewallId"), "the cloud controller attaches the firewall")
+	assert.False(t, balancer.Inputs.HasValue("tags"), "the cloud controller sets the tags")
 
 	assert.Empty(t, result.OfType("linode:index/vpc:Vpc"), "nothing in the stack can join a VPC")
 	assert.Empty(t, result.OfType("linode:index/instance:Instance"), "the NFS server runs in the cluster")
