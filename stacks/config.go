@@ -166,7 +166,7 @@ type LinodeConfig struct {
 
 // Linode file storage modes.
 const (
-	// LinodeNFS serves every zone from one NFS server on the VPC.
+	// LinodeNFS serves every zone from one NFS server inside the cluster, on a Block Storage volume.
 	LinodeNFS = "nfs"
 	// LinodeBlock gives each zone a Block Storage volume of its own, through the CSI driver: lighter, for a
 	// one-zone development stack.

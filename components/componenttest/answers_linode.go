@@ -102,7 +102,9 @@ func linodePostgres(req Request) (string, resource.PropertyMap, error) {
 	id, outputs, err := linodeWithID(req)
 	host := fmt.Sprintf("a%s-akamai-prod-%s.g2a.akamaidb.net", id, hexOf(6, req.Name))
 	outputs["hostPrimary"] = resource.NewStringProperty(host)
-	outputs["hostSecondary"] = resource.NewStringProperty("replica-" + host)
+	// The private network's host; Linode's managed databases require TLS and say so.
+	outputs["hostSecondary"] = resource.NewStringProperty("private-" + host)
+	outputs["sslConnection"] = resource.NewBoolProperty(true)
 	outputs["port"] = resource.NewNumberProperty(25696) // Linode's managed databases listen on 25696
 	outputs["rootUsername"] = resource.NewStringProperty("akmadmin")
 	outputs["rootPassword"] = resource.MakeSecret(resource.NewStringProperty(hexOf(24, req.Name, "root")))

@@ -50,6 +50,8 @@ type Resource struct {
 	DataDependencies []string
 	Protect          bool
 	RetainOnDelete   bool
+	// IgnoreChanges are the input paths whose changes the engine would not send to the provider.
+	IgnoreChanges []string
 
 	// Inputs as sent to the engine; secret values are resource.Secret property values.
 	Inputs resource.PropertyMap
@@ -161,6 +163,7 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		sort.Strings(rec.DataDependencies)
 		rec.Protect = rpc.GetProtect()
 		rec.RetainOnDelete = rpc.GetRetainOnDelete()
+		rec.IgnoreChanges = rpc.GetIgnoreChanges()
 		secretOutputs = rpc.GetAdditionalSecretOutputs()
 	}
 	rec.URN = m.urn(rec.Parent, rec.Type, rec.Name)

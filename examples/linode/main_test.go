@@ -20,8 +20,9 @@ func TestTheExampleBuildsTheLinodeVariantProtected(t *testing.T) {
 	assert.Equal(t, 1, counts["linode:index/lkeCluster:LkeCluster"])
 	assert.Equal(t, 1, counts["linode:index/nodeBalancer:NodeBalancer"])
 	assert.Equal(t, 1, counts["linode:index/databasePostgresqlV2:DatabasePostgresqlV2"])
-	assert.Equal(t, 1, counts["linode:index/instance:Instance"], "the NFS server")
-	assert.Equal(t, 4, counts["kubernetes:apps/v1:Deployment"], "a Deployment per pool, and Redis")
+	assert.Equal(t, 0, counts["linode:index/instance:Instance"], "no server outside the cluster")
+	assert.Equal(t, 1, counts["linode:index/volume:Volume"], "the NFS server's")
+	assert.Equal(t, 6, counts["kubernetes:apps/v1:Deployment"], "a Deployment per pool, Redis, the NFS server and the firewall controller")
 	for _, r := range result.Resources {
 		stateful := r.Type == "linode:index/lkeCluster:LkeCluster" || r.Type == "linode:index/databasePostgresqlV2:DatabasePostgresqlV2" ||
 			r.Type == "linode:index/volume:Volume"

@@ -43,7 +43,8 @@ func testStack(t *testing.T, stack string) {
 	}
 	applyStarted := time.Now()
 	for _, object := range objects {
-		require.NoError(t, cp.api.apply(object), "every object is accepted")
+		// A custom resource waits, briefly, for the API server to serve the kind its definition declared.
+		eventually(t, 30*time.Second, "applying "+objectPath(object), func() error { return cp.api.apply(object) })
 	}
 	t.Logf("%s: %d objects accepted by server-side apply in %s", stack, len(objects), time.Since(applyStarted).Round(time.Millisecond))
 
@@ -56,6 +57,7 @@ func testStack(t *testing.T, stack string) {
 	eventually(t, 3*time.Minute, "every zone serving", func() error { return cp.zonesServing(zones, sortedZones(zones)) })
 	t.Logf("%s: every zone Running and an endpoint of the Service %s after apply", stack, time.Since(settled).Round(time.Millisecond))
 	cp.checkClaimsBoundToTheirZones(t, zones)
+	cp.checkEveryDeploymentAvailable(t, objects)
 	cp.checkLoadBalancer(t, objects)
 	cp.loseAndRecoverZone(t, stack, zones)
 }
@@ -245,6 +247,30 @@ func (cp *controlPlane) checkClaimsBoundToTheirZones(t *testing.T, zones map[str
 			assert.Equal(t, zone, str(dig(volume, "metadata", "labels", "zone")), "zone %s's claim is bound to its own zone's volume", zone)
 			assert.Equal(t, "gitlab-"+zone, str(dig(volume, "spec", "claimRef", "name")))
 		}
+	}
+}
+
+// checkEveryDeploymentAvailable: every Deployment of the plan, beside the zones' (the Linode plan's NFS server
+// and firewall controller, say), has its pods scheduled and ready: their claims bound, their nodes found.
+func (cp *controlPlane) checkEveryDeploymentAvailable(t *testing.T, objects []map[string]any) {
+	t.Helper()
+	for _, o := range objects {
+		if o["kind"] != "Deployment" {
+			continue
+		}
+		path := objectPath(o)
+		eventually(t, time.Minute, "Deployment "+path+" available", func() error {
+			var deployment map[string]any
+			if err := cp.api.get(path, &deployment); err != nil {
+				return err
+			}
+			want, _ := dig(deployment, "spec", "replicas").(float64)
+			ready, _ := dig(deployment, "status", "readyReplicas").(float64)
+			if ready < want {
+				return fmt.Errorf("%v of %v replicas ready", ready, want)
+			}
+			return nil
+		})
 	}
 }
 

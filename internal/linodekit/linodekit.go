@@ -1,11 +1,14 @@
 // Package linodekit holds what every Linode component needs: Linode's integer IDs from Pulumi's string IDs,
-// and Linode's flat tags.
+// Linode's flat tags, labels that name the stack, and the address ranges LKE documents.
 package linodekit
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -18,6 +21,38 @@ const PrivateRange = "192.168.128.0/17"
 
 // NodeBalancerRange is where NodeBalancers reach their backends from.
 const NodeBalancerRange = "192.168.255.0/24"
+
+// PodCIDR is the network of an LKE cluster's pods, "private (accessible only within the cluster)" in LKE's
+// network documentation. Traffic a node sends to another node's pod leaves masqueraded from this range too.
+const PodCIDR = "10.2.0.0/16"
+
+// maxLabel is the longest label Linode takes for a cluster, database, NodeBalancer, firewall or volume.
+const maxLabel = 32
+
+var notLabel = regexp.MustCompile(`[^a-z0-9]+`)
+
+// Label is the Linode label of one of a stack's resources: the stack's name and the resource's role, then six
+// hex digits of the organization, project and stack, so that two stacks never share a label in one account
+// and every resource of a stack carries the same suffix. It fits what every Linode label accepts: at most 32
+// characters, letters, digits and single dashes, beginning with a letter; a long stack name is shortened, the
+// role and the suffix never are.
+func Label(ctx *pulumi.Context, role string) string {
+	sum := sha256.Sum256([]byte(ctx.Organization() + "/" + ctx.Project() + "/" + ctx.Stack()))
+	suffix := "-" + sanitize(role) + "-" + hex.EncodeToString(sum[:3])
+	stack := sanitize(ctx.Stack())
+	if stack == "" || stack[0] < 'a' || stack[0] > 'z' {
+		stack = "s" + stack
+	}
+	if room := max(maxLabel-len(suffix), 1); len(stack) > room {
+		stack = strings.TrimRight(stack[:room], "-")
+	}
+	return stack + suffix
+}
+
+// sanitize lowercases s and turns every run of characters a label refuses into one dash.
+func sanitize(s string) string {
+	return strings.Trim(notLabel.ReplaceAllString(strings.ToLower(s), "-"), "-")
+}
 
 var regionPattern = regexp.MustCompile(`^[a-z]{2}-[a-z]+$`)
 
@@ -42,11 +77,12 @@ func IntID(id pulumi.IDOutput) pulumi.IntOutput {
 
 // Tags are a Linode resource's tags: the project's, the component's, and the caller's.
 func Tags(component string, extra []string) pulumi.StringArray {
-	tags := pulumi.StringArray{pulumi.String("gitlab-ha"), pulumi.String("gitlab-ha-" + component)}
-	for _, tag := range extra {
-		tags = append(tags, pulumi.String(tag))
-	}
-	return tags
+	return pulumi.ToStringArray(TagList(component, extra))
+}
+
+// TagList is Tags as plain strings, for what is not a resource input (an annotation, say).
+func TagList(component string, extra []string) []string {
+	return append([]string{"gitlab-ha", "gitlab-ha-" + component}, extra...)
 }
 
 // NoOpenRange refuses 0.0.0.0/0 in an allow-list that must name who may connect.

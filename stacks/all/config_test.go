@@ -191,7 +191,16 @@ func TestBadConfigurationsGiveOneErrorNamingTheKeyAndRegisterNothing(t *testing.
 		}, "gitlab-ha:linode.databaseClusterSize: 2 is not 1 or 3"},
 		{"Linode database open to all", func(s *stack) *stack {
 			return linodeStack(t).patch("linode", map[string]any{"clientCidrs": []string{"0.0.0.0/0"}})
-		}, `gitlab-ha:linode.clientCidrs[1]: "0.0.0.0/0" opens the service to the whole internet`},
+		}, `gitlab-ha:linode.clientCidrs[0]: "0.0.0.0/0" opens the service to the whole internet`},
+		{"Linode with a subnet for the retired VPC", func(s *stack) *stack {
+			return linodeStack(t).patch("linode", map[string]any{"subnetCidr": "10.0.0.0/24"})
+		}, `gitlab-ha:linode.subnetCidr: "10.0.0.0/24" is no longer used: the stack builds no VPC`},
+		{"Linode with a size for the retired NFS instance", func(s *stack) *stack {
+			return linodeStack(t).patch("linode", map[string]any{"nfsInstanceType": "g6-standard-2"})
+		}, `gitlab-ha:linode.nfsInstanceType: "g6-standard-2" is no longer used`},
+		{"Linode pools asked for a count the autoscaler would not keep", func(s *stack) *stack {
+			return linodeStack(t).patch("linode", map[string]any{"nodesPerPool": map[string]int{"min": 1, "desired": 2, "max": 3}})
+		}, `gitlab-ha:linode.nodesPerPool: "1/2/3" asks for 2 nodes, but LKE starts an autoscaled pool at min`},
 		{"Linode with eleven pools", func(s *stack) *stack {
 			var pools []string
 			for i := 0; i < 11; i++ {

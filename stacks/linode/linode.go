@@ -1,8 +1,12 @@
-// Package linode composes the Linode stack: a VPC, LKE with a node pool per zone, managed PostgreSQL, the
-// NFS server, a NodeBalancer and GitLab. It compiles the Linode and Kubernetes SDKs and no other cloud's.
+// Package linode composes the Linode stack: LKE with a node pool per zone, managed PostgreSQL on the data
+// center's private network, the NFS server inside the cluster, a NodeBalancer and GitLab. It compiles the
+// Linode and Kubernetes SDKs and no other cloud's.
 package linode
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/gitlab-ha/gitlab-ha/components/cluster/lke"
@@ -10,7 +14,8 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/components/filesystem/linodenfs"
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
 	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer/nodebalancer"
-	"github.com/gitlab-ha/gitlab-ha/components/network/linodevpc"
+	"github.com/gitlab-ha/gitlab-ha/internal/linodekit"
+	"github.com/gitlab-ha/gitlab-ha/internal/validate"
 	"github.com/gitlab-ha/gitlab-ha/providers/linodeprovider"
 	"github.com/gitlab-ha/gitlab-ha/stacks"
 )
@@ -20,7 +25,6 @@ const blockStorageClass = "linode-block-storage-retain"
 
 // linodeRefs are the values one Linode component takes from another; standIns for the pre-flight.
 type linodeRefs struct {
-	subnetID      pulumi.IntInput
 	nfsServer     pulumi.StringInput
 	nodeSelectors map[string]map[string]string
 	db            gitlab.Database
@@ -29,7 +33,7 @@ type linodeRefs struct {
 }
 
 func linodeStandIns(cfg *stacks.Config) linodeRefs {
-	refs := linodeRefs{subnetID: pulumi.Int(1), nfsServer: pulumi.String("10.0.0.10"), nodeSelectors: map[string]map[string]string{},
+	refs := linodeRefs{nfsServer: pulumi.String("10.128.0.10"), nodeSelectors: map[string]map[string]string{},
 		db: gitlab.Database{Host: pulumi.String("db"), Password: pulumi.String("password")}, loadBalancer: pulumi.String("192.0.2.1")}
 	for _, zone := range cfg.Zones {
 		refs.nodeSelectors[zone] = map[string]string{lke.PoolLabel: zone}
@@ -37,20 +41,10 @@ func linodeStandIns(cfg *stacks.Config) linodeRefs {
 	return refs
 }
 
-func subnetCIDR(cfg *stacks.Config) string {
-	if cfg.Linode.SubnetCIDR == "" {
-		return linodevpc.DefaultLinodeSubnetCIDR
-	}
-	return cfg.Linode.SubnetCIDR
-}
-
-// clientCIDRs may reach the database and the NFS server: the VPC subnet, and what the stack adds.
-func clientCIDRs(cfg *stacks.Config) []string {
-	return append([]string{subnetCIDR(cfg)}, cfg.Linode.ClientCIDRs...)
-}
-
-func vpcArgs(cfg *stacks.Config) *linodevpc.LinodeVPCArgs {
-	return &linodevpc.LinodeVPCArgs{Region: cfg.Region, SubnetCIDR: cfg.Linode.SubnetCIDR}
+// databaseCIDRs may reach the database: the data center's private network, where LKE gives its nodes their
+// private addresses as pools scale and recycle (the database requires TLS), and what the stack adds.
+func databaseCIDRs(cfg *stacks.Config) []string {
+	return append([]string{linodekit.PrivateRange}, cfg.Linode.ClientCIDRs...)
 }
 
 func lkeArgs(cfg *stacks.Config) *lke.LKEArgs {
@@ -69,14 +63,14 @@ func lkeArgs(cfg *stacks.Config) *lke.LKEArgs {
 func linodeDatabaseArgs(cfg *stacks.Config) *linodedb.LinodePostgresArgs {
 	return &linodedb.LinodePostgresArgs{
 		Region: cfg.Region, Type: cfg.Linode.DatabaseType, ClusterSize: cfg.Linode.DatabaseClusterSize,
-		AllowedCIDRs: clientCIDRs(cfg), Protect: cfg.Protect,
+		AllowedCIDRs: databaseCIDRs(cfg), Protect: cfg.Protect,
 	}
 }
 
-func nfsArgs(cfg *stacks.Config, refs linodeRefs) *linodenfs.LinodeNFSArgs {
+// nfsArgs admit the cluster's pod network to the NFS server, and nothing outside the cluster.
+func nfsArgs(cfg *stacks.Config) *linodenfs.LinodeNFSArgs {
 	return &linodenfs.LinodeNFSArgs{
-		Region: cfg.Region, SubnetID: refs.subnetID, SubnetCIDR: subnetCIDR(cfg), ClientCIDRs: clientCIDRs(cfg),
-		InstanceType: cfg.Linode.NFSInstanceType, VolumeGiB: cfg.Linode.NFSVolumeGiB, Protect: cfg.Protect,
+		Region: cfg.Region, ClientCIDRs: []string{linodekit.PodCIDR}, VolumeGiB: cfg.Linode.NFSVolumeGiB, Protect: cfg.Protect,
 	}
 }
 
@@ -107,30 +101,51 @@ func checks(cfg *stacks.Config) []stacks.Check {
 	refs := linodeStandIns(cfg)
 	keys := func(section string) func(string) string {
 		return stacks.Renames(section, map[string]string{
-			"region": "region", "zones": "zones", "subnetCidr": "linode.subnetCidr", "nodes": "linode.nodesPerPool",
+			"region": "region", "zones": "zones", "nodes": "linode.nodesPerPool",
 			"nodeType": "linode.nodeType", "apiAllowedCidrs": "linode.apiAllowedCidrs", "version": "linode.kubernetesVersion",
-			"clusterSize": "linode.databaseClusterSize", "type": "linode.databaseType", "allowedCidrs": "linode.clientCidrs",
-			"clientCidrs": "linode.clientCidrs", "volumeGiB": "linode.nfsVolumeGiB", "instanceType": "linode.nfsInstanceType",
+			"clusterSize": "linode.databaseClusterSize", "type": "linode.databaseType", "volumeGiB": "linode.nfsVolumeGiB",
 		})
 	}
+	// The database's allow-list is the private network, then linode.clientCidrs.
+	databaseKeys := func(field string) string {
+		var i int
+		if _, err := fmt.Sscanf(field, "allowedCidrs[%d]", &i); err == nil && i > 0 {
+			return fmt.Sprintf("linode.clientCidrs[%d]%s", i-1, field[strings.Index(field, "]")+1:])
+		}
+		return keys("linode")(field)
+	}
 	checks := []stacks.Check{
-		{Component: "network", Validate: func() error { return linodevpc.ValidateLinodeVPC(vpcArgs(cfg)) }, Key: keys("linode")},
+		{Component: "linode", Validate: func() error { return retiredKeys(cfg) }, Key: func(field string) string { return field }},
 		{Component: "cluster", Validate: func() error { return lke.ValidateLKE(lkeArgs(cfg)) }, Key: keys("linode")},
-		{Component: "database", Validate: func() error { return linodedb.ValidateLinodePostgres(linodeDatabaseArgs(cfg)) }, Key: keys("linode")},
+		{Component: "database", Validate: func() error { return linodedb.ValidateLinodePostgres(linodeDatabaseArgs(cfg)) }, Key: databaseKeys},
 		{Component: "load balancer", Validate: func() error { return nodebalancer.ValidateNodeBalancer(nodeBalancerArgs(cfg)) },
 			Key: stacks.Renames("gitlab", map[string]string{"region": "region"})},
 		{Component: "gitlab", Validate: func() error { return gitlab.Validate(stacks.GitLabName, linodeGitLabArgs(cfg, refs)) }, Key: stacks.GitLabKey(cfg.Zones)},
 	}
 	if cfg.Linode.FileStorage != stacks.LinodeBlock {
-		checks = append(checks, stacks.Check{Component: "file system", Validate: func() error { return linodenfs.ValidateLinodeNFS(nfsArgs(cfg, refs)) }, Key: keys("linode")})
+		checks = append(checks, stacks.Check{Component: "file system", Validate: func() error { return linodenfs.ValidateLinodeNFS(nfsArgs(cfg)) }, Key: keys("linode")})
 	}
 	return checks
 }
 
-// Deploy checks the configuration and every component's arguments, then builds the Linode stack: VPC, LKE
-// with a pool per zone, managed PostgreSQL, the NFS server (or Block Storage), a NodeBalancer the GitLab
-// Service adopts, and GitLab. A bad configuration returns one error naming its key, and registers nothing.
-// The provider reads LINODE_TOKEN.
+// retiredKeys refuses the settings of the NFS server instance and its VPC, which the stack no longer builds,
+// rather than let a stack believe they still apply.
+func retiredKeys(cfg *stacks.Config) error {
+	if cfg.Linode.SubnetCIDR != "" {
+		return validate.Errorf("linode.subnetCidr", cfg.Linode.SubnetCIDR,
+			"is no longer used: the stack builds no VPC (LKE nodes cannot join one in this provider version; the NFS server runs in the cluster); remove it")
+	}
+	if cfg.Linode.NFSInstanceType != "" {
+		return validate.Errorf("linode.nfsInstanceType", cfg.Linode.NFSInstanceType,
+			"is no longer used: the NFS server runs in the cluster, on the node pools; remove it")
+	}
+	return nil
+}
+
+// Deploy checks the configuration and every component's arguments, then builds the Linode stack: LKE with a
+// pool per zone, managed PostgreSQL, the NFS server in the cluster (or Block Storage), a NodeBalancer the
+// GitLab Service adopts, and GitLab. A bad configuration returns one error naming its key, and registers
+// nothing. The provider reads LINODE_TOKEN.
 func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	if err := stacks.Preflight(cfg, stacks.PlatformLinode, checks); err != nil {
 		return nil, err
@@ -140,15 +155,11 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 		return nil, err
 	}
 	onLinode := pulumi.Provider(provider)
-	vpc, err := linodevpc.NewLinodeVPC(ctx, "gitlab", vpcArgs(cfg), onLinode)
-	if err != nil {
-		return nil, err
-	}
 	cluster, err := lke.NewLKE(ctx, "gitlab", lkeArgs(cfg), onLinode)
 	if err != nil {
 		return nil, err
 	}
-	refs := linodeRefs{subnetID: vpc.SubnetID, nodeSelectors: map[string]map[string]string{}}
+	refs := linodeRefs{nodeSelectors: map[string]map[string]string{}}
 	for _, zone := range cfg.Zones {
 		refs.nodeSelectors[zone] = cluster.NodeSelector(zone)
 	}
@@ -160,12 +171,12 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 
 	fileSystemID, mountTargets := pulumi.String(stacks.LinodeBlock).ToStringOutput(), pulumi.StringMap{}
 	if cfg.Linode.FileStorage != stacks.LinodeBlock {
-		nfs, err := linodenfs.NewLinodeNFS(ctx, "gitlab-nfs", nfsArgs(cfg, refs), onLinode)
+		nfs, err := linodenfs.NewLinodeNFS(ctx, "gitlab-nfs", nfsArgs(cfg), pulumi.Providers(provider, cluster.Provider))
 		if err != nil {
 			return nil, err
 		}
 		refs.nfsServer = nfs.Server
-		fileSystemID = pulumi.Sprintf("linode/%d", nfs.InstanceID)
+		fileSystemID = pulumi.Sprintf("linode-volume/%d", nfs.VolumeID)
 		for _, zone := range cfg.Zones {
 			mountTargets[zone] = nfs.Server
 		}

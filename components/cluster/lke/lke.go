@@ -1,5 +1,6 @@
 // Package lke builds an LKE cluster for GitLab on Linode: a region has no zones, so each zone is a node pool
-// whose nodes carry PoolLabel, behind a Cloud Firewall, with a Kubernetes provider for the cluster.
+// whose nodes carry PoolLabel; a controller in the cluster keeps every node behind a Cloud Firewall; and a
+// Kubernetes provider reaches the cluster.
 package lke
 
 import (
@@ -33,8 +34,9 @@ const DefaultKubernetesVersion = "1.33"
 
 var versionPattern = regexp.MustCompile(`^1\.[0-9]{2}$`)
 
-// NodeCounts size a node pool: Min and Max bound its autoscaler, Desired is its count. Min of at least one
-// keeps every zone able to run its GitLab replica.
+// NodeCounts size a node pool: Min and Max bound its autoscaler. LKE starts an autoscaled pool at Min and
+// leaves its size to the autoscaler, so Desired must equal Min; Min equal to Max is a fixed pool of that
+// many nodes. Min of at least one keeps every zone able to run its GitLab replica.
 type NodeCounts struct {
 	Min, Desired, Max int
 }
@@ -50,7 +52,8 @@ type LKEArgs struct {
 	// NodeType of every pool, e.g. "g6-standard-6" (6 vCPU, 16 GB: one GitLab replica and room). Required:
 	// it decides the cluster's cost, so nobody gets one by default.
 	NodeType string
-	// Nodes sizes each pool: Min and Max bound its autoscaler, Desired is its count. Default 1 / 1 / 3.
+	// Nodes sizes each pool: Min and Max bound its autoscaler, which owns the count (Desired must equal Min);
+	// Min equal to Max is a fixed pool. Default 1 / 1 / 3.
 	Nodes NodeCounts
 	// HighAvailability replicates the control plane. Default true.
 	HighAvailability *bool
@@ -71,8 +74,6 @@ type LKE struct {
 	APIEndpoint pulumi.StringOutput
 	// Kubeconfig, decoded from the base64 LKE returns. Secret: it holds a long-lived token.
 	Kubeconfig pulumi.StringOutput
-	// FirewallID is the Cloud Firewall on the nodes.
-	FirewallID pulumi.IntOutput
 	// Provider is a Kubernetes provider for this cluster.
 	Provider *kubernetes.Provider
 
@@ -129,8 +130,13 @@ func validateLKE(a LKEArgs) error {
 		return validate.Missing("nodeType")
 	}
 	n := a.Nodes
+	counts := fmt.Sprintf("%d/%d/%d", n.Min, n.Desired, n.Max)
 	if n.Min < 1 || n.Desired < n.Min || n.Max < n.Desired {
-		return validate.Errorf("nodes", fmt.Sprintf("%d/%d/%d", n.Min, n.Desired, n.Max), "must satisfy 1 <= min <= desired <= max (min/desired/max)")
+		return validate.Errorf("nodes", counts, "must satisfy 1 <= min <= desired <= max (min/desired/max)")
+	}
+	if n.Desired != n.Min {
+		return validate.Errorf("nodes", counts, "asks for %d nodes, but LKE starts an autoscaled pool at min and the autoscaler owns its size; "+
+			"set desired to min, or min and max to %d for a fixed pool", n.Desired, n.Desired)
 	}
 	if len(a.APIAllowedCIDRs) > 0 {
 		return linodekit.NoOpenRange("apiAllowedCidrs", a.APIAllowedCIDRs)
@@ -138,7 +144,8 @@ func validateLKE(a LKEArgs) error {
 	return nil
 }
 
-// NewLKE validates args, then creates the cluster, a pool per zone, and the nodes' Cloud Firewall.
+// NewLKE validates args, then creates the cluster, a pool per zone, the Kubernetes provider, and the
+// controller that keeps every node behind the nodes' Cloud Firewall.
 func NewLKE(ctx *pulumi.Context, name string, args *LKEArgs, opts ...pulumi.ResourceOption) (*LKE, error) {
 	if args == nil {
 		return nil, fmt.Errorf("cluster %q: args are required", name)
@@ -153,13 +160,7 @@ func NewLKE(ctx *pulumi.Context, name string, args *LKEArgs, opts ...pulumi.Reso
 	}
 	pools := linode.LkeClusterPoolArray{}
 	for _, zone := range a.Zones {
-		pools = append(pools, &linode.LkeClusterPoolArgs{
-			Type:       pulumi.String(a.NodeType),
-			Count:      pulumi.Int(a.Nodes.Desired),
-			Autoscaler: &linode.LkeClusterPoolAutoscalerArgs{Min: pulumi.Int(a.Nodes.Min), Max: pulumi.Int(a.Nodes.Max)},
-			Labels:     pulumi.StringMap{PoolLabel: pulumi.String(zone)},
-			Tags:       linodekit.Tags(componentTag, append([]string{"zone-" + zone}, a.Tags...)),
-		})
+		pools = append(pools, nodePool(a, zone))
 	}
 	controlPlane := &linode.LkeClusterControlPlaneArgs{HighAvailability: pulumi.Bool(*a.HighAvailability)}
 	if len(a.APIAllowedCIDRs) > 0 {
@@ -169,13 +170,9 @@ func NewLKE(ctx *pulumi.Context, name string, args *LKEArgs, opts ...pulumi.Reso
 		}
 	}
 	cluster, err := linode.NewLkeCluster(ctx, name, &linode.LkeClusterArgs{
-		Label: pulumi.String(name), Region: pulumi.String(a.Region), K8sVersion: pulumi.String(a.Version),
+		Label: pulumi.String(linodekit.Label(ctx, name)), Region: pulumi.String(a.Region), K8sVersion: pulumi.String(a.Version),
 		Pools: pools, ControlPlane: controlPlane, Tags: linodekit.Tags(componentTag, a.Tags),
 	}, pulumi.Parent(c), pulumi.Protect(a.Protect), pulumi.RetainOnDelete(a.Protect))
-	if err != nil {
-		return nil, err
-	}
-	firewall, err := nodeFirewall(ctx, c, name, cluster, a.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -186,55 +183,33 @@ func NewLKE(ctx *pulumi.Context, name string, args *LKEArgs, opts ...pulumi.Reso
 		decoded, err := base64.StdEncoding.DecodeString(encoded)
 		return string(decoded), err
 	})).(pulumi.StringOutput)
-	c.FirewallID = linodekit.IntID(firewall.ID())
 	if c.Provider, err = providers.Kubernetes(ctx, name, c.Kubeconfig, pulumi.Parent(c)); err != nil {
 		return nil, err
 	}
+	if err := nodeFirewall(ctx, c, name, c.Provider); err != nil {
+		return nil, err
+	}
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"clusterId": c.ClusterID, "apiEndpoint": c.APIEndpoint, "kubeconfig": c.Kubeconfig, "firewallId": c.FirewallID,
+		"clusterId": c.ClusterID, "apiEndpoint": c.APIEndpoint, "kubeconfig": c.Kubeconfig,
 	}); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// nodeFirewall drops inbound traffic to the nodes but what LKE documents its nodes need from the data
-// center's private network (kubelet, Calico, WireGuard), and the node ports from NodeBalancers alone. It is
-// attached by instance: when LKE recycles a node, the next `pulumi up` attaches its replacement.
-func nodeFirewall(ctx *pulumi.Context, c *LKE, name string, cluster *linode.LkeCluster, tags []string) (*linode.Firewall, error) {
-	rule := func(label, protocol, ports, from string) *linode.FirewallInboundArgs {
-		r := &linode.FirewallInboundArgs{
-			Label: pulumi.String(label), Action: pulumi.String("ACCEPT"), Protocol: pulumi.String(protocol),
-			Ipv4s: pulumi.StringArray{pulumi.String(from)},
-		}
-		if ports != "" {
-			r.Ports = pulumi.String(ports)
-		}
-		return r
+// nodePool is a zone's pool. An autoscaled pool sends no count: the provider sends the declared count on
+// every pool update, which would scale the pool back to it; left out, LKE starts the pool at the
+// autoscaler's minimum and the count is the autoscaler's. A fixed pool (min = max) sends its count.
+func nodePool(a LKEArgs, zone string) *linode.LkeClusterPoolArgs {
+	pool := &linode.LkeClusterPoolArgs{
+		Type:   pulumi.String(a.NodeType),
+		Labels: pulumi.StringMap{PoolLabel: pulumi.String(zone)},
+		Tags:   linodekit.Tags(componentTag, append([]string{"zone-" + zone}, a.Tags...)),
 	}
-	instances := cluster.Pools.ApplyT(func(pools []linode.LkeClusterPool) []int {
-		var ids []int
-		for _, pool := range pools {
-			for _, node := range pool.Nodes {
-				if node.InstanceId != nil {
-					ids = append(ids, *node.InstanceId)
-				}
-			}
-		}
-		return ids
-	}).(pulumi.IntArrayOutput)
-	return linode.NewFirewall(ctx, name+"-nodes", &linode.FirewallArgs{
-		Label:          pulumi.String(name + "-nodes"),
-		InboundPolicy:  pulumi.String("DROP"),
-		OutboundPolicy: pulumi.String("ACCEPT"),
-		Inbounds: linode.FirewallInboundArray{
-			rule("kubelet", "TCP", "10250", linodekit.PrivateRange),
-			rule("wireguard", "UDP", "51820", linodekit.PrivateRange),
-			rule("calico-bgp", "TCP", "179", linodekit.PrivateRange),
-			rule("calico-ipip", "IPENCAP", "", linodekit.PrivateRange),
-			rule("nodeports-from-nodebalancers", "TCP", "30000-32767", linodekit.NodeBalancerRange),
-		},
-		Linodes: instances,
-		Tags:    linodekit.Tags(componentTag, tags),
-	}, pulumi.Parent(c))
+	if a.Nodes.Min == a.Nodes.Max {
+		pool.Count = pulumi.Int(a.Nodes.Min)
+	} else {
+		pool.Autoscaler = &linode.LkeClusterPoolAutoscalerArgs{Min: pulumi.Int(a.Nodes.Min), Max: pulumi.Int(a.Nodes.Max)}
+	}
+	return pool
 }

@@ -42,6 +42,29 @@ func TestEachZoneIsAnLKENodePoolLabelledWithItsName(t *testing.T) {
 	}
 	assert.Equal(t, "1.33", lkeCluster.InputString("k8sVersion"))
 	assert.Equal(t, true, lkeCluster.MustInput(t, "controlPlane.highAvailability"))
+	assert.Regexp(t, `^test-gitlab-[0-9a-f]{6}$`, lkeCluster.InputString("label"), "named for the stack")
+}
+
+// The provider sends a pool's declared count on every pool update; an autoscaled pool that declared one
+// would be scaled back to it by the next `pulumi up`.
+func TestAnAutoscaledPoolSendsNoCountAndAFixedPoolNoAutoscaler(t *testing.T) {
+	result, _ := buildLKE(t, threePools())
+	pools, _ := result.OfType("linode:index/lkeCluster:LkeCluster")[0].Input("pools")
+	for _, p := range pools.([]any) {
+		pool := p.(map[string]any)
+		assert.NotContains(t, pool, "count", "the autoscaler owns the count")
+		assert.Contains(t, pool, "autoscaler")
+	}
+
+	fixed := threePools()
+	fixed.Nodes = lke.NodeCounts{Min: 2, Desired: 2, Max: 2}
+	result, _ = buildLKE(t, fixed)
+	pools, _ = result.OfType("linode:index/lkeCluster:LkeCluster")[0].Input("pools")
+	for _, p := range pools.([]any) {
+		pool := p.(map[string]any)
+		assert.Equal(t, float64(2), pool["count"])
+		assert.NotContains(t, pool, "autoscaler")
+	}
 }
 
 func TestTheKubeconfigIsDecodedKeptSecretAndBuildsTheProvider(t *testing.T) {
@@ -56,23 +79,66 @@ func TestTheKubeconfigIsDecodedKeptSecretAndBuildsTheProvider(t *testing.T) {
 	assert.Contains(t, provider.InputString("kubeconfig"), "kind: Config")
 }
 
-func TestTheNodesFirewallAdmitsOnlyWhatLKENeedsAndNodePortsFromNodeBalancers(t *testing.T) {
+// A firewall Pulumi attaches by instance misses every node LKE adds between two `pulumi up`s; the
+// controller in the cluster attaches each node as it joins, with the stack's rules.
+func TestEveryNodeIsKeptBehindTheFirewallByTheControllerInTheCluster(t *testing.T) {
 	result, _ := buildLKE(t, threePools())
-	firewall := result.OfType("linode:index/firewall:Firewall")[0]
-	assert.Equal(t, "DROP", firewall.InputString("inboundPolicy"))
-	rules, _ := firewall.Input("inbounds")
-	for _, r := range rules.([]any) {
+	assert.Empty(t, result.OfType("linode:index/firewall:Firewall"), "no firewall attached by instance ID")
+
+	deployment, ok := result.Find("kubernetes:apps/v1:Deployment", "gitlab-firewall-controller")
+	require.True(t, ok)
+	assert.Equal(t, "kube-system", deployment.InputString("metadata.namespace"), "beside the token LKE keeps there")
+	assert.Equal(t, lke.FirewallControllerImage, deployment.InputString("spec.template.spec.containers[0].image"))
+	assert.Equal(t, false, deployment.MustInput(t, "spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation"))
+	assert.Equal(t, true, deployment.MustInput(t, "spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem"))
+	provider, _ := result.Find("pulumi:providers:kubernetes", "gitlab")
+	assert.True(t, strings.HasPrefix(deployment.Provider, provider.URN+"::"), "on the cluster's own provider")
+
+	policy, ok := result.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitlab-firewall-controller")
+	require.True(t, ok)
+	assert.Equal(t, deployment.InputMap("spec.template.metadata.labels"), policy.InputMap("spec.podSelector.matchLabels"))
+	assert.Equal(t, []any{"Ingress", "Egress"}, policy.MustInput(t, "spec.policyTypes"))
+	_, ingress := policy.Input("spec.ingress")
+	assert.False(t, ingress, "nothing may connect to it")
+	assert.Equal(t, []any{
+		map[string]any{"ports": []any{map[string]any{"protocol": "UDP", "port": float64(53)}, map[string]any{"protocol": "TCP", "port": float64(53)}}},
+		map[string]any{"ports": []any{map[string]any{"protocol": "TCP", "port": float64(443)}, map[string]any{"protocol": "TCP", "port": float64(6443)}}},
+	}, policy.MustInput(t, "spec.egress"), "DNS, the API server and Linode's API alone")
+
+	firewall, ok := result.Find("kubernetes:networking.linode.com/alpha1v1:CloudFirewall", "gitlab-nodes")
+	require.True(t, ok)
+	crd, _ := result.Find("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "gitlab-cloudfirewalls")
+	assert.Contains(t, firewall.Dependencies, crd.URN, "the kind exists before the object")
+	assert.Equal(t, "primary", firewall.InputString("metadata.name"), "the one the controller reconciles")
+	assert.Equal(t, false, firewall.MustInput(t, "spec.defaultRules"), "the stack's rules, not the controller's defaults")
+	assert.Equal(t, "DROP", firewall.InputString("spec.ruleset.inbound_policy"))
+}
+
+func TestTheNodesAdmitWhatLKEDocumentsAndNodePortsFromNodeBalancersOnly(t *testing.T) {
+	result, _ := buildLKE(t, threePools())
+	firewall, _ := result.Find("kubernetes:networking.linode.com/alpha1v1:CloudFirewall", "gitlab-nodes")
+	rules := firewall.MustInput(t, "spec.ruleset.inbound").([]any)
+	admitted := map[string]string{}
+	for _, r := range rules {
 		rule := r.(map[string]any)
-		sources := rule["ipv4s"].([]any)
+		sources := rule["addresses"].(map[string]any)["ipv4"].([]any)
 		require.Len(t, sources, 1)
-		if rule["ports"] == "30000-32767" {
-			assert.Equal(t, "192.168.255.0/24", sources[0], "node ports from NodeBalancers only")
-		} else {
-			assert.Equal(t, "192.168.128.0/17", sources[0], "%v from the private network only", rule["label"])
-		}
+		ports, _ := rule["ports"].(string)
+		admitted[rule["protocol"].(string)+" "+ports] = sources[0].(string)
 	}
-	nodes, _ := firewall.Input("linodes")
-	assert.Len(t, nodes, 3, "every node of every pool")
+	private, nodeBalancers := "192.168.128.0/17", "192.168.255.0/24"
+	assert.Equal(t, map[string]string{
+		"TCP 10250,10256": private, // kubelet, kube-proxy health
+		"UDP 51820":       private, // WireGuard
+		"TCP 53":          private, // cluster DNS
+		"UDP 53":          private,
+		"TCP 179":         private, // Calico BGP
+		"TCP 5473":        private, // Calico Typha
+		"IPENCAP ":        private, // Calico IP-in-IP
+		"TCP 30000-32767": nodeBalancers,
+		"UDP 30000-32767": nodeBalancers,
+		"ICMP ":           "0.0.0.0/0",
+	}, admitted, "nothing else, NFS's 2049 least of all")
 }
 
 func TestLKEBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
@@ -92,6 +158,8 @@ func TestLKEBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		{"node type empty", func(a *lke.LKEArgs) { a.NodeType = "" }, "nodeType: is required"},
 		{"pool name not a label", func(a *lke.LKEArgs) { a.Zones[0] = "Pool A" }, `zones[0]: "Pool A" is not a valid DNS label`},
 		{"API open to all", func(a *lke.LKEArgs) { a.APIAllowedCIDRs = []string{"0.0.0.0/0"} }, `apiAllowedCidrs[0]: "0.0.0.0/0" opens`},
+		{"a count the autoscaler would not keep", func(a *lke.LKEArgs) { a.Nodes = lke.NodeCounts{Min: 1, Desired: 2, Max: 3} },
+			`nodes: "1/2/3" asks for 2 nodes, but LKE starts an autoscaled pool at min`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

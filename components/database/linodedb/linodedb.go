@@ -1,5 +1,11 @@
 // Package linodedb builds GitLab's PostgreSQL on Linode: a managed PostgreSQL cluster whose outputs have the
 // shape the AWS database's have (postgres.Endpoint), so the GitLab component does not care which it got.
+//
+// GitLab reaches it on its private host, over the data center's private network, where LKE's nodes have
+// their private addresses. The Linode provider this project pins can put neither LKE nodes nor a managed
+// database in a VPC, and LKE picks node addresses as pools scale and recycle, so the allow-list that admits
+// every node is the private network's range, which other customers' machines share: the database must
+// require TLS, and NewLinodePostgres fails the update if Linode says it does not.
 package linodedb
 
 import (
@@ -30,7 +36,8 @@ type LinodePostgresArgs struct {
 	Type string
 	// ClusterSize is 3 (a primary and two standbys, for high availability; the default) or 1.
 	ClusterSize int
-	// AllowedCIDRs are the only networks that may connect: the cluster's. Required; never 0.0.0.0/0.
+	// AllowedCIDRs are the only networks that may connect: for LKE's nodes, linodekit.PrivateRange (their
+	// private addresses, which the autoscaler keeps changing). Required; never 0.0.0.0/0.
 	AllowedCIDRs []string
 	// Protect guards the database against deletion (pulumi protect and retainOnDelete). Default false.
 	Protect bool
@@ -94,7 +101,7 @@ func NewLinodePostgres(ctx *pulumi.Context, name string, args *LinodePostgresArg
 		return nil, err
 	}
 	db, err := linode.NewDatabasePostgresqlV2(ctx, name, &linode.DatabasePostgresqlV2Args{
-		Label: pulumi.String(name), Region: pulumi.String(a.Region), EngineId: pulumi.String("postgresql/" + a.EngineVersion),
+		Label: pulumi.String(linodekit.Label(ctx, name)), Region: pulumi.String(a.Region), EngineId: pulumi.String("postgresql/" + a.EngineVersion),
 		Type: pulumi.String(a.Type), ClusterSize: pulumi.Int(a.ClusterSize), AllowLists: pulumi.ToStringArray(a.AllowedCIDRs),
 		// Weekly updates, Sunday 04:00 UTC, the hour after the AWS stacks' backup window.
 		Updates: &linode.DatabasePostgresqlV2UpdatesArgs{
@@ -104,7 +111,7 @@ func NewLinodePostgres(ctx *pulumi.Context, name string, args *LinodePostgresArg
 	if err != nil {
 		return nil, err
 	}
-	d.Address, d.Port = db.HostPrimary, db.Port
+	d.Address, d.Port = privateHost(name, db), db.Port
 	d.DatabaseName = pulumi.String(linodeDatabaseName).ToStringOutput()
 	d.Username = db.RootUsername
 	d.Password = pulumi.ToSecret(db.RootPassword).(pulumi.StringOutput)
@@ -116,4 +123,21 @@ func NewLinodePostgres(ctx *pulumi.Context, name string, args *LinodePostgresArg
 		return nil, err
 	}
 	return d, nil
+}
+
+// privateHost is the database's host on the data center's private network, once Linode has confirmed that
+// the database requires TLS: with an allow-list as wide as the private network, a database that took
+// plain-text connections would show its traffic to the network, so the update fails instead. The provider
+// cannot ask for TLS (sslConnection is an output); Linode's managed databases report it on.
+func privateHost(name string, db *linode.DatabasePostgresqlV2) pulumi.StringOutput {
+	return pulumi.All(db.HostSecondary, db.SslConnection).ApplyT(func(v []any) (string, error) {
+		host, tls := v[0].(string), v[1].(bool)
+		if !tls {
+			return "", fmt.Errorf("database %q: Linode reports sslConnection false; its allow-list admits the data center's private network, so it must require TLS", name)
+		}
+		if host == "" {
+			return "", fmt.Errorf("database %q: Linode reports no private host; GitLab's pods reach the database over the private network only", name)
+		}
+		return host, nil
+	}).(pulumi.StringOutput)
 }

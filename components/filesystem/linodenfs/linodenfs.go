@@ -1,73 +1,85 @@
 // Package linodenfs builds GitLab's shared file system on Linode, which has no managed NFS: an NFS server
-// on an encrypted Block Storage volume that every zone's PersistentVolume points at.
+// inside the LKE cluster, on an encrypted Block Storage volume the stack owns, reachable through a ClusterIP
+// Service and nothing else, that every zone's PersistentVolume points at.
+//
+// Why inside the cluster: NFS has no authentication, so who can reach the server is its only protection.
+// Standard LKE nodes cannot join a VPC in the Linode provider this project pins, and the data center's
+// private network is shared with other customers; a ClusterIP is reachable from the cluster's nodes and pods
+// alone, the nodes' firewall admits no NFS, and a NetworkPolicy admits the cluster's pod network alone.
 package linodenfs
 
 import (
-	"encoding/base64"
 	"fmt"
-	"net/netip"
-	"strings"
 
 	"github.com/pulumi/pulumi-linode/sdk/v4/go/linode"
-	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/gitlab-ha/gitlab-ha/internal/linodekit"
 	"github.com/gitlab-ha/gitlab-ha/internal/validate"
 )
 
-// LinodeNFSTypeToken is the Linode NFS server component's Pulumi type.
+// LinodeNFSTypeToken is the Linode NFS server component's Pulumi type. It is the token (and "gitlab-nfs" the
+// name) the stack has always used, so that the Block Storage volume, and GitLab's data on it, keeps its
+// identity when a running stack moves its server into the cluster.
 const LinodeNFSTypeToken = "gitlab-ha:filesystem:LinodeNFS"
 
 const componentTag = "filesystem"
 
-// ExportPath is the directory the server exports.
-const ExportPath = "/srv/nfs/gitlab"
+// ExportPath is the path clients mount: the server's NFSv4 pseudo path for GitLab's data.
+const ExportPath = "/gitlab"
 
-// LinodeNFSArgs configures an NFS server: Linode has no managed NFS, so one instance with a Block Storage
-// volume serves every zone. It is a single point of failure: when it is down, every zone's GitLab is.
+// DefaultImage is the NFS server: NFS-Ganesha 4.0.8, a user-space server that needs no kernel module and no
+// privileged container, from the image Kubernetes SIG Storage publishes for its NFS provisioner. The
+// component runs ganesha.nfsd itself, with its own configuration; nothing of the provisioner runs.
+const DefaultImage = "registry.k8s.io/sig-storage/nfs-provisioner:v4.0.8"
+
+// nfsPort is NFSv4's one port; NFSv4.1 needs no portmapper, mountd, lock or status service.
+const nfsPort = 2049
+
+// csiDriver is the Linode Block Storage CSI driver LKE runs; it attaches the volume to the server's node.
+const csiDriver = "linodebs.csi.linode.com"
+
+// LinodeNFSArgs configures the NFS server.
 type LinodeNFSArgs struct {
-	// Region, e.g. "eu-central". Required.
+	// Region of the Block Storage volume, the cluster's, e.g. "eu-central". Required.
 	Region string
-	// SubnetID and SubnetCIDR of the VPC subnet the server lives on. Required.
-	SubnetID   pulumi.IntInput
-	SubnetCIDR string
-	// ClientCIDRs may mount: the export and the Cloud Firewall admit them alone. Required; never 0.0.0.0/0.
+	// ClientCIDRs are the only networks the NetworkPolicy admits to the server: the cluster's pod network
+	// (linodekit.PodCIDR), where kube-proxy puts the kubelets that mount it. Required; never 0.0.0.0/0.
 	ClientCIDRs []string
-	// InstanceType of the server. Default "g6-standard-2".
-	InstanceType string
+	// Namespace the server runs in, created by the component. Default "gitlab-nfs".
+	Namespace string
 	// VolumeGiB of the Block Storage volume, 10-10240. Default 200.
 	VolumeGiB int
-	// Backups turns on Linode Backups of the server's disks (the Block Storage volume is not among them;
-	// back GitLab up with its own tools). Default true.
-	Backups *bool
+	// Image of the NFS server. Default DefaultImage.
+	Image string
 	// Protect guards the volume against deletion (pulumi protect and retainOnDelete). Default false.
 	Protect bool
-	// Tags added to every resource. Default none.
+	// Tags added to the volume. Default none.
 	Tags []string
 }
 
-// LinodeNFS is the component.
+// LinodeNFS is the component. It needs two providers, given with pulumi.Providers: Linode's for the volume,
+// the cluster's Kubernetes provider for the server.
 type LinodeNFS struct {
 	pulumi.ResourceState
 
-	// Server is the server's address on the VPC subnet, the NFS server of every zone's volume; Path the export.
-	Server     pulumi.StringOutput
-	Path       string
-	InstanceID pulumi.IntOutput
-	VolumeID   pulumi.IntOutput
-	FirewallID pulumi.IntOutput
+	// Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the
+	// node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. Path is the export.
+	Server    pulumi.StringOutput
+	Path      string
+	Namespace string
+	VolumeID  pulumi.IntOutput
 }
 
 func withLinodeNFSDefaults(args LinodeNFSArgs) LinodeNFSArgs {
-	if args.InstanceType == "" {
-		args.InstanceType = "g6-standard-2"
+	if args.Namespace == "" {
+		args.Namespace = "gitlab-nfs"
 	}
 	if args.VolumeGiB == 0 {
 		args.VolumeGiB = 200
 	}
-	if args.Backups == nil {
-		args.Backups = pulumi.BoolRef(true)
+	if args.Image == "" {
+		args.Image = DefaultImage
 	}
 	return args
 }
@@ -82,13 +94,10 @@ func validateLinodeNFS(a LinodeNFSArgs) error {
 	if err := linodekit.Region("region", a.Region); err != nil {
 		return err
 	}
-	if a.SubnetID == nil {
-		return validate.Missing("subnetId")
-	}
-	if _, err := serverAddress(a.SubnetCIDR); err != nil {
+	if err := linodekit.NoOpenRange("clientCidrs", a.ClientCIDRs); err != nil {
 		return err
 	}
-	if err := linodekit.NoOpenRange("clientCidrs", a.ClientCIDRs); err != nil {
+	if err := validate.DNSLabel("namespace", a.Namespace); err != nil {
 		return err
 	}
 	if a.VolumeGiB < 10 || a.VolumeGiB > 10240 {
@@ -97,24 +106,8 @@ func validateLinodeNFS(a LinodeNFSArgs) error {
 	return nil
 }
 
-// serverAddress is the server's fixed address: the subnet's tenth, so that every PersistentVolume can name
-// it before the server exists.
-func serverAddress(subnetCIDR string) (netip.Addr, error) {
-	prefix, err := validate.CIDR("subnetCidr", subnetCIDR)
-	if err != nil {
-		return netip.Addr{}, err
-	}
-	if !prefix.Addr().Is4() || prefix.Bits() > 28 {
-		return netip.Addr{}, validate.Errorf("subnetCidr", subnetCIDR, "is not an IPv4 subnet of /28 or larger")
-	}
-	address := prefix.Addr()
-	for i := 0; i < 10; i++ {
-		address = address.Next()
-	}
-	return address, nil
-}
-
-// NewLinodeNFS validates args, then creates the server, its volume and its Cloud Firewall.
+// NewLinodeNFS validates args, then creates the volume, and in the cluster the server's namespace, its
+// configuration, the volume's PersistentVolume and claim, the server, its Service and its NetworkPolicy.
 func NewLinodeNFS(ctx *pulumi.Context, name string, args *LinodeNFSArgs, opts ...pulumi.ResourceOption) (*LinodeNFS, error) {
 	if args == nil {
 		return nil, fmt.Errorf("filesystem %q: args are required", name)
@@ -123,86 +116,29 @@ func NewLinodeNFS(ctx *pulumi.Context, name string, args *LinodeNFSArgs, opts ..
 	if err := validateLinodeNFS(a); err != nil {
 		return nil, fmt.Errorf("filesystem %q: %w", name, err)
 	}
-	address, _ := serverAddress(a.SubnetCIDR)
-	f := &LinodeNFS{Path: ExportPath}
+	f := &LinodeNFS{Path: ExportPath, Namespace: a.Namespace}
 	if err := ctx.RegisterComponentResource(LinodeNFSTypeToken, name, f, opts...); err != nil {
 		return nil, err
 	}
-	firewall, err := linode.NewFirewall(ctx, name, &linode.FirewallArgs{
-		Label: pulumi.String(name + "-nfs"), InboundPolicy: pulumi.String("DROP"), OutboundPolicy: pulumi.String("ACCEPT"),
-		Inbounds: linode.FirewallInboundArray{&linode.FirewallInboundArgs{
-			Label: pulumi.String("nfs-from-clients"), Action: pulumi.String("ACCEPT"), Protocol: pulumi.String("TCP"),
-			Ports: pulumi.String("2049"), Ipv4s: pulumi.ToStringArray(a.ClientCIDRs),
-		}},
-		Tags: linodekit.Tags(componentTag, a.Tags),
-	}, pulumi.Parent(f))
-	if err != nil {
-		return nil, err
-	}
-	// Linode asks for a root password or a key to deploy an image; nobody logs in with it.
-	rootPassword, err := random.NewRandomPassword(ctx, name+"-root", &random.RandomPasswordArgs{Length: pulumi.Int(32)}, pulumi.Parent(f))
-	if err != nil {
-		return nil, err
-	}
-	volumeLabel := name + "-data"
-	instance, err := linode.NewInstance(ctx, name, &linode.InstanceArgs{
-		Label: pulumi.String(name), Region: pulumi.String(a.Region), Type: pulumi.String(a.InstanceType),
-		Image: pulumi.String("linode/debian12"), RootPass: rootPassword.Result, FirewallId: linodekit.IntID(firewall.ID()),
-		BackupsEnabled: pulumi.Bool(*a.Backups),
-		Interfaces: linode.InstanceInterfaceArray{
-			&linode.InstanceInterfaceArgs{Purpose: pulumi.String("public")}, // package installs; the firewall admits nothing on it
-			&linode.InstanceInterfaceArgs{
-				Purpose: pulumi.String("vpc"), SubnetId: a.SubnetID,
-				Ipv4: &linode.InstanceInterfaceIpv4Args{Vpc: pulumi.String(address.String())},
-			},
-		},
-		Metadatas: linode.InstanceMetadataArray{&linode.InstanceMetadataArgs{
-			UserData: pulumi.String(base64.StdEncoding.EncodeToString([]byte(cloudInit(volumeLabel, a.ClientCIDRs)))),
-		}},
-		Tags: linodekit.Tags(componentTag, a.Tags),
-	}, pulumi.Parent(f))
-	if err != nil {
-		return nil, err
-	}
-	volume, err := linode.NewVolume(ctx, volumeLabel, &linode.VolumeArgs{
-		Label: pulumi.String(volumeLabel), Region: pulumi.String(a.Region), Size: pulumi.Int(a.VolumeGiB),
-		LinodeId: linodekit.IntID(instance.ID()), Encryption: pulumi.String("enabled"), Tags: linodekit.Tags(componentTag, a.Tags),
+	// Not attached by Pulumi: the CSI driver attaches it to whichever node runs the server. (A running
+	// stack's recorded attachment to its old server instance stays in state until that instance is deleted.)
+	volume, err := linode.NewVolume(ctx, name+"-data", &linode.VolumeArgs{
+		Label: pulumi.String(linodekit.Label(ctx, name+"-data")), Region: pulumi.String(a.Region), Size: pulumi.Int(a.VolumeGiB),
+		Encryption: pulumi.String("enabled"), Tags: linodekit.Tags(componentTag, a.Tags),
 	}, pulumi.Parent(f), pulumi.Protect(a.Protect), pulumi.RetainOnDelete(a.Protect))
 	if err != nil {
 		return nil, err
 	}
-	f.Server = pulumi.String(address.String()).ToStringOutput()
-	f.InstanceID, f.VolumeID, f.FirewallID = linodekit.IntID(instance.ID()), linodekit.IntID(volume.ID()), linodekit.IntID(firewall.ID())
+	f.VolumeID = linodekit.IntID(volume.ID())
+	service, err := newServer(ctx, f, name, a, volume)
+	if err != nil {
+		return nil, err
+	}
+	f.Server = service.Spec.ClusterIP().Elem()
 	if err := ctx.RegisterResourceOutputs(f, pulumi.Map{
-		"server": f.Server, "path": pulumi.String(f.Path), "instanceId": f.InstanceID, "volumeId": f.VolumeID, "firewallId": f.FirewallID,
+		"server": f.Server, "path": pulumi.String(f.Path), "namespace": pulumi.String(f.Namespace), "volumeId": f.VolumeID,
 	}); err != nil {
 		return nil, err
 	}
 	return f, nil
-}
-
-// cloudInit installs the NFS server, formats the volume only if it holds no file system yet (a rebuilt
-// server must never wipe GitLab's data), mounts it, and exports it to the clients alone. no_root_squash:
-// Omnibus runs as root and chowns its directories.
-func cloudInit(volumeLabel string, clients []string) string {
-	var exports []string
-	for _, cidr := range clients {
-		exports = append(exports, cidr+"(rw,sync,no_subtree_check,no_root_squash)")
-	}
-	device := "/dev/disk/by-id/scsi-0Linode_Volume_" + volumeLabel
-	return fmt.Sprintf(`#cloud-config
-package_update: true
-packages: [nfs-kernel-server]
-write_files:
-  - path: /etc/exports.d/gitlab.exports
-    content: "%s %s\n"
-runcmd:
-  - [sh, -c, "until [ -e %[3]s ]; do sleep 2; done"]
-  - [sh, -c, "blkid %[3]s || mkfs.ext4 -L gitlab-data %[3]s"]
-  - [mkdir, -p, %[1]s]
-  - [sh, -c, "grep -q gitlab-data /etc/fstab || echo 'LABEL=gitlab-data %[1]s ext4 defaults,noatime,nofail 0 2' >> /etc/fstab"]
-  - [mount, -a]
-  - [systemctl, enable, --now, nfs-server]
-  - [exportfs, -ra]
-`, ExportPath, strings.Join(exports, " "), device)
 }

@@ -3,6 +3,8 @@ package nodebalancer
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi-linode/sdk/v4/go/linode"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -16,9 +18,27 @@ const NodeBalancerTypeToken = "gitlab-ha:loadbalancer:NodeBalancer"
 
 const componentTag = "loadbalancer"
 
-// NodeBalancerIDAnnotation tells the Linode cloud controller to adopt an existing NodeBalancer for a
-// LoadBalancer Service instead of making its own.
-const NodeBalancerIDAnnotation = "service.beta.kubernetes.io/linode-loadbalancer-nodebalancer-id"
+// Annotations the Linode cloud controller reads on a LoadBalancer Service (linode-cloud-controller-manager
+// v0.9.8, cloud/annotations/annotations.go).
+const (
+	// NodeBalancerIDAnnotation makes the controller adopt an existing NodeBalancer instead of making its own.
+	NodeBalancerIDAnnotation = "service.beta.kubernetes.io/linode-loadbalancer-nodebalancer-id"
+	// FirewallIDAnnotation names the firewall the controller keeps on the NodeBalancer. Without it (or an
+	// ACL annotation) the controller detaches whatever firewall it finds there and deletes it.
+	FirewallIDAnnotation = "service.beta.kubernetes.io/linode-loadbalancer-firewall-id"
+	// PreserveAnnotation keeps the NodeBalancer when the Service goes or adopts another: it is the stack's.
+	PreserveAnnotation = "service.beta.kubernetes.io/linode-loadbalancer-preserve"
+	// ThrottleAnnotation is the client connection throttle; the controller sets 0 when it is absent.
+	ThrottleAnnotation = "service.beta.kubernetes.io/linode-loadbalancer-throttle"
+	// TagsAnnotation lists, comma-separated, the tags the controller puts on the NodeBalancer after the
+	// cluster's name.
+	TagsAnnotation = "service.beta.kubernetes.io/linode-loadbalancer-tags"
+)
+
+// ccmOwned are the NodeBalancer inputs the cloud controller rewrites on every reconcile: Pulumi sends them no
+// more, and ignores a running stack's recorded values so that its NodeBalancer is not replaced (a new
+// firewall ID replaces a NodeBalancer, and with it GitLab's address).
+var ccmOwned = []string{"firewallId", "tags"}
 
 // NodeBalancerArgs configures a NodeBalancer that the GitLab Service adopts.
 type NodeBalancerArgs struct {
@@ -30,24 +50,37 @@ type NodeBalancerArgs struct {
 	AllowedCIDRs []string
 	// ClientConnThrottle limits new connections per second from one client, 0-20. Default 20.
 	ClientConnThrottle *int
-	// Tags added to every resource. Default none.
+	// Tags added to every resource, none with a comma (the controller reads them comma-separated). Default none.
 	Tags []string
 }
 
-// NodeBalancer is the component. The stack owns the NodeBalancer (its address and lifecycle); the Linode
-// cloud controller, told its ID through NodeBalancerIDAnnotation, keeps its configs and backend nodes in
-// step with the cluster as pools recycle.
+// NodeBalancer is the component. The stack owns the NodeBalancer (its address and lifecycle) and its
+// firewall (the rules); the Linode cloud controller, told both through ServiceAnnotations, attaches the
+// firewall, sets throttle and tags, and keeps configs and backend nodes in step with the cluster as pools
+// recycle. Each setting has one owner, so consecutive `pulumi up`s and the controller's reconciles agree.
 type NodeBalancer struct {
 	pulumi.ResourceState
 
 	ID         pulumi.IntOutput
 	IPv4       pulumi.StringOutput
 	FirewallID pulumi.IntOutput
+
+	throttle int
+	tags     []string
 }
 
-// ServiceAnnotations are the annotations that make a LoadBalancer Service adopt this NodeBalancer.
+// ServiceAnnotations are what a LoadBalancer Service needs to adopt this NodeBalancer as the stack built
+// it: its ID, its firewall, preserve (the NodeBalancer outlives the Service), and the throttle and tags the
+// controller would otherwise reset.
 func (n *NodeBalancer) ServiceAnnotations() pulumi.StringMap {
-	return pulumi.StringMap{NodeBalancerIDAnnotation: n.ID.ApplyT(func(id int) string { return fmt.Sprint(id) }).(pulumi.StringOutput)}
+	decimal := func(id int) string { return strconv.Itoa(id) }
+	return pulumi.StringMap{
+		NodeBalancerIDAnnotation: n.ID.ApplyT(decimal).(pulumi.StringOutput),
+		FirewallIDAnnotation:     n.FirewallID.ApplyT(decimal).(pulumi.StringOutput),
+		PreserveAnnotation:       pulumi.String("true"),
+		ThrottleAnnotation:       pulumi.String(strconv.Itoa(n.throttle)),
+		TagsAnnotation:           pulumi.String(strings.Join(n.tags, ",")),
+	}
 }
 
 func withNodeBalancerDefaults(args NodeBalancerArgs) NodeBalancerArgs {
@@ -92,11 +125,17 @@ func validateNodeBalancer(a NodeBalancerArgs) error {
 	if t := *a.ClientConnThrottle; t < 0 || t > 20 {
 		return validate.Errorf("clientConnThrottle", t, "is outside 0-20")
 	}
+	for i, tag := range a.Tags {
+		if tag == "" || strings.Contains(tag, ",") {
+			return validate.Errorf(fmt.Sprintf("tags[%d]", i), tag, "is empty or holds a comma; the cloud controller reads tags comma-separated")
+		}
+	}
 	return nil
 }
 
-// NewNodeBalancer validates args, then creates the NodeBalancer behind a Cloud Firewall that admits the
-// ports from AllowedCIDRs and drops everything else.
+// NewNodeBalancer validates args, then creates the NodeBalancer and the Cloud Firewall that admits the ports
+// from AllowedCIDRs and drops everything else. The cloud controller attaches the firewall (it does so before
+// it opens any port), so the NodeBalancer never listens unprotected.
 func NewNodeBalancer(ctx *pulumi.Context, name string, args *NodeBalancerArgs, opts ...pulumi.ResourceOption) (*NodeBalancer, error) {
 	if args == nil {
 		return nil, fmt.Errorf("loadbalancer %q: args are required", name)
@@ -105,10 +144,11 @@ func NewNodeBalancer(ctx *pulumi.Context, name string, args *NodeBalancerArgs, o
 	if err := validateNodeBalancer(a); err != nil {
 		return nil, fmt.Errorf("loadbalancer %q: %w", name, err)
 	}
-	n := &NodeBalancer{}
+	n := &NodeBalancer{throttle: *a.ClientConnThrottle, tags: linodekit.TagList(componentTag, a.Tags)}
 	if err := ctx.RegisterComponentResource(NodeBalancerTypeToken, name, n, opts...); err != nil {
 		return nil, err
 	}
+	label := linodekit.Label(ctx, name+"-lb")
 	inbounds := linode.FirewallInboundArray{}
 	for _, port := range a.Ports {
 		inbounds = append(inbounds, &linode.FirewallInboundArgs{
@@ -117,16 +157,16 @@ func NewNodeBalancer(ctx *pulumi.Context, name string, args *NodeBalancerArgs, o
 		})
 	}
 	firewall, err := linode.NewFirewall(ctx, name, &linode.FirewallArgs{
-		Label: pulumi.String(name + "-lb"), InboundPolicy: pulumi.String("DROP"), OutboundPolicy: pulumi.String("ACCEPT"),
+		Label: pulumi.String(label), InboundPolicy: pulumi.String("DROP"), OutboundPolicy: pulumi.String("ACCEPT"),
 		Inbounds: inbounds, Tags: linodekit.Tags(componentTag, a.Tags),
 	}, pulumi.Parent(n))
 	if err != nil {
 		return nil, err
 	}
+	// The throttle is sent, and equals the annotation: the provider's default (0) would undo the controller's.
 	balancer, err := linode.NewNodeBalancer(ctx, name, &linode.NodeBalancerArgs{
-		Label: pulumi.String(name), Region: pulumi.String(a.Region), FirewallId: linodekit.IntID(firewall.ID()),
-		ClientConnThrottle: pulumi.Int(*a.ClientConnThrottle), Tags: linodekit.Tags(componentTag, a.Tags),
-	}, pulumi.Parent(n))
+		Label: pulumi.String(label), Region: pulumi.String(a.Region), ClientConnThrottle: pulumi.Int(n.throttle),
+	}, pulumi.Parent(n), pulumi.IgnoreChanges(ccmOwned))
 	if err != nil {
 		return nil, err
 	}
