@@ -83,12 +83,15 @@ type ClusterConfig struct {
 	Addons             *AddonVersions `json:"addons,omitempty"`
 }
 
-// Ways Pulumi reaches an EKS cluster's API (gitlab-ha:cluster.apiAccess).
+// Ways Pulumi reaches the cluster's API: gitlab-ha:cluster.apiAccess (EKS: public or private) and
+// gitlab-ha:linode.apiAccess (LKE: public or open).
 const (
 	// APIPublic: the public endpoint, open to cluster.publicAccessCidrs alone.
 	APIPublic = "public"
 	// APIPrivate: the private endpoint only, from cluster.privateAccessCidrs inside an existing VPC.
 	APIPrivate = "private"
+	// APIOpen (Linode): LKE's default, the API reachable from any address holding the cluster's token.
+	APIOpen = "open"
 )
 
 // AddonVersions pin the EKS managed add-ons (gitlab-ha:cluster.addons).
@@ -154,6 +157,7 @@ type LinodeConfig struct {
 	NodeType            string     `json:"nodeType,omitempty"`
 	NodesPerPool        NodeCounts `json:"nodesPerPool,omitempty"`
 	HighAvailability    *bool      `json:"highAvailability,omitempty"`
+	APIAccess           string     `json:"apiAccess,omitempty"`
 	APIAllowedCIDRs     []string   `json:"apiAllowedCidrs,omitempty"`
 	SubnetCIDR          string     `json:"subnetCidr,omitempty"`
 	ClientCIDRs         []string   `json:"clientCidrs,omitempty"`
@@ -332,17 +336,45 @@ func (c *Config) validateAPIAccess(key func(string) string) error {
 	default:
 		return validate.Errorf(key("cluster.apiAccess"), cl.APIAccess, "is not %s or %s", APIPublic, APIPrivate)
 	}
+	if err := c.refusePlaceholders(key("cluster.publicAccessCidrs"), cl.PublicAccessCIDRs); err != nil {
+		return err
+	}
+	return c.refusePlaceholders(key("cluster.privateAccessCidrs"), cl.PrivateAccessCIDRs)
+}
+
+// validateLinodeAPIAccess makes the LKE control plane's exposure a choice the stack names, in the shape
+// EKS's has: LKE has no private endpoint, so the choice is an ACL of named networks or LKE's default.
+func (c *Config) validateLinodeAPIAccess(key func(string) string) error {
+	l := c.Linode
+	switch l.APIAccess {
+	case "":
+		return validate.Errorf(key("linode.apiAccess"), nil, "is not set: Pulumi creates GitLab through the cluster's Kubernetes API; "+
+			"choose %q with linode.apiAllowedCidrs naming the networks it runs from, or %q for LKE's default, any address "+
+			"holding the cluster's token", APIPublic, APIOpen)
+	case APIPublic:
+		if len(l.APIAllowedCIDRs) == 0 {
+			return validate.Errorf(key("linode.apiAllowedCidrs"), nil, "is empty, but linode.apiAccess is %s: name the networks Pulumi runs from", APIPublic)
+		}
+	case APIOpen:
+		if len(l.APIAllowedCIDRs) > 0 {
+			return validate.Errorf(key("linode.apiAllowedCidrs"), nil, "is set, but linode.apiAccess is %s; remove them or choose %s", APIOpen, APIPublic)
+		}
+	default:
+		return validate.Errorf(key("linode.apiAccess"), l.APIAccess, "is not %s or %s", APIPublic, APIOpen)
+	}
+	return c.refusePlaceholders(key("linode.apiAllowedCidrs"), l.APIAllowedCIDRs)
+}
+
+// refusePlaceholders refuses, on pulumi up, a network in a documentation range: the stack files ship one as
+// a placeholder, which a preview (and the offline plan) accepts, but from which nobody reaches the API.
+func (c *Config) refusePlaceholders(field string, cidrs []string) error {
 	if c.Preview {
 		return nil
 	}
-	for i, cidr := range append(append([]string(nil), cl.PublicAccessCIDRs...), cl.PrivateAccessCIDRs...) {
-		field := fmt.Sprintf("cluster.publicAccessCidrs[%d]", i)
-		if i >= len(cl.PublicAccessCIDRs) {
-			field = fmt.Sprintf("cluster.privateAccessCidrs[%d]", i-len(cl.PublicAccessCIDRs))
-		}
+	for i, cidr := range cidrs {
 		if isDocumentationRange(cidr) {
-			return validate.Errorf(key(field), cidr, "is a documentation range, the stack file's placeholder: pulumi up would build a "+
-				"cluster it cannot reach; set the networks Pulumi runs from")
+			return validate.Errorf(fmt.Sprintf("%s[%d]", field, i), cidr, "is a documentation range, the stack file's placeholder: "+
+				"pulumi up would build a cluster it cannot reach; set the networks Pulumi runs from")
 		}
 	}
 	return nil
@@ -380,7 +412,7 @@ func (c *Config) validateLinode(key func(string) string) error {
 	default:
 		return validate.Errorf(key("linode.fileStorage"), c.Linode.FileStorage, "is not %s or %s", LinodeNFS, LinodeBlock)
 	}
-	return nil
+	return c.validateLinodeAPIAccess(key)
 }
 
 func (c *Config) validateExisting(key func(string) string) error {

@@ -13,7 +13,8 @@ import (
 func TestTheExampleBuildsTheLinodeVariantProtected(t *testing.T) {
 	stack, err := stackconfig.Load(".", "example")
 	require.NoError(t, err)
-	result := componenttest.Run(run, componenttest.WithStack("gitlab-ha-linode", "example"), componenttest.WithConfig(stack.Config))
+	result := componenttest.Run(run, componenttest.WithPreview(), componenttest.WithStack("gitlab-ha-linode", "example"),
+		componenttest.WithConfig(stack.Config))
 	require.NoError(t, result.Err)
 
 	counts := result.CountByType()

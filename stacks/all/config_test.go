@@ -208,6 +208,19 @@ func TestBadConfigurationsGiveOneErrorNamingTheKeyAndRegisterNothing(t *testing.
 			}
 			return linodeStack(t).set("zones", pools)
 		}, "gitlab-ha:zones: 11 pools asked for; at most 10"},
+		{"Linode with no way to reach the API", func(s *stack) *stack {
+			return linodeStack(t).set("linode", map[string]any{"databaseClusterSize": 3})
+		}, `gitlab-ha:linode.apiAccess: is not set: Pulumi creates GitLab through the cluster's Kubernetes API; choose "public" ` +
+			`with linode.apiAllowedCidrs naming the networks it runs from, or "open" for LKE's default`},
+		{"Linode with a public API open to nobody", func(s *stack) *stack {
+			return linodeStack(t).patch("linode", map[string]any{"apiAllowedCidrs": nil})
+		}, "gitlab-ha:linode.apiAllowedCidrs: is empty, but linode.apiAccess is public: name the networks Pulumi runs from"},
+		{"Linode open API with an ACL all the same", func(s *stack) *stack {
+			return linodeStack(t).patch("linode", map[string]any{"apiAccess": "open"})
+		}, "gitlab-ha:linode.apiAllowedCidrs: is set, but linode.apiAccess is open"},
+		{"pulumi up of Linode with a placeholder network", func(s *stack) *stack {
+			return linodeStack(t).patch("linode", map[string]any{"apiAllowedCidrs": []string{"198.51.100.0/24"}}).update()
+		}, `gitlab-ha:linode.apiAllowedCidrs[0]: "198.51.100.0/24" is a documentation range, the stack file's placeholder`},
 		{"Linode with an unknown storage", func(s *stack) *stack {
 			return linodeStack(t).patch("linode", map[string]any{"fileStorage": "efs"})
 		}, `gitlab-ha:linode.fileStorage: "efs" is not nfs or block`},
@@ -286,4 +299,17 @@ func apiRules(result *componenttest.Result) []componenttest.Resource {
 		}
 	}
 	return rules
+}
+
+func TestTheLKEControlPlaneAdmitsTheNamedNetworksOrIsOpenByName(t *testing.T) {
+	result, _ := linodeStack(t).update().run(t)
+	require.NoError(t, result.Err)
+	acl := result.OfType("linode:index/lkeCluster:LkeCluster")[0]
+	assert.Equal(t, true, acl.MustInput(t, "controlPlane.acl.enabled"))
+	assert.Equal(t, []any{"198.18.0.0/24"}, acl.MustInput(t, "controlPlane.acl.addresses[0].ipv4s"))
+
+	result, _ = linodeStack(t).set("linode", map[string]any{"databaseClusterSize": 3, "apiAccess": "open"}).update().run(t)
+	require.NoError(t, result.Err)
+	_, restricted := result.OfType("linode:index/lkeCluster:LkeCluster")[0].Input("controlPlane.acl")
+	assert.False(t, restricted, "open is LKE's default: no ACL")
 }

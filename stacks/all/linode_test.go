@@ -18,7 +18,7 @@ func linodeStack(t *testing.T) *stack {
 		delete(s.config, "gitlab-ha:"+key)
 	}
 	return s.set("platform", "linode").set("region", "eu-central").set("zones", []string{"pool-a", "pool-b", "pool-c"}).
-		set("linode", map[string]any{"databaseClusterSize": 3})
+		set("linode", map[string]any{"databaseClusterSize": 3, "apiAccess": "public", "apiAllowedCidrs": []string{"198.18.0.0/24"}})
 }
 
 func TestTheLinodeStackPinsEachZoneToItsPoolAndAdoptsItsNodeBalancer(t *testing.T) {
