@@ -12,12 +12,13 @@ import (
 const Region = "eu-central"
 
 // Run evaluates program with a Linode provider named "linode", which program must pass to what it builds.
-func Run(program func(ctx *pulumi.Context, provider pulumi.ProviderResource) error) *componenttest.Result {
+// Options (a stack name, say) go to componenttest.Run.
+func Run(program func(ctx *pulumi.Context, provider pulumi.ProviderResource) error, options ...componenttest.Option) *componenttest.Result {
 	return componenttest.Run(func(ctx *pulumi.Context) error {
 		provider, err := linode.NewProvider(ctx, "linode", &linode.ProviderArgs{})
 		if err != nil {
 			return err
 		}
 		return program(ctx, provider)
-	})
+	}, options...)
 }
