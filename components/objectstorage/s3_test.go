@@ -427,7 +427,9 @@ func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		{"no issuer", func(a *objectstorage.S3Args) { a.OIDCIssuer = pulumi.String("") }, "oidcIssuer: is required"},
 		{"issuer not https", func(a *objectstorage.S3Args) { a.OIDCIssuer = pulumi.String("oidc.eks.eu-west-1.amazonaws.com/id/X") },
 			`oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/X" is not an https:// issuer URL`},
-		{"provider of another issuer", func(a *objectstorage.S3Args) { a.OIDCIssuer = pulumi.String("https://oidc.eks.eu-west-1.amazonaws.com/id/OTHER") },
+		{"provider of another issuer", func(a *objectstorage.S3Args) {
+			a.OIDCIssuer = pulumi.String("https://oidc.eks.eu-west-1.amazonaws.com/id/OTHER")
+		},
 			`oidcProviderArn: "` + providerARN + `" is not the IAM OIDC provider of issuer https://oidc.eks.eu-west-1.amazonaws.com/id/OTHER`},
 		{"bad namespace", func(a *objectstorage.S3Args) { a.Namespace = "GitLab" }, `namespace: "GitLab" is not a valid DNS label`},
 		{"bad service account", func(a *objectstorage.S3Args) { a.ServiceAccount = "gitlab_web" }, `serviceAccount: "gitlab_web" is not a valid DNS label`},
