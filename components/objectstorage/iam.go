@@ -14,9 +14,9 @@ func (s *S3) newWorkloadRole(ctx *pulumi.Context, name string, args S3Args, serv
 	trust := pulumi.All(args.OIDCProviderARN, args.OIDCIssuer).ApplyT(func(v []any) (string, error) {
 		return trustPolicy(v[0].(string), v[1].(string), args.Namespace, serviceAccount)
 	}).(pulumi.StringOutput)
+	// MaxSessionDuration stays at its default, an hour: what fog-aws asks STS for (DurationSeconds 3600).
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
-		Description: pulumi.Sprintf("GitLab HA: assumed by system:serviceaccount:%s:%s", args.Namespace, serviceAccount),
-		// fog-aws asks STS for an hour (lib/fog/aws/credential_fetcher.rb, DurationSeconds 3600): the default.
+		Description:      pulumi.Sprintf("GitLab HA: assumed by system:serviceaccount:%s:%s", args.Namespace, serviceAccount),
 		AssumeRolePolicy: trust,
 		Tags:             awstags.For(componentTag, name, args.Tags),
 	}, pulumi.Parent(s))

@@ -12,8 +12,9 @@ const stsAudience = "sts.amazonaws.com"
 
 // What each identity may do, and why nothing more.
 var (
-	// bucketActions: GitLab lists keys when it cleans up orphaned files, and the backup job's restore finds an
-	// archive by listing; GitLab's own instance-profile example grants it (doc/administration/object_storage.md).
+	// bucketActions: without s3:ListBucket S3 answers a missing key with 403, not 404, and GitLab tells the two
+	// apart when it checks whether a file exists; GitLab's own instance-profile example grants it
+	// (doc/administration/object_storage.md), and a restore finds its archive by listing.
 	bucketActions = []string{"s3:ListBucket"}
 	// gitlabObjectActions: read, write and delete objects, the set GitLab's instance-profile example grants,
 	// and abort a multipart upload that failed, which Workhorse's S3 uploader does rather than leave parts.
