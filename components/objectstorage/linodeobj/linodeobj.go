@@ -31,7 +31,8 @@ type LinodeObjectStorageArgs struct {
 	// Region of the buckets, e.g. "eu-central", one that offers Object Storage: the cluster's. Required.
 	Region string
 	// NamePrefix starts every bucket label, "<prefix>-<kind>-<random>". Default: the project and stack names,
-	// lowercased and cut to fit, so that two stacks never share a bucket.
+	// lowercased and cut to fit, so that two stacks never share a bucket. A bucket's label is fixed at
+	// creation: changing the prefix replaces every bucket, so choose it once.
 	NamePrefix string
 	// Protect guards the buckets against deletion (pulumi protect and retainOnDelete). Default false.
 	Protect bool
