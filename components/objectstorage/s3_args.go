@@ -33,7 +33,7 @@ type S3Args struct {
 
 	// NamePrefix starts every bucket name, "<prefix>-<kind>-<random>". Default: the project and stack names,
 	// lowercased and cut to fit, so that two stacks never share a bucket. A bucket's name is fixed at
-	// creation: changing the prefix replaces every bucket, so choose it once.
+	// creation: changing the prefix, or renaming the stack while using the default, replaces every bucket.
 	NamePrefix string
 	// NoncurrentVersionDays is how long an overwritten or deleted object stays recoverable as a non-current
 	// version. Default 30.

@@ -32,7 +32,7 @@ type LinodeObjectStorageArgs struct {
 	Region string
 	// NamePrefix starts every bucket label, "<prefix>-<kind>-<random>". Default: the project and stack names,
 	// lowercased and cut to fit, so that two stacks never share a bucket. A bucket's label is fixed at
-	// creation: changing the prefix replaces every bucket, so choose it once.
+	// creation: changing the prefix, or renaming the stack while using the default, replaces every bucket.
 	NamePrefix string
 	// Protect guards the buckets against deletion (pulumi protect and retainOnDelete). Default false.
 	Protect bool
