@@ -40,6 +40,9 @@ func defaultAnswers() map[string]Answer {
 	for token, answer := range awsAnswers() {
 		answers[token] = answer
 	}
+	for token, answer := range awsS3Answers() {
+		answers[token] = answer
+	}
 	for token, answer := range linodeAnswers() {
 		answers[token] = answer
 	}

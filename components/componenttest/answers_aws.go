@@ -358,7 +358,7 @@ var untaggableAWSTypes = map[string]bool{
 func (r *Result) UntaggedAWSResources(key string) []string {
 	var untagged []string
 	for _, res := range r.Resources {
-		if !res.Custom || !strings.HasPrefix(res.Type, "aws:") || untaggableAWSTypes[res.Type] {
+		if !res.Custom || !strings.HasPrefix(res.Type, "aws:") || untaggableAWSTypes[res.Type] || s3BucketSettingTypes[res.Type] {
 			continue
 		}
 		if _, ok := res.Input(fmt.Sprintf("tags[%q]", key)); !ok {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
@@ -21,6 +22,8 @@ func linodeAnswers() map[string]Answer {
 		"linode:index/nodeBalancer:NodeBalancer":                 linodeNodeBalancer,
 		"linode:index/lkeCluster:LkeCluster":                     linodeLKE,
 		"linode:index/databasePostgresqlV2:DatabasePostgresqlV2": linodePostgres,
+		"linode:index/objectStorageBucket:ObjectStorageBucket":   linodeBucket,
+		"linode:index/objectStorageKey:ObjectStorageKey":         linodeObjectStorageKey,
 	}
 }
 
@@ -109,5 +112,30 @@ func linodePostgres(req Request) (string, resource.PropertyMap, error) {
 	outputs["rootUsername"] = resource.NewStringProperty("akmadmin")
 	outputs["rootPassword"] = resource.MakeSecret(resource.NewStringProperty(hexOf(24, req.Name, "root")))
 	outputs["status"] = resource.NewStringProperty("active")
+	return id, outputs, err
+}
+
+// linodeBucket answers like the provider: the ID is "<region>:<label>", the S3 endpoint is the region's first
+// cluster's.
+func linodeBucket(req Request) (string, resource.PropertyMap, error) {
+	label, region := req.input("label"), req.input("region")
+	endpoint := region + "-1.linodeobjects.com"
+	outputs := req.Inputs.Copy()
+	outputs["cluster"] = resource.NewStringProperty(region + "-1")
+	outputs["s3Endpoint"] = resource.NewStringProperty(endpoint)
+	outputs["endpoint"] = resource.NewStringProperty(endpoint)
+	outputs["endpointType"] = resource.NewStringProperty("E1")
+	outputs["hostname"] = resource.NewStringProperty(label + "." + endpoint)
+	return region + ":" + label, outputs, nil
+}
+
+// linodeObjectStorageKey answers with an access key ID and a secret key, the latter secret as the provider
+// marks it; a key with bucket access is limited.
+func linodeObjectStorageKey(req Request) (string, resource.PropertyMap, error) {
+	id, outputs, err := linodeWithID(req)
+	access, limited := req.Inputs["bucketAccesses"]
+	outputs["accessKey"] = resource.NewStringProperty(strings.ToUpper(hexOf(20, req.Name, "access")))
+	outputs["secretKey"] = resource.MakeSecret(resource.NewStringProperty(hexOf(40, req.Name, "secret")))
+	outputs["limited"] = resource.NewBoolProperty(limited && access.IsArray() && len(access.ArrayValue()) > 0)
 	return id, outputs, err
 }

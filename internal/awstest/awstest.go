@@ -18,14 +18,15 @@ import (
 const Region = "eu-west-1"
 
 // Run evaluates program with an AWS provider named "aws" in Region, which program must pass to what it builds.
-func Run(program func(ctx *pulumi.Context, provider pulumi.ProviderResource) error) *componenttest.Result {
+// Options (a stack name, say) go to componenttest.Run.
+func Run(program func(ctx *pulumi.Context, provider pulumi.ProviderResource) error, options ...componenttest.Option) *componenttest.Result {
 	return componenttest.Run(func(ctx *pulumi.Context) error {
 		provider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String(Region)})
 		if err != nil {
 			return err
 		}
 		return program(ctx, provider)
-	})
+	}, options...)
 }
 
 // Value awaits an output and returns its value, failing the test if it cannot.

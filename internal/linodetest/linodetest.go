@@ -12,6 +12,7 @@ import (
 const Region = "eu-central"
 
 // Run evaluates program with a Linode provider named "linode", which program must pass to what it builds.
+// Options (a stack name, say) go to componenttest.Run.
 func Run(program func(ctx *pulumi.Context, provider pulumi.ProviderResource) error, options ...componenttest.Option) *componenttest.Result {
 	return componenttest.Run(func(ctx *pulumi.Context) error {
 		provider, err := linode.NewProvider(ctx, "linode", &linode.ProviderArgs{})

@@ -42,6 +42,8 @@ var durations = map[string]duration{
 	"aws:efs/mountTarget:MountTarget": {fixed(1.5), "estimate: a network interface is made in the subnet, then waited on until available"},
 	"aws:lb/loadBalancer:LoadBalancer": {fixed(3),
 		"estimate: a network load balancer stays 'provisioning' for minutes before 'active'"},
+	"aws:kms/key:Key": {fixed(0.25),
+		"estimate: CreateKey, then the provider reads rotation and tags back until each holds five times in a row, a second or more apart (terraform-provider-aws internal/service/kms/key.go), some 10-15 s"},
 	"kubernetes:apps/v1:Deployment": {func(inputs map[string]any) float64 {
 		if image, _ := lookup(inputs, "spec", "template", "spec", "containers", 0, "image").(string); strings.HasPrefix(image, "gitlab/") {
 			return 10
