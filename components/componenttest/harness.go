@@ -50,6 +50,9 @@ type Resource struct {
 	DataDependencies []string
 	Protect          bool
 	RetainOnDelete   bool
+	// CustomTimeouts are the resource's pulumi.Timeouts option, nil when it has none: how long the provider
+	// waits for it to be ready before failing.
+	CustomTimeouts *CustomTimeouts
 	// IgnoreChanges are the input paths whose changes the engine would not send to the provider.
 	IgnoreChanges []string
 
@@ -57,6 +60,11 @@ type Resource struct {
 	Inputs resource.PropertyMap
 	// Outputs as the mock answered them.
 	Outputs resource.PropertyMap
+}
+
+// CustomTimeouts are durations as Pulumi takes them ("25m"); "" leaves the provider's default.
+type CustomTimeouts struct {
+	Create, Update, Delete string
 }
 
 // Result is what a Run recorded.
@@ -164,6 +172,9 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		rec.Protect = rpc.GetProtect()
 		rec.RetainOnDelete = rpc.GetRetainOnDelete()
 		rec.IgnoreChanges = rpc.GetIgnoreChanges()
+		if timeouts := rpc.GetCustomTimeouts(); timeouts != nil {
+			rec.CustomTimeouts = &CustomTimeouts{Create: timeouts.GetCreate(), Update: timeouts.GetUpdate(), Delete: timeouts.GetDelete()}
+		}
 		secretOutputs = rpc.GetAdditionalSecretOutputs()
 	}
 	rec.URN = m.urn(rec.Parent, rec.Type, rec.Name)
