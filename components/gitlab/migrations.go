@@ -66,6 +66,9 @@ var (
 	postDeploymentMigrations = migrationPhase{suffix: "post-migrations", postDeployment: true}
 )
 
+// jobRetentionSeconds is how long a finished Job is kept for its logs: a week.
+const jobRetentionSeconds = 7 * 24 * 3600
+
 // jobHashLength is how much of the hash of a Job's spec its name carries.
 const jobHashLength = 8
 
@@ -159,6 +162,9 @@ func newMigrationJob(ctx *pulumi.Context, parent pulumi.Resource, m migrationJob
 			// Transient failures (the database failing over) are retried twice; a refused upgrade is not.
 			BackoffLimit:          pulumi.Int(2),
 			ActiveDeadlineSeconds: pulumi.Int(3600),
+			// A finished Job and its pod's log stay a week, then Kubernetes deletes them. The state still names
+			// the Job: a later update leaves it be, and after a refresh recreates it, which migrates nothing.
+			TtlSecondsAfterFinished: pulumi.Int(jobRetentionSeconds),
 			PodFailurePolicy: &batchv1.PodFailurePolicyArgs{Rules: batchv1.PodFailurePolicyRuleArray{
 				&batchv1.PodFailurePolicyRuleArgs{
 					Action: pulumi.String("FailJob"),
