@@ -152,9 +152,11 @@ type migrationJobArgs struct {
 func newMigrationJob(ctx *pulumi.Context, parent pulumi.Resource, m migrationJobArgs, phase migrationPhase,
 	follows []pulumi.StringOutput) (*batchv1.Job, error) {
 	script := migrationScript(phase)
-	name := pulumi.All(m.configChecksum, nfsServer(m.zone.Storage)).ApplyT(func(v []any) string {
+	// A secret among the inputs (a database host a provider marks secret) would make the name secret, and
+	// with it the Job's labels and every reference to it; eight hex digits of a hash reveal none of it.
+	name := pulumi.Unsecret(pulumi.All(m.configChecksum, nfsServer(m.zone.Storage)).ApplyT(func(v []any) string {
 		return jobName(m.name, phase, m.version, append(m.specInputs(script), v[0].(string), v[1].(string))...)
-	}).(pulumi.StringOutput)
+	})).(pulumi.StringOutput)
 	labels := toStringMap(zoneLabels(m.name, MigrationsComponent, m.zone.Name))
 	return batchv1.NewJob(ctx, m.name+"-"+phase.suffix, &batchv1.JobArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: name, Namespace: m.namespace, Labels: labels, Annotations: after(follows...)},

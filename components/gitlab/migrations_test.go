@@ -70,6 +70,19 @@ func TestANewImageNamesNewJobsAndTheSameInputsTheSameJobs(t *testing.T) {
 	assert.NotEqual(t, before, relocated, "so is any other change to the Job's pod")
 }
 
+func TestAJobsNameIsNeverSecretEvenWhenWhatItHashesIs(t *testing.T) {
+	args := threeZones()
+	args.Database.Host = pulumi.ToSecret(pulumi.String("db.internal")).(pulumi.StringOutput) // as Linode's database host is
+	args.Zones[0].Storage.NFS.Server = pulumi.ToSecret(pulumi.String("10.0.0.10")).(pulumi.StringOutput)
+	result, component := deploy(t, args)
+	regular, post := jobs(t, result)
+	for _, job := range []componenttest.Resource{regular, post} {
+		assert.False(t, job.InputIsSecret("metadata.name"), job.Name)
+		assert.Regexp(t, `-18-11-11-[0-9a-f]{8}$`, job.InputString("metadata.name"))
+	}
+	assert.False(t, awaitValue(t, component.MigrationJob).Secret)
+}
+
 func TestEveryZoneWaitsForTheMigrationsAndThePostDeploymentMigrationsWaitForEveryZone(t *testing.T) {
 	result, _ := deploy(t, threeZones())
 	regular, post := jobs(t, result)
