@@ -181,6 +181,9 @@ func TestBadConfigurationsGiveOneErrorNamingTheKeyAndRegisterNothing(t *testing.
 			}
 			return linodeStack(t).set("zones", pools)
 		}, "gitlab-ha:zones: 11 pools asked for; at most 10"},
+		{"Linode on Block Storage in several pools", func(s *stack) *stack {
+			return linodeStack(t).patch("linode", map[string]any{"fileStorage": "block"})
+		}, `gitlab-ha:linode.fileStorage: "linode-block-storage-retain" gives zone pool-a a volume of its own, but there are 3 zones`},
 		{"Linode with an unknown storage", func(s *stack) *stack {
 			return linodeStack(t).patch("linode", map[string]any{"fileStorage": "efs"})
 		}, `gitlab-ha:linode.fileStorage: "efs" is not nfs or block`},

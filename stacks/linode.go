@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"strings"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/gitlab-ha/gitlab-ha/components/cluster"
@@ -112,12 +114,24 @@ func linodeChecks(cfg *Config) []check {
 		{"database", func() error { return database.ValidateLinodePostgres(linodeDatabaseArgs(cfg)) }, keys("linode")},
 		{"load balancer", func() error { return loadbalancer.ValidateNodeBalancer(nodeBalancerArgs(cfg)) },
 			renames("gitlab", map[string]string{"region": "region"})},
-		{"gitlab", func() error { return gitlab.Validate(gitlabName, linodeGitLabArgs(cfg, refs)) }, gitlabKey(cfg.Zones)},
+		{"gitlab", func() error { return gitlab.Validate(gitlabName, linodeGitLabArgs(cfg, refs)) }, linodeGitLabKey(cfg.Zones)},
 	}
 	if cfg.Linode.FileStorage != LinodeBlock {
 		checks = append(checks, check{"file system", func() error { return filesystem.ValidateLinodeNFS(nfsArgs(cfg, refs)) }, keys("linode")})
 	}
 	return checks
+}
+
+// linodeGitLabKey maps the GitLab component's fields as gitlabKey does, except a zone's storage, which on
+// Linode is linode.fileStorage for every pool.
+func linodeGitLabKey(zones []string) func(string) string {
+	key := gitlabKey(zones)
+	return func(field string) string {
+		if m := zoneField.FindStringSubmatch(field); m != nil && strings.HasPrefix(m[2], ".storage") {
+			return "linode.fileStorage"
+		}
+		return key(field)
+	}
 }
 
 // deployLinode builds the Linode stack: VPC, LKE with a pool per zone, managed PostgreSQL, the NFS server
