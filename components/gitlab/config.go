@@ -130,8 +130,11 @@ func renderSecrets(line func(string, ...any)) {
 	}
 	line("gitlab_rails['initial_root_password'] = ENV.fetch(%s)", rubyString(envRootPassword))
 
-	line("previous_secrets_file = %s", rubyString(previousConfigDir+"/gitlab-secrets.json"))
-	line("if File.exist?(previous_secrets_file)")
+	// A pod of the earlier version that restarts during the upgrade reads this configuration with its own
+	// spec, where the shared directory is still /etc/gitlab; the new pods never write a file there.
+	line("previous_secrets_file = [%s, %s].find { |file| File.exist?(file) }",
+		rubyString(previousConfigDir+"/gitlab-secrets.json"), rubyString("/etc/gitlab/gitlab-secrets.json"))
+	line("if previous_secrets_file")
 	line("  require 'json'")
 	line("  begin")
 	line("    previous_rails_secrets = JSON.parse(File.read(previous_secrets_file)).fetch('gitlab_rails', {})")

@@ -119,7 +119,8 @@ func TestEtcGitLabIsPerPodAndOnlyDataIsShared(t *testing.T) {
 
 func TestKeysAnEarlierVersionGeneratedOnTheVolumeAreKept(t *testing.T) {
 	config := omnibusConfig(t, deployResult(t))
-	assert.Contains(t, config, "previous_secrets_file = '/etc/gitlab-previous/gitlab-secrets.json'")
+	assert.Contains(t, config, "previous_secrets_file = ['/etc/gitlab-previous/gitlab-secrets.json', '/etc/gitlab/gitlab-secrets.json']",
+		"the new pods' read-only mount, or, in a pod of the earlier version restarting mid-upgrade, the shared /etc/gitlab")
 	for _, key := range []string{"active_record_encryption_primary_key", "active_record_encryption_deterministic_key",
 		"active_record_encryption_key_derivation_salt", "openid_connect_signing_key"} {
 		assert.Contains(t, config, "'"+key+"'", "data encrypted or signed with the previous %s stays readable", key)
