@@ -40,9 +40,6 @@ var scratchDirs = []struct{ name, mountPath string }{
 // gitUser is the git account's name in the image (docker/assets/setup: useradd -u 998 git).
 const gitUser = "git"
 
-// helperUser runs the containers that need no privilege at all, above the range images use for their own.
-const helperUser = 10001
-
 // capabilities GitLab keeps: Omnibus starts as root and runs its services as several users (runit's chpst),
 // owns their directories, binds 22 and 80, and sshd chroots for privilege separation. Everything else in
 // Docker's default set (NET_RAW, MKNOD, SETPCAP, SETFCAP) is dropped.

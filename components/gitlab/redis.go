@@ -11,6 +11,9 @@ import (
 
 const redisPort = 6379
 
+// helperUser runs the containers that need no privilege at all, above the range images use for their own.
+const helperUser = 10001
+
 // redisEndpoint is where GitLab finds Redis, in-cluster or external.
 type redisEndpoint struct {
 	host     pulumi.StringInput
