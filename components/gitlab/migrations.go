@@ -84,8 +84,7 @@ func jobName(name string, phase migrationPhase, version string, inputs ...string
 	return name + "-" + phase.suffix + "-" + strings.ReplaceAll(version, ".", "-") + "-" + hex.EncodeToString(sum[:])[:jobHashLength]
 }
 
-// longestJobName is the longest name a release's Jobs can have, for validation: the post-deployment Job's,
-// with the longest version GitLab has used.
+// longestJobName is the longer of a release's two Job names, for validation: the post-deployment Job's.
 func longestJobName(name, version string) string {
 	return jobName(name, postDeploymentMigrations, version)
 }
