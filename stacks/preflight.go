@@ -86,3 +86,15 @@ func GitLabKey(zones []string) func(string) string {
 		return "zones[" + m[1] + "]"
 	}
 }
+
+// GitLabKeyWithStorage is GitLabKey for a platform whose zones all take their storage from one key (Linode's
+// linode.fileStorage), rather than from a server per zone.
+func GitLabKeyWithStorage(zones []string, storageKey string) func(string) string {
+	key := GitLabKey(zones)
+	return func(field string) string {
+		if m := zoneField.FindStringSubmatch(field); m != nil && strings.HasPrefix(m[2], ".storage") {
+			return storageKey
+		}
+		return key(field)
+	}
+}

@@ -23,13 +23,20 @@ type GitLabArgs struct {
 	UseExistingNamespace bool
 
 	// Zones are the units of failure, at least one. Each gets its own volume and Deployment. Zone names
-	// key every per-zone resource, so adding a zone never renames another's. No default.
+	// key every per-zone resource, so adding a zone never renames another's. More than one zone requires
+	// every zone to mount the same NFS export: zones on volumes of their own would split repositories and
+	// uploads between them behind one Service. No default.
 	Zones []Zone
 	// ReplicasPerZone is the number of GitLab pods in each zone. Default 1.
 	ReplicasPerZone *int
 
 	// Image is the GitLab Omnibus image. Default DefaultImage.
 	Image string
+	// Version is the GitLab version Image runs, such as "18.11.11": it names the release's migration Jobs,
+	// is checked against the image's own version before they migrate, and is recorded for the next upgrade's
+	// check of the upgrade path. Default: the version Image's tag names (gitlab/gitlab-ce:18.11.11-ce.0 ->
+	// 18.11.11); required when the tag names none (a digest, a custom tag).
+	Version string
 	// ExternalURL is the URL users reach GitLab at, http:// or https://, with no path. Required.
 	ExternalURL pulumi.StringInput
 	// TLSSecretName names an existing kubernetes.io/tls Secret in Namespace that GitLab's NGINX serves
@@ -73,10 +80,12 @@ type Storage struct {
 	// NFS is a shared NFS export, such as the zone's mount target of a shared file system. The component
 	// creates a PersistentVolume for it, labelled with the zone, and a claim bound only to that volume.
 	// Every NFS zone must export the same file system (as the mount targets of one EFS do): the replicas
-	// share repositories, uploads, gitlab-secrets.json and SSH host keys through it.
+	// share repositories, uploads and authorized_keys through it. The export must not squash root: Omnibus
+	// chowns what it creates there, and a replica refuses to start, naming the server, when it cannot.
 	NFS *NFS
-	// StorageClass provisions a ReadWriteOnce volume per zone through this class (Block Storage on a
-	// platform without shared NFS). Such a zone can run only one replica. Default "": use NFS.
+	// StorageClass provisions a ReadWriteOnce volume through this class (Block Storage on a platform
+	// without shared NFS). Such a zone can run only one replica, and must be the only zone. Default "": use
+	// NFS.
 	StorageClass string
 	// Size of the volume. Default "100Gi". NFS ignores it, but Kubernetes requires a capacity.
 	Size string
@@ -120,7 +129,9 @@ type Redis struct {
 }
 
 // Resources of a GitLab pod. GitLab's documented minimum for an all-in-one node is 4 vCPU and 8 GB; a zone
-// replica here runs everything but PostgreSQL and Redis, so the defaults sit just under that.
+// replica here runs everything but PostgreSQL and Redis, so the defaults sit just under that. The limits
+// size Puma's workers and Sidekiq's threads (see sizing.go): the CPU limit caps the workers, and the memory
+// limit must hold Sidekiq, the other processes and at least two workers, 5537Mi.
 type Resources struct {
 	// CPURequest. Default "2".
 	CPURequest string

@@ -78,6 +78,16 @@ func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		{"bad memory limit", func(a *gitlab.GitLabArgs) { a.Resources.MemoryLimit = "8GB" }, `resources.memoryLimit: "8GB"`},
 		{"bad namespace", func(a *gitlab.GitLabArgs) { a.Namespace = "GitLab" }, `namespace: "GitLab"`},
 		{"external Redis without a host", func(a *gitlab.GitLabArgs) { a.Redis = &gitlab.Redis{} }, "redis.host: is required"},
+		{"several zones, one on a volume of its own", func(a *gitlab.GitLabArgs) {
+			a.Zones[1].Storage = gitlab.Storage{StorageClass: "gp3"}
+		}, `zones[1].storage.storageClass: "gp3" gives zone eu-west-1b a volume of its own, but there are 3 zones: with more than one zone, every zone must mount the same NFS export (storage.nfs)`},
+		{"several zones, each on a volume of its own", func(a *gitlab.GitLabArgs) {
+			for i := range a.Zones {
+				a.Zones[i].Storage = gitlab.Storage{StorageClass: "linode-block-storage-retain"}
+			}
+		}, `zones[0].storage.storageClass: "linode-block-storage-retain" gives zone eu-west-1a a volume of its own, but there are 3 zones`},
+		{"zones mounting different exports", func(a *gitlab.GitLabArgs) { a.Zones[2].Storage.NFS.Path = "/zone-c" },
+			`zones[2].storage.nfs.path: "/zone-c" differs from zones[0].storage.nfs.path "/": every zone must mount the same export`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

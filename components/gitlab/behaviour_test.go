@@ -2,6 +2,8 @@ package gitlab_test
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -45,9 +47,14 @@ func TestTheConfigurationPointsAtTheDatabaseAndReadsEverySecretFromTheEnvironmen
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	assert.Equal(t, []string{"GITLAB_DB_KEY_BASE", "GITLAB_DB_PASSWORD", "GITLAB_ENCRYPTED_SETTINGS_KEY_BASE",
-		"GITLAB_OTP_KEY_BASE", "GITLAB_REDIS_PASSWORD", "GITLAB_ROOT_PASSWORD", "GITLAB_SECRET_KEY_BASE"}, names,
-		"every ENV.fetch in the configuration has a key in the Secret")
+	var fetched []string
+	for _, m := range regexp.MustCompile(`ENV\.fetch\('([A-Z_]+)'\)`).FindAllStringSubmatch(config, -1) {
+		if !slices.Contains(fetched, m[1]) {
+			fetched = append(fetched, m[1])
+		}
+	}
+	sort.Strings(fetched)
+	assert.Equal(t, fetched, names, "every ENV.fetch in the configuration has a key in the Secret, and every key is read")
 }
 
 func TestEveryZoneSharesOneSetOfKeysSoReplicasCanReadEachOthersData(t *testing.T) {
@@ -59,18 +66,8 @@ func TestEveryZoneSharesOneSetOfKeysSoReplicasCanReadEachOthersData(t *testing.T
 		assert.Equal(t, "gitlab-config", deployment.InputString("spec.template.spec.containers[0].envFrom[0].configMapRef.name"))
 		assert.Equal(t, "gitlab-secrets", deployment.InputString("spec.template.spec.containers[0].envFrom[1].secretRef.name"))
 	}
-	assert.Len(t, result.OfType(passwordType), 6, "four key bases, root password, Redis password: generated once, not per zone")
-}
-
-func TestOnlyTheFirstZoneRunsDatabaseMigrations(t *testing.T) {
-	result, _ := deploy(t, threeZones())
-	migrating := map[string]string{}
-	for _, zone := range zoneNames {
-		deployment, ok := result.Find(deploymentType, "gitlab-"+zone)
-		require.True(t, ok)
-		migrating[zone] = deployment.InputString("spec.template.spec.containers[0].env[0].value")
-	}
-	assert.Equal(t, map[string]string{"eu-west-1a": "true", "eu-west-1b": "false", "eu-west-1c": "false"}, migrating)
+	assert.Len(t, result.OfType(passwordType), 18,
+		"four key bases, nine other Omnibus secrets, three host key seeds, root and Redis passwords: generated once, not per zone")
 }
 
 func TestWithoutAnExternalRedisOneRedisRunsReachableOnlyFromGitLab(t *testing.T) {
@@ -80,6 +77,8 @@ func TestWithoutAnExternalRedisOneRedisRunsReachableOnlyFromGitLab(t *testing.T)
 	policy, ok := result.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitlab-redis")
 	require.True(t, ok)
 	assert.Equal(t, gitlab.WebserviceComponent, policy.InputMap("spec.ingress[0].from[0].podSelector.matchLabels")["app.kubernetes.io/component"])
+	assert.Equal(t, gitlab.MigrationsComponent, policy.InputMap("spec.ingress[0].from[1].podSelector.matchLabels")["app.kubernetes.io/component"],
+		"the migration Jobs seed and migrate through Redis too")
 	assert.Equal(t, "gitlab-redis.gitlab.svc", awaitValue(t, component.RedisHost).Value)
 	assert.Contains(t, omnibusConfig(t, result), "gitlab_rails['redis_host'] = 'gitlab-redis.gitlab.svc'")
 }
@@ -223,45 +222,6 @@ func TestExtraConfigIsAppendedAfterTheComponentsOwnSettings(t *testing.T) {
 	assert.Less(t, strings.Index(config, "db_host"), strings.Index(config, "object_store"), "the caller has the last word")
 }
 
-func TestZonesAfterTheFirstWaitForTheSecretsTheFirstZoneWritesToTheSharedFileSystem(t *testing.T) {
-	result, _ := deploy(t, threeZones())
-	for i, zone := range zoneNames {
-		deployment, _ := result.Find(deploymentType, "gitlab-"+zone)
-		initContainers, _ := deployment.Input("spec.template.spec.initContainers")
-		if i == 0 {
-			assert.Nil(t, initContainers, "the first zone writes the secrets; it waits for no one")
-			continue
-		}
-		require.Len(t, initContainers, 1, zone)
-		assert.Contains(t, deployment.InputString("spec.template.spec.initContainers[0].command[2]"), "/etc/gitlab/gitlab-secrets.json")
-		assert.Equal(t, "config", deployment.InputString("spec.template.spec.initContainers[0].volumeMounts[0].subPath"))
-	}
-	deployment, _ := result.Find(deploymentType, "gitlab-eu-west-1c")
-	mounts, _ := deployment.Input("spec.template.spec.containers[0].volumeMounts")
-	assert.Contains(t, mounts, map[string]any{"name": "data", "mountPath": "/etc/gitlab", "subPath": "config"},
-		"one gitlab-secrets.json and one set of SSH host keys for every replica")
-}
-
-func TestAZoneWithItsOwnVolumeWaitsForNoOne(t *testing.T) {
-	args := threeZones()
-	args.Zones[1].Storage = gitlab.Storage{StorageClass: "gp3"}
-	result, _ := deploy(t, args)
-	deployment, _ := result.Find(deploymentType, "gitlab-eu-west-1b")
-	_, waits := deployment.Input("spec.template.spec.initContainers")
-	assert.False(t, waits, "its volume is not shared: the first zone's file would never appear there")
-}
-
-func TestReadinessAsksRailsWhileLivenessChecksTheWholeChain(t *testing.T) {
-	result, _ := deploy(t, threeZones())
-	deployment, _ := result.Find(deploymentType, "gitlab-eu-west-1a")
-	container := "spec.template.spec.containers[0]."
-	readiness := deployment.MustInput(t, container+"readinessProbe.exec.command")
-	liveness := deployment.MustInput(t, container+"livenessProbe.exec.command")
-	assert.NotEqual(t, readiness, liveness, "a database outage must take replicas out of the Service, not restart them")
-	assert.Contains(t, readiness, "http://127.0.0.1:8080/-/readiness")
-	assert.Contains(t, liveness, "/opt/gitlab/bin/gitlab-healthcheck")
-}
-
 func TestGitLabsPodsAdmitOnlyTheServicePorts(t *testing.T) {
 	result, _ := deploy(t, threeZones())
 	policy, ok := result.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitlab")
@@ -282,22 +242,21 @@ func TestGitLabsPodsAdmitOnlyTheServicePorts(t *testing.T) {
 
 func TestEveryContainerBoundsItsEphemeralStorageAndHelpersRunUnprivileged(t *testing.T) {
 	result, _ := deploy(t, threeZones())
-	for _, deployment := range result.OfType(deploymentType) {
+	workloads := append(result.OfType(deploymentType), result.OfType(jobType)...)
+	require.Len(t, workloads, 6, "three zones, Redis, two migration Jobs")
+	for _, workload := range workloads {
 		for _, kind := range []string{"containers", "initContainers"} {
-			list, _ := deployment.Input("spec.template.spec." + kind)
+			list, _ := workload.Input("spec.template.spec." + kind)
 			containers, _ := list.([]any)
 			for i := range containers {
 				path := fmt.Sprintf("spec.template.spec.%s[%d].", kind, i)
-				assert.NotEmpty(t, deployment.InputString(path+`resources.requests["ephemeral-storage"]`), deployment.Name+" "+path)
-				assert.NotEmpty(t, deployment.InputString(path+`resources.limits["ephemeral-storage"]`), deployment.Name+" "+path)
-				assert.Equal(t, "Always", deployment.InputString(path+"imagePullPolicy"), deployment.Name+" "+path)
+				assert.NotEmpty(t, workload.InputString(path+`resources.requests["ephemeral-storage"]`), workload.Name+" "+path)
+				assert.NotEmpty(t, workload.InputString(path+`resources.limits["ephemeral-storage"]`), workload.Name+" "+path)
+				assert.NotEmpty(t, workload.InputString(path+`resources.limits["memory"]`), workload.Name+" "+path)
+				assert.Equal(t, "Always", workload.InputString(path+"imagePullPolicy"), workload.Name+" "+path)
 			}
 		}
 	}
-	waiting, _ := result.Find(deploymentType, "gitlab-eu-west-1b")
-	initContainer := "spec.template.spec.initContainers[0].securityContext."
-	assert.Equal(t, true, waiting.MustInput(t, initContainer+"runAsNonRoot"))
-	assert.Greater(t, waiting.MustInput(t, initContainer+"runAsUser").(float64), float64(10000))
 	redis, _ := result.Find(deploymentType, "gitlab-redis")
 	assert.Greater(t, redis.MustInput(t, "spec.template.spec.securityContext.runAsUser").(float64), float64(10000))
 }

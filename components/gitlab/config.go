@@ -15,10 +15,14 @@ import (
 const (
 	// omnibusConfigKey is both the ConfigMap key and the environment variable the Omnibus image reads.
 	omnibusConfigKey = "GITLAB_OMNIBUS_CONFIG"
-	// envAutoMigrate tells one zone's pods to run database migrations; see zoneDeployment.
-	envAutoMigrate = "GITLAB_AUTO_MIGRATE"
+	// envMigrations is set in the migration Jobs' containers: the configuration then runs Rails' database
+	// tasks and no service; everywhere else, nothing migrates.
+	envMigrations = "GITLAB_HA_MIGRATIONS"
 	// tlsDir is where the TLS Secret is mounted.
 	tlsDir = "/etc/gitlab/ssl"
+	// previousConfigDir is where the volume's "config" directory is mounted, read-only: the /etc/gitlab an
+	// earlier version of the component shared between replicas, or an empty directory on a newer install.
+	previousConfigDir = "/etc/gitlab-previous"
 )
 
 // omnibusSettings are the values of the Omnibus configuration, resolved.
@@ -34,12 +38,23 @@ type omnibusSettings struct {
 	RedisPort   int
 	RedisAuth   bool
 	RedisTLS    bool
+	Sizing      sizing
 	Extra       string // appended verbatim
 }
 
 // rubyString quotes s as a single-quoted Ruby string literal.
 func rubyString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// previousKeys are the secrets an installation made before the component generated them kept only in the
+// gitlab-secrets.json its first replica wrote to the shared /etc/gitlab: keys that encrypt database columns
+// and sign tokens. Where that file is still on the volume, its values win, so that nothing they protect
+// becomes unreadable on upgrade. The others it holds were either the component's already (the key bases) or
+// authenticate processes inside one pod, and are replaced without loss.
+var previousKeys = []string{
+	"active_record_encryption_primary_key", "active_record_encryption_deterministic_key",
+	"active_record_encryption_key_derivation_salt", "openid_connect_signing_key",
 }
 
 // renderOmnibusConfig writes gitlab.rb for one zone replica. It holds no secret: every secret is read from
@@ -72,7 +87,6 @@ func renderOmnibusConfig(s omnibusSettings) string {
 	line("gitlab_rails['db_username'] = %s", rubyString(s.DBUser))
 	line("gitlab_rails['db_password'] = ENV.fetch(%s)", rubyString(envDBPassword))
 	line("gitlab_rails['db_sslmode'] = %s", rubyString(s.DBSSLMode))
-	line("gitlab_rails['auto_migrate'] = ENV[%s] == 'true'", rubyString(envAutoMigrate))
 
 	line("redis['enable'] = false")
 	line("gitlab_rails['redis_host'] = %s", rubyString(s.RedisHost))
@@ -82,17 +96,81 @@ func renderOmnibusConfig(s omnibusSettings) string {
 	}
 	line("gitlab_rails['redis_ssl'] = %t", s.RedisTLS)
 
-	for _, key := range keyBases {
-		line("gitlab_rails[%s] = ENV.fetch(%s)", rubyString(key.setting), rubyString(key.env))
-	}
-	line("gitlab_rails['initial_root_password'] = ENV.fetch(%s)", rubyString(envRootPassword))
+	renderSecrets(line)
+	renderSizing(line, s.Sizing)
+	line("# KAS (the agent for Kubernetes) stays off: each replica's KAS would register a private API on localhost")
+	line("# that no other replica can reach, so agents connected to one zone could not be routed from another.")
+	line("gitlab_kas['enable'] = false")
 	// Each replica's Prometheus stack would cost memory and scrape only itself.
 	line("prometheus_monitoring['enable'] = false")
+	renderMigrationSwitch(line)
 	if s.Extra != "" {
 		line("# ExtraConfig")
 		line("%s", strings.TrimRight(s.Extra, "\n"))
 	}
 	return b.String()
+}
+
+// renderSecrets sets every secret Omnibus would generate from the environment, and turns its generation and
+// gitlab-secrets.json off: every replica gets the same values, and no replica writes a file another reads.
+func renderSecrets(line func(string, ...any)) {
+	line("package['generate_default_secrets'] = false")
+	line("package['generate_secrets_json_file'] = false")
+	for _, key := range keyBases {
+		line("gitlab_rails[%s] = ENV.fetch(%s)", rubyString(key.setting), rubyString(key.env))
+	}
+	for _, s := range omnibusSecrets {
+		value := fmt.Sprintf("ENV.fetch(%s)", rubyString(s.env))
+		if s.form == asArray {
+			value = "[" + value + "]"
+		}
+		for _, setting := range s.settings {
+			line("%s = %s", setting, value)
+		}
+	}
+	line("gitlab_rails['initial_root_password'] = ENV.fetch(%s)", rubyString(envRootPassword))
+
+	// A pod of the earlier version that restarts during the upgrade reads this configuration with its own
+	// spec, where the shared directory is still /etc/gitlab; the new pods never write a file there.
+	line("previous_secrets_file = [%s, %s].find { |file| File.exist?(file) }",
+		rubyString(previousConfigDir+"/gitlab-secrets.json"), rubyString("/etc/gitlab/gitlab-secrets.json"))
+	line("if previous_secrets_file")
+	line("  require 'json'")
+	line("  begin")
+	line("    previous_rails_secrets = JSON.parse(File.read(previous_secrets_file)).fetch('gitlab_rails', {})")
+	line("  rescue JSON::ParserError => e")
+	line("    raise \"#{previous_secrets_file} is not JSON (#{e.message}): a replica of the earlier version may be rewriting it; the next start retries\"")
+	line("  end")
+	keys := make([]string, len(previousKeys))
+	for i, key := range previousKeys {
+		keys[i] = rubyString(key)
+	}
+	line("  [%s].each do |key|", strings.Join(keys, ", "))
+	line("    gitlab_rails[key] = previous_rails_secrets[key] unless previous_rails_secrets[key].nil?")
+	line("  end")
+	line("end")
+}
+
+// renderSizing sets Puma's workers and Sidekiq's threads from the pod's resources (see sizing.go).
+func renderSizing(line func(string, ...any), s sizing) {
+	line("puma['worker_processes'] = %d", s.PumaWorkers)
+	line("puma['per_worker_max_memory_mb'] = %d", s.PumaWorkerMaxMiB)
+	line("sidekiq['concurrency'] = %d", s.SidekiqConcurrency)
+}
+
+// renderMigrationSwitch makes the migration Jobs' reconfigure run Rails' database migrations and start no
+// service, and keeps the zones' replicas from migrating at all.
+func renderMigrationSwitch(line func(string, ...any)) {
+	line("if ENV[%s] == 'true'", rubyString(envMigrations))
+	line("  gitlab_rails['auto_migrate'] = true")
+	// Gitaly stays: Omnibus starts it before migrating ("Gitaly and/or Praefect must be available before
+	// migrations", gitlab/recipes/default.rb), and the Job mounts the repositories it serves.
+	for _, service := range []string{"puma", "sidekiq", "gitlab_workhorse", "nginx", "logrotate"} {
+		line("  %s['enable'] = false", service)
+	}
+	line("else")
+	line("  gitlab_rails['auto_migrate'] = false")
+	line("end")
 }
 
 // configInputs are the possibly-unknown values the configuration is built from.
@@ -102,6 +180,7 @@ type configInputs struct {
 	extra       string
 	database    Database
 	redis       redisEndpoint
+	sizing      sizing
 }
 
 // newConfigMap renders the Omnibus configuration into a ConfigMap and returns it with a checksum of its
@@ -116,7 +195,7 @@ func newConfigMap(ctx *pulumi.Context, parent pulumi.Resource, name string, name
 			DBHost:      v[1].(string), DBPort: v[2].(int), DBName: v[3].(string), DBUser: v[4].(string),
 			DBSSLMode: in.database.SSLMode,
 			RedisHost: v[5].(string), RedisPort: v[6].(int), RedisAuth: in.redis.password != nil,
-			RedisTLS: in.redis.tls, Extra: in.extra,
+			RedisTLS: in.redis.tls, Sizing: in.sizing, Extra: in.extra,
 		})
 	}).(pulumi.StringOutput)
 

@@ -8,9 +8,13 @@
 //   - PersistentVolumeClaim <name>-<zone>          selecting exactly that volume
 //   - Deployment <name>-<zone>                     pinned to the zone's nodes, mounting the claim
 //
-// Shared: the Namespace, Secret <name>-secrets, ConfigMap <name>-config, Service <name>,
-// PodDisruptionBudget <name>, NetworkPolicy <name>, and, without an external Redis, <name>-redis (Deployment, Service, Secret,
-// NetworkPolicy).
+// Each release (image and configuration) gets two Jobs, named after its version and a hash of their spec:
+// <name>-migrations-<version>-<hash>, which the Deployments wait for, and <name>-post-migrations-<version>-
+// <hash>, which waits for them; then ConfigMap <name>-migrated-version records the version.
+//
+// Shared: the Namespace, Secrets <name>-secrets and <name>-ssh-host-keys, ConfigMap <name>-config, Service
+// <name>, PodDisruptionBudget <name>, NetworkPolicies <name> and <name>-migrations, and, without an external
+// Redis, <name>-redis (Deployment, Service, Secret, NetworkPolicy).
 package gitlab
 
 import (
@@ -43,6 +47,10 @@ type GitLab struct {
 	Claims pulumi.StringMapOutput
 	// Deployments maps zone name to Deployment name.
 	Deployments pulumi.StringMapOutput
+	// MigrationJob is this release's database migration Job, which every Deployment waits for;
+	// PostMigrationJob the post-deployment migrations, which wait for every Deployment.
+	MigrationJob     pulumi.StringOutput
+	PostMigrationJob pulumi.StringOutput
 	// SecretName holds the generated keys and the passwords the pods read; ConfigMapName the configuration.
 	SecretName    pulumi.StringOutput
 	ConfigMapName pulumi.StringOutput
@@ -83,6 +91,8 @@ func NewGitLab(ctx *pulumi.Context, name string, args *GitLabArgs, opts ...pulum
 		"persistentVolumes": component.PersistentVolumes,
 		"claims":            component.Claims,
 		"deployments":       component.Deployments,
+		"migrationJob":      component.MigrationJob,
+		"postMigrationJob":  component.PostMigrationJob,
 		"secretName":        component.SecretName,
 		"configMapName":     component.ConfigMapName,
 		"rootPassword":      component.RootPassword,
@@ -106,19 +116,24 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 		return err
 	}
 
-	secrets, err := newSecret(ctx, c, name, namespace, pulumi.ToSecret(args.Database.Password).(pulumi.StringOutput), redis.password)
+	secrets, err := newSecrets(ctx, c, name, namespace, pulumi.ToSecret(args.Database.Password).(pulumi.StringOutput), redis.password)
+	if err != nil {
+		return err
+	}
+	size, err := sizeFor(args.Resources)
 	if err != nil {
 		return err
 	}
 	configMap, checksum, err := newConfigMap(ctx, c, name, namespace, configInputs{
 		externalURL: args.ExternalURL, serveTLS: args.TLSSecretName != "", extra: args.ExtraConfig,
-		database: args.Database, redis: redis,
+		database: args.Database, redis: redis, sizing: size,
 	})
 	if err != nil {
 		return err
 	}
 
-	volumes, claims, deployments := pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}
+	volumes, claims := pulumi.StringMap{}, pulumi.StringMap{}
+	pods := make([]omnibusPod, len(args.Zones))
 	for i, zone := range args.Zones {
 		storage, err := newZoneStorage(ctx, c, name, args.Namespace, namespace, zone)
 		if err != nil {
@@ -128,20 +143,47 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 			volumes[zone.Name] = storage.volume.Metadata.Name().Elem()
 		}
 		claims[zone.Name] = storage.claim.Metadata.Name().Elem()
+		pods[i] = omnibusPod{
+			claimName: storage.claim.Metadata.Name().Elem(), storage: zone.Storage,
+			configMapName: configMap.Metadata.Name().Elem(), secretName: secrets.secret.Metadata.Name().Elem(),
+		}
+	}
+
+	// The release's migrations run first, from the first zone; every zone's Deployment waits for them, and
+	// the post-deployment migrations wait for every zone.
+	if _, err := newMigrationsNetworkPolicy(ctx, c, name, namespace); err != nil {
+		return err
+	}
+	migration := migrationJobArgs{name: name, namespace: namespace, args: args, version: args.Version,
+		zone: args.Zones[0], pod: pods[0], configChecksum: checksum}
+	var redisReady []pulumi.StringOutput
+	if redis.deployment != nil {
+		redisReady = append(redisReady, deploymentRef(redis.deployment))
+	}
+	regular, err := newMigrationJob(ctx, c, migration, regularMigrations, redisReady)
+	if err != nil {
+		return err
+	}
+
+	deployments := pulumi.StringMap{}
+	var rolledOut []pulumi.StringOutput
+	for i, zone := range args.Zones {
 		deployment, err := newZoneDeployment(ctx, c, zoneDeploymentArgs{
-			name: name, namespace: namespace, zone: zone, args: args,
-			claimName:      storage.claim.Metadata.Name().Elem(),
-			configMapName:  configMap.Metadata.Name().Elem(),
-			secretName:     secrets.secret.Metadata.Name().Elem(),
-			configChecksum: checksum,
-			migrate:        i == 0,
-			// NFS zones share one file system; a zone with its own volume has nothing to wait for.
-			waitForFirstZone: i > 0 && zone.Storage.NFS != nil && args.Zones[0].Storage.NFS != nil,
+			name: name, namespace: namespace, zone: zone, args: args, pod: pods[i],
+			hostKeysSecret: secrets.hostKeys.Metadata.Name().Elem(), configChecksum: checksum, migrations: regular,
 		})
 		if err != nil {
 			return err
 		}
 		deployments[zone.Name] = deployment.Metadata.Name().Elem()
+		rolledOut = append(rolledOut, deploymentRef(deployment))
+	}
+	postDeployment, err := newMigrationJob(ctx, c, migration, postDeploymentMigrations, rolledOut)
+	if err != nil {
+		return err
+	}
+	if _, err := newVersionRecord(ctx, c, name, namespace, args.Version, postDeployment); err != nil {
+		return err
 	}
 
 	service, err := newService(ctx, c, name, namespace, args)
@@ -163,6 +205,8 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	c.PersistentVolumes = volumes.ToStringMapOutput()
 	c.Claims = claims.ToStringMapOutput()
 	c.Deployments = deployments.ToStringMapOutput()
+	c.MigrationJob = regular.Metadata.Name().Elem()
+	c.PostMigrationJob = postDeployment.Metadata.Name().Elem()
 	c.SecretName = secrets.secret.Metadata.Name().Elem()
 	c.ConfigMapName = configMap.Metadata.Name().Elem()
 	c.RootPassword = secrets.rootPassword

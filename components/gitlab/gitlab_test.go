@@ -22,6 +22,7 @@ const (
 	secretType     = "kubernetes:core/v1:Secret"
 	configMapType  = "kubernetes:core/v1:ConfigMap"
 	passwordType   = "random:index/randomPassword:RandomPassword"
+	jobType        = "kubernetes:batch/v1:Job"
 )
 
 var zoneNames = []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}
@@ -181,12 +182,19 @@ func TestNoSecretValueIsSentInPlainText(t *testing.T) {
 		require.True(t, ok)
 		secrets = append(secrets, value.(string))
 	}
-	require.Len(t, secrets, 7, "db password, four key bases, root password, Redis password")
+	require.Len(t, secrets, 19, "db password and the 18 generated ones")
+	// What is derived from them: base64 forms, the OpenID Connect key, the SSH host keys.
+	for _, name := range []string{"gitlab-secrets", "gitlab-ssh-host-keys"} {
+		secret, ok := result.Find(secretType, name)
+		require.True(t, ok)
+		assert.True(t, secret.InputIsSecret("stringData"), name)
+		for key := range secret.InputMap("stringData") {
+			secrets = append(secrets, secret.InputString(`stringData["`+key+`"]`))
+		}
+	}
 
+	require.Len(t, secrets, 19+16+3, "and the 16 entries of the environment Secret, the 3 host keys")
 	assert.Empty(t, result.PlaintextLeaks(secrets...))
-	gitlabSecret, ok := result.Find(secretType, "gitlab-secrets")
-	require.True(t, ok)
-	assert.True(t, gitlabSecret.InputIsSecret("stringData"))
 	assert.True(t, awaitValue(t, component.RootPassword).Secret, "the root password output is secret")
 }
 

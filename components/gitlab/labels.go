@@ -16,6 +16,8 @@ const (
 	RedisComponent      = "redis"
 	StorageComponent    = "storage"
 	ConfigComponent     = "config"
+	// MigrationsComponent marks the Jobs that migrate the database, and their pods.
+	MigrationsComponent = "migrations"
 
 	appName = "gitlab"
 	partOf  = "gitlab-ha"

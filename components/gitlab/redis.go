@@ -11,12 +11,17 @@ import (
 
 const redisPort = 6379
 
+// helperUser runs the containers that need no privilege at all, above the range images use for their own.
+const helperUser = 10001
+
 // redisEndpoint is where GitLab finds Redis, in-cluster or external.
 type redisEndpoint struct {
 	host     pulumi.StringInput
 	port     pulumi.IntInput
 	password pulumi.StringInput // nil when the server needs none
 	tls      bool
+	// deployment is the in-cluster Redis, which the migrations wait for; nil for an external one.
+	deployment *appsv1.Deployment
 }
 
 func externalRedis(r *Redis) redisEndpoint {
@@ -51,7 +56,7 @@ func newInClusterRedis(ctx *pulumi.Context, parent pulumi.Resource, name string,
 	passwordFromSecret := &corev1.EnvVarSourceArgs{SecretKeyRef: &corev1.SecretKeySelectorArgs{
 		Name: secret.Metadata.Name(), Key: pulumi.String("password"),
 	}}
-	_, err = appsv1.NewDeployment(ctx, objectName, &appsv1.DeploymentArgs{
+	deployment, err := appsv1.NewDeployment(ctx, objectName, &appsv1.DeploymentArgs{
 		Metadata: metadata(),
 		Spec: &appsv1.DeploymentSpecArgs{
 			Replicas: pulumi.Int(1),
@@ -125,16 +130,21 @@ func newInClusterRedis(ctx *pulumi.Context, parent pulumi.Resource, name string,
 	if err != nil {
 		return redisEndpoint{}, err
 	}
-	// Only GitLab's pods may reach Redis, on its port alone; Redis itself reaches nothing.
+	// Only GitLab's pods and the migration Jobs' may reach Redis, on its port alone; Redis itself reaches nothing.
 	_, err = networkingv1.NewNetworkPolicy(ctx, objectName, &networkingv1.NetworkPolicyArgs{
 		Metadata: metadata(),
 		Spec: &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: selector},
 			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
 			Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
-				From: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
-					PodSelector: &metav1.LabelSelectorArgs{MatchLabels: toStringMap(selectorLabels(name, WebserviceComponent))},
-				}},
+				From: networkingv1.NetworkPolicyPeerArray{
+					&networkingv1.NetworkPolicyPeerArgs{
+						PodSelector: &metav1.LabelSelectorArgs{MatchLabels: toStringMap(selectorLabels(name, WebserviceComponent))},
+					},
+					&networkingv1.NetworkPolicyPeerArgs{
+						PodSelector: &metav1.LabelSelectorArgs{MatchLabels: toStringMap(selectorLabels(name, MigrationsComponent))},
+					},
+				},
 				Ports: networkingv1.NetworkPolicyPortArray{&networkingv1.NetworkPolicyPortArgs{
 					Port: pulumi.Int(redisPort), Protocol: pulumi.String("TCP"),
 				}},
@@ -145,5 +155,5 @@ func newInClusterRedis(ctx *pulumi.Context, parent pulumi.Resource, name string,
 		return redisEndpoint{}, err
 	}
 	host := pulumi.Sprintf("%s.%s.svc", service.Metadata.Name().Elem(), service.Metadata.Namespace().Elem())
-	return redisEndpoint{host: host, port: pulumi.Int(redisPort), password: password.Result}, nil
+	return redisEndpoint{host: host, port: pulumi.Int(redisPort), password: password.Result, deployment: deployment}, nil
 }

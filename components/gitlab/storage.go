@@ -8,9 +8,15 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// nfsMountOptions are the options AWS recommends for EFS over NFSv4.1; they suit any NFSv4.1 server:
-// large transfers, hard mounts that retry rather than corrupt, and a fresh source port on reconnect.
-var nfsMountOptions = []string{"nfsvers=4.1", "rsize=1048576", "wsize=1048576", "hard", "timeo=600", "retrans=2", "noresvport"}
+// nfsMountOptions are the client options GitLab documents for its data on NFS ("Using NFS with GitLab",
+// Mount options: vers=4.1, hard, rsize=1048576, wsize=1048576, noatime, lookupcache=positive), with the
+// timeouts and fresh source port on reconnect that AWS recommends for EFS. lookupcache=positive matters most:
+// a negative lookup cached by one replica's node hides a ref another replica just pushed. The close-to-open
+// consistency GitLab requires (cto) is the default, so it is not spelled out; GitLab's nofail, _netdev and
+// defaults are /etc/fstab options for boot, meaningless to the kubelet's mount, and nofail could let a pod
+// start on an empty local directory when the mount fails.
+var nfsMountOptions = []string{"nfsvers=4.1", "hard", "rsize=1048576", "wsize=1048576", "noatime", "lookupcache=positive",
+	"timeo=600", "retrans=2", "noresvport"}
 
 // zoneStorage is a zone's claim, and its volume when the component made one (NFS zones).
 type zoneStorage struct {

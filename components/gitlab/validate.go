@@ -20,6 +20,7 @@ func withDefaults(args GitLabArgs) GitLabArgs {
 	}
 	setString(&args.Namespace, "gitlab")
 	setString(&args.Image, DefaultImage)
+	setString(&args.Version, imageVersion(args.Image))
 	setString(&args.RedisImage, DefaultRedisImage)
 	setString(&args.Service.Type, "ClusterIP")
 	setString(&args.Database.SSLMode, "require")
@@ -107,7 +108,28 @@ func validateArgs(name string, args GitLabArgs) error {
 	if err := validateResources(args.Resources); err != nil {
 		return err
 	}
+	if err := validateVersion(name, args); err != nil {
+		return err
+	}
 	return validateService(args.Service)
+}
+
+// validateVersion checks that the release has a version, that the image's tag does not contradict it, and
+// that the Jobs it names fit Kubernetes' limit.
+func validateVersion(name string, args GitLabArgs) error {
+	if args.Version == "" {
+		return validate.Errorf("version", nil, "is required: image %q has no tag that names a GitLab version (such as 18.11.11-ce.0)", args.Image)
+	}
+	if !versionPattern.MatchString(args.Version) {
+		return validate.Errorf("version", args.Version, "is not a GitLab version such as 18.11.11")
+	}
+	if tagged := imageVersion(args.Image); tagged != "" && tagged != args.Version {
+		return validate.Errorf("version", args.Version, "differs from %s, the version image %q names", tagged, args.Image)
+	}
+	if job := longestJobName(name, args.Version); len(job) > maxJobNameLength {
+		return validate.Errorf("name", name, "makes the migration Job name %q, longer than %d characters; use a shorter component name", job, maxJobNameLength)
+	}
+	return nil
 }
 
 func validateZones(name string, args GitLabArgs) error {
@@ -138,6 +160,27 @@ func validateZones(name string, args GitLabArgs) error {
 		}
 		if err := validateStorage(field+".storage", zone.Storage, *args.ReplicasPerZone); err != nil {
 			return err
+		}
+	}
+	return validateSharedStorage(args.Zones)
+}
+
+// validateSharedStorage refuses zones that would not share one file system: behind one Service, a push to
+// one zone's volume would be missing from another's.
+func validateSharedStorage(zones []Zone) error {
+	if len(zones) < 2 {
+		return nil
+	}
+	for i, zone := range zones {
+		field := fmt.Sprintf("zones[%d].storage", i)
+		if zone.Storage.NFS == nil {
+			return validate.Errorf(field+".storageClass", zone.Storage.StorageClass,
+				"gives zone %s a volume of its own, but there are %d zones: with more than one zone, every zone must mount the same NFS export (storage.nfs), or repositories and uploads would be split between zones behind one Service",
+				zone.Name, len(zones))
+		}
+		if first := zones[0].Storage.NFS; first != nil && zone.Storage.NFS.Path != first.Path {
+			return validate.Errorf(field+".nfs.path", zone.Storage.NFS.Path,
+				"differs from zones[0].storage.nfs.path %q: every zone must mount the same export", first.Path)
 		}
 	}
 	return nil
@@ -214,6 +257,15 @@ func validateResources(r Resources) error {
 		if err := validate.Quantity(q.field, q.value); err != nil {
 			return err
 		}
+	}
+	memory, err := parseQuantity(r.MemoryLimit)
+	if err != nil {
+		return validate.Errorf("resources.memoryLimit", r.MemoryLimit, "%v", err)
+	}
+	if memory < minGitLabMemoryMiB*(1<<20) {
+		return validate.Errorf("resources.memoryLimit", r.MemoryLimit,
+			"cannot hold Sidekiq (%dMi), GitLab's other processes (%dMi) and two Puma workers (%dMi each): give at least %dMi",
+			sidekiqMiB, otherProcessesMiB, pumaWorkerMiB, minGitLabMemoryMiB)
 	}
 	return nil
 }

@@ -1,9 +1,11 @@
 //go:build e2e
 
 // Package e2e applies the plans' manifests to a real Kubernetes control plane (etcd, kube-apiserver,
-// kube-controller-manager, kube-scheduler, all v1.33.0) with kwok playing the nodes, and checks that the
-// zone design behaves: claims bind to their zone's volumes, pods run on their zone's nodes, the Service
-// keeps endpoints while a zone is lost, and the lost zone's pods wait for their zone instead of moving.
+// kube-controller-manager, kube-scheduler, all v1.33.0) with kwok playing the nodes, in the order Pulumi
+// would, and checks that the zone design behaves: the release's migration Job completes before any zone
+// rolls out and the post-deployment Job after every zone has, claims bind to their zone's volumes, pods run
+// on their zone's nodes, an upgrade runs a new Job and rolls the zones, the Service keeps endpoints while a
+// zone is lost, and the lost zone's pods wait for their zone instead of moving.
 // Run with `make e2e`, which builds the binaries into .cache/e2e and the plans into plan/.
 package e2e
 
@@ -121,7 +123,11 @@ func startControlPlane(t *testing.T) *controlPlane {
 const fakeNodeLabel = "kwok.x-k8s.io/fake"
 
 // serviceStage plays a cloud controller: a LoadBalancer Service gets an address from the documentation
-// range. kwok's default stages play the nodes and pods.
+// range. kwok's default stages play the nodes and pods, and they include the stage the migration Jobs need:
+// kwok v0.7's pod-complete (kustomize/stage/pod/fast) turns a running pod that a Job owns into Succeeded,
+// which completes the Job. They apply because this file gives no Pod stage: kwok loads its default pod
+// stages only when the configuration has none of its own (pkg/kwok/cmd/root.go), so a Pod stage here would
+// have to replace all three (ready, complete, delete).
 const serviceStage = `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
 metadata:

@@ -14,7 +14,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
 )
 
 const namespace = "gitlab"
@@ -32,7 +31,8 @@ func TestTheZoneDesignOnARealControlPlane(t *testing.T) {
 
 func testStack(t *testing.T, stack string) {
 	started := time.Now()
-	objects := readManifests(t, filepath.Join(os.Getenv("E2E_PLANS"), stack, "manifests"))
+	plan := readPlan(t, filepath.Join(os.Getenv("E2E_PLANS"), stack))
+	objects := objectsOf(plan)
 	zones := zoneSelectors(objects)
 	require.NotEmpty(t, zones, "the plan has per-zone Deployments")
 	cp := startControlPlane(t)
@@ -41,53 +41,95 @@ func testStack(t *testing.T, stack string) {
 	for _, zone := range sortedZones(zones) {
 		cp.addNode(t, zone, zones[zone])
 	}
-	applyStarted := time.Now()
-	for _, object := range objects {
-		// A custom resource waits, briefly, for the API server to serve the kind its definition declared.
-		eventually(t, 30*time.Second, "applying "+objectPath(object), func() error { return cp.api.apply(object) })
-	}
-	t.Logf("%s: %d objects accepted by server-side apply in %s", stack, len(objects), time.Since(applyStarted).Round(time.Millisecond))
-
-	settled := time.Now()
 	t.Cleanup(func() {
 		if t.Failed() {
 			cp.dump(t)
 		}
 	})
+	applyStarted := time.Now()
+	first := cp.deploy(t, plan, nil)
+	t.Logf("%s: %d objects applied in the plan's dependency order, each awaited as Pulumi awaits it, in %s",
+		stack, len(objects), time.Since(applyStarted).Round(time.Millisecond))
+	checkMigrationsOrdered(t, stack, plan, first, nil)
+
+	settled := time.Now()
 	eventually(t, 3*time.Minute, "every zone serving", func() error { return cp.zonesServing(zones, sortedZones(zones)) })
-	t.Logf("%s: every zone Running and an endpoint of the Service %s after apply", stack, time.Since(settled).Round(time.Millisecond))
+	t.Logf("%s: every zone Running and an endpoint of the Service %s after the rollout", stack, time.Since(settled).Round(time.Millisecond))
 	cp.checkClaimsBoundToTheirZones(t, zones)
 	cp.checkEveryDeploymentAvailable(t, objects)
 	cp.checkLoadBalancer(t, objects)
+
+	cp.upgrade(t, stack, plan, zones)
 	cp.loseAndRecoverZone(t, stack, zones)
 }
 
-// --- reading the plan ------------------------------------------------------------------------------------
-
-// readManifests reads every object of a plan, the Namespace first and volumes before their claims.
-func readManifests(t *testing.T, dir string) []map[string]any {
+// upgrade plans the stack again with a newer image and deploys it over the first release: a new migration
+// Job runs while every zone still runs the old image, then the zones roll, then the new post-deployment Job.
+func (cp *controlPlane) upgrade(t *testing.T, stack string, before []planned, zones map[string]map[string]string) {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	after := planUpgrade(t, stack)
+	oldJob, newJob := find(t, before, jobType, "gitlab-migrations"), find(t, after, jobType, "gitlab-migrations")
+	require.NotEqual(t, objectPath(oldJob.object), objectPath(newJob.object), "a new image names a new migration Job")
+	upgradeStarted := time.Now()
+	seen := cp.deploy(t, after, before)
+	t.Logf("%s: upgrade to %s (Job %s) rolled out in %s", stack, upgradeImage, str(dig(newJob.object, "metadata", "name")),
+		time.Since(upgradeStarted).Round(time.Millisecond))
+	checkMigrationsOrdered(t, stack, after, seen, before)
+
+	_, images, err := cp.gitlabPodImages()
 	require.NoError(t, err)
-	require.NotEmpty(t, files, "no manifests in %s: run `make e2e`", dir)
-	var objects []map[string]any
-	for _, file := range files {
-		body, err := os.ReadFile(file)
+	require.NotEmpty(t, images)
+	for name, image := range images {
+		assert.Equal(t, upgradeImage, image, "pod %s runs the new release", name)
+	}
+	var record map[string]any
+	require.NoError(t, cp.api.get("/api/v1/namespaces/"+namespace+"/configmaps/gitlab-migrated-version", &record))
+	assert.Equal(t, "18.11.12", str(dig(record, "data", "version")), "the next upgrade is checked against this release")
+	for _, job := range []string{"gitlab-migrations", "gitlab-post-migrations"} {
+		code, _, err := cp.api.do("GET", objectPath(find(t, before, jobType, job).object), "", nil)
 		require.NoError(t, err)
-		var object map[string]any
-		require.NoError(t, yaml.Unmarshal(body, &object), file)
-		objects = append(objects, object)
+		assert.Contains(t, []int{404, 200}, code) // deleted in the background, as the provider deletes a replaced Job
 	}
-	order := map[string]int{"Namespace": 0, "PersistentVolume": 1, "PersistentVolumeClaim": 2}
-	rank := func(o map[string]any) int {
-		if r, ok := order[o["kind"].(string)]; ok {
-			return r
-		}
-		return 3
-	}
-	sort.SliceStable(objects, func(i, j int) bool { return rank(objects[i]) < rank(objects[j]) })
-	return objects
+	eventually(t, 3*time.Minute, "every zone serving after the upgrade", func() error { return cp.zonesServing(zones, sortedZones(zones)) })
 }
+
+const jobType = "kubernetes:batch/v1:Job"
+
+// checkMigrationsOrdered: the release's migration Job completed while no zone ran the release (on a first
+// install, before any GitLab pod existed), every zone rolled out after it, the post-deployment Job started
+// only once every zone had, and the version was recorded after that.
+func checkMigrationsOrdered(t *testing.T, stack string, plan []planned, seen rollout, previous []planned) {
+	t.Helper()
+	regular, post := find(t, plan, jobType, "gitlab-migrations"), find(t, plan, jobType, "gitlab-post-migrations")
+	migrated, postMigrated := seen[regular.urn], seen[post.urn]
+	require.NotNil(t, migrated)
+	require.NotNil(t, postMigrated)
+	containers, _ := dig(regular.object, "spec", "template", "spec", "containers").([]any)
+	require.NotEmpty(t, containers)
+	newImage := str(dig(containers[0], "image"))
+	if previous == nil {
+		assert.Empty(t, migrated.imagesAtDone, "%s: no GitLab pod existed when the migrations completed", stack)
+	}
+	for name, image := range migrated.imagesAtDone {
+		assert.NotEqual(t, newImage, image, "%s: pod %s already ran the new release while its migrations ran", stack, name)
+	}
+	t.Logf("%s: migration Job %s complete %s after it was applied; GitLab pods then: %d, none on the new release",
+		stack, str(dig(regular.object, "metadata", "name")), migrated.done.Sub(migrated.applied).Round(time.Millisecond), len(migrated.imagesAtDone))
+	for _, deployment := range zoneDeployments(plan) {
+		rolled := seen[deployment.urn]
+		require.NotNil(t, rolled, deployment.name)
+		assert.False(t, rolled.applied.Before(migrated.done), "%s: %s applied before the migrations completed", stack, deployment.name)
+		assert.False(t, postMigrated.applied.Before(rolled.done), "%s: post-deployment migrations started before %s rolled out", stack, deployment.name)
+	}
+	for name, image := range postMigrated.imagesAtDone {
+		assert.Equal(t, newImage, image, "%s: pod %s was not on the release when its post-deployment migrations ran", stack, name)
+	}
+	record := seen[find(t, plan, "kubernetes:core/v1:ConfigMap", "gitlab-migrated-version").urn]
+	require.NotNil(t, record)
+	assert.False(t, record.applied.Before(postMigrated.done), "%s: the version recorded before its post-deployment migrations completed", stack)
+}
+
+// --- reading the plan ------------------------------------------------------------------------------------
 
 // zoneSelectors maps each zone to the node selector of its Deployment: what the platform labels nodes with.
 func zoneSelectors(objects []map[string]any) map[string]map[string]string {
@@ -129,9 +171,11 @@ func node(zone string, selector map[string]string) map[string]any {
 	return map[string]any{"apiVersion": "v1", "kind": "Node", "metadata": map[string]any{"name": nodeName(zone), "labels": labels}}
 }
 
-// nodeCapacity is what each fake node declares, the size of the stacks' smallest node type (4 vCPU, 16 GiB)
-// with the disk a node has: kwok's default declares no ephemeral storage, which GitLab's pods request.
-const nodeCapacity = `{"cpu":"4","memory":"16Gi","pods":"110","ephemeral-storage":"50Gi"}`
+// nodeCapacity is what each zone's one fake node declares: twice the stacks' smallest node type (4 vCPU,
+// 16 GiB), because an upgrade rolls each zone through one extra replica, which on the real platforms finds
+// room on a second node (prod runs two per zone; dev's and Linode's autoscalers add one), and the disk a node
+// has: kwok's default declares no ephemeral storage, which GitLab's pods request.
+const nodeCapacity = `{"cpu":"8","memory":"32Gi","pods":"110","ephemeral-storage":"100Gi"}`
 
 // addNode registers a zone's node and its capacity (status is a subresource, so it takes a second call).
 func (cp *controlPlane) addNode(t *testing.T, zone string, selector map[string]string) {

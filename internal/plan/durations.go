@@ -45,11 +45,23 @@ var durations = map[string]duration{
 	"aws:kms/key:Key": {fixed(0.25),
 		"estimate: CreateKey, then the provider reads rotation and tags back until each holds five times in a row, a second or more apart (terraform-provider-aws internal/service/kms/key.go), some 10-15 s"},
 	"kubernetes:apps/v1:Deployment": {func(inputs map[string]any) float64 {
-		if image, _ := lookup(inputs, "spec", "template", "spec", "containers", 0, "image").(string); strings.HasPrefix(image, "gitlab/") {
-			return 10
+		if runsGitLab(inputs) {
+			return 5
 		}
 		return 0.5
-	}, "estimate: GitLab's first start reconfigures and migrates, within the 15 minutes its startup probe allows; other Deployments half a minute"},
+	}, "estimate: GitLab's start reconfigures and boots Puma, within the 15 minutes its startup probe allows (migrations ran before, in a Job); other Deployments half a minute"},
+	"kubernetes:batch/v1:Job": {func(inputs map[string]any) float64 {
+		if runsGitLab(inputs) {
+			return 5
+		}
+		return 0.5
+	}, "estimate: a migration Job reconfigures, then loads the schema (first install) or migrates (upgrade), well within the hour GitLab's chart gives its own migrations Job"},
+}
+
+// runsGitLab reports whether a workload's first container runs a GitLab image.
+func runsGitLab(inputs map[string]any) bool {
+	image, _ := lookup(inputs, "spec", "template", "spec", "containers", 0, "image").(string)
+	return strings.HasPrefix(image, "gitlab/")
 }
 
 // minutesOf is the provisioning estimate for one resource: components, providers and random values take none.
@@ -57,7 +69,7 @@ func minutesOf(r Resource) float64 {
 	switch {
 	case !r.Custom, strings.HasPrefix(r.Type, "pulumi:providers:"), strings.HasPrefix(r.Type, "random:"):
 		return 0
-	case strings.HasPrefix(r.Type, "kubernetes:") && r.Type != "kubernetes:apps/v1:Deployment":
+	case strings.HasPrefix(r.Type, "kubernetes:") && durations[r.Type].minutes == nil:
 		return 0.05 // estimate: the API server accepts an object in well under a second; a little for the client
 	}
 	if d, ok := durations[r.Type]; ok {

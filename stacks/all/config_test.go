@@ -54,16 +54,21 @@ func TestEachZonesDeploymentWaitsOnlyForWhatItConsumes(t *testing.T) {
 			direct = append(direct, r.Type+" "+r.Name)
 		}
 		// The database and Redis come in through the configuration's checksum annotation, which is computed
-		// from their addresses: a new address must roll the pods, so that dependency is data too.
+		// from their addresses: a new address must roll the pods, so that dependency is data too. Every zone
+		// waits for the release's migration Job, which runs in the first zone, and names its mount target in
+		// the root-squash check's message.
 		assert.ElementsMatch(t, []string{
 			"kubernetes:core/v1:Namespace gitlab", "kubernetes:core/v1:PersistentVolumeClaim gitlab-" + zone,
+			"aws:efs/mountTarget:MountTarget gitlab-data-" + zone,
 			"kubernetes:core/v1:ConfigMap gitlab-config", "kubernetes:core/v1:Secret gitlab-secrets",
+			"kubernetes:core/v1:Secret gitlab-ssh-host-keys", "kubernetes:batch/v1:Job gitlab-migrations",
 			"aws:rds/instance:Instance gitlab-db", "aws:elasticache/replicationGroup:ReplicationGroup gitlab-redis",
 		}, direct, zone)
 		for dep := range closure(result, deployment.URN) {
 			r, _ := result.ByURN(dep)
 			if r.Type == "aws:efs/mountTarget:MountTarget" {
-				assert.Equal(t, "gitlab-data-"+zone, r.Name, "%s's pods wait for their own mount target only", zone)
+				assert.Contains(t, []string{"gitlab-data-" + zone, "gitlab-data-eu-west-1a"}, r.Name,
+					"%s's pods wait for their own mount target, and the migrations' in the first zone", zone)
 			}
 		}
 	}
@@ -221,6 +226,9 @@ func TestBadConfigurationsGiveOneErrorNamingTheKeyAndRegisterNothing(t *testing.
 		{"pulumi up of Linode with a placeholder network", func(s *stack) *stack {
 			return linodeStack(t).patch("linode", map[string]any{"apiAllowedCidrs": []string{"198.51.100.0/24"}}).update()
 		}, `gitlab-ha:linode.apiAllowedCidrs[0]: "198.51.100.0/24" is a documentation range, the stack file's placeholder`},
+		{"Linode on Block Storage in several pools", func(s *stack) *stack {
+			return linodeStack(t).patch("linode", map[string]any{"fileStorage": "block"})
+		}, `gitlab-ha:linode.fileStorage: "linode-block-storage-retain" gives zone pool-a a volume of its own, but there are 3 zones`},
 		{"Linode with an unknown storage", func(s *stack) *stack {
 			return linodeStack(t).patch("linode", map[string]any{"fileStorage": "efs"})
 		}, `gitlab-ha:linode.fileStorage: "efs" is not nfs or block`},

@@ -120,7 +120,7 @@ func checks(cfg *stacks.Config) []stacks.Check {
 		{Component: "database", Validate: func() error { return linodedb.ValidateLinodePostgres(linodeDatabaseArgs(cfg)) }, Key: databaseKeys},
 		{Component: "load balancer", Validate: func() error { return nodebalancer.ValidateNodeBalancer(nodeBalancerArgs(cfg)) },
 			Key: stacks.Renames("gitlab", map[string]string{"region": "region"})},
-		{Component: "gitlab", Validate: func() error { return gitlab.Validate(stacks.GitLabName, linodeGitLabArgs(cfg, refs)) }, Key: stacks.GitLabKey(cfg.Zones)},
+		{Component: "gitlab", Validate: func() error { return gitlab.Validate(stacks.GitLabName, linodeGitLabArgs(cfg, refs)) }, Key: stacks.GitLabKeyWithStorage(cfg.Zones, "linode.fileStorage")},
 	}
 	if cfg.Linode.FileStorage != stacks.LinodeBlock {
 		checks = append(checks, stacks.Check{Component: "file system", Validate: func() error { return linodenfs.ValidateLinodeNFS(nfsArgs(cfg)) }, Key: keys("linode")})
