@@ -172,7 +172,7 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		rec.Protect = rpc.GetProtect()
 		rec.RetainOnDelete = rpc.GetRetainOnDelete()
 		rec.IgnoreChanges = rpc.GetIgnoreChanges()
-		if timeouts := rpc.GetCustomTimeouts(); timeouts != nil {
+		if timeouts := rpc.GetCustomTimeouts(); timeouts != nil && timeouts.GetCreate()+timeouts.GetUpdate()+timeouts.GetDelete() != "" {
 			rec.CustomTimeouts = &CustomTimeouts{Create: timeouts.GetCreate(), Update: timeouts.GetUpdate(), Delete: timeouts.GetDelete()}
 		}
 		secretOutputs = rpc.GetAdditionalSecretOutputs()

@@ -186,17 +186,17 @@ func TestPodsRunWithTheLeastPrivilegeOmnibusAllows(t *testing.T) {
 }
 
 func TestOutputsAreKeyedByZone(t *testing.T) {
-	_, component := deploy(t, threeZones())
-	want := map[string]string{}
+	result, component := deploy(t, threeZones())
+	deployments, claims, volumes := map[string]string{}, map[string]string{}, map[string]string{}
 	for _, zone := range zoneNames {
-		want[zone] = "gitlab-" + zone
+		deployments[zone] = "gitlab-" + zone
+		claims[zone] = objectName(t, result, pvcType, zone)
+		volumes[zone] = objectName(t, result, pvType, zone)
+		assert.Regexp(t, `^gitlab-`+zone+`-[0-9a-f]{8}$`, claims[zone], "the zone, then its volume's identity")
+		assert.Regexp(t, `^gitlab-gitlab-`+zone+`-[0-9a-f]{8}$`, volumes[zone], "the namespace, the zone, then its identity")
 	}
-	assert.Equal(t, want, awaitValue(t, component.Deployments).Value)
-	assert.Equal(t, want, awaitValue(t, component.Claims).Value)
-	volumes := map[string]string{}
-	for _, zone := range zoneNames {
-		volumes[zone] = "gitlab-gitlab-" + zone
-	}
+	assert.Equal(t, deployments, awaitValue(t, component.Deployments).Value)
+	assert.Equal(t, claims, awaitValue(t, component.Claims).Value)
 	assert.Equal(t, volumes, awaitValue(t, component.PersistentVolumes).Value)
 	assert.Equal(t, "gitlab", awaitValue(t, component.ServiceName).Value)
 	assert.Equal(t, "gitlab.example.com", awaitValue(t, component.SSHHost).Value)

@@ -73,7 +73,7 @@ func newZoneDeployment(ctx *pulumi.Context, parent pulumi.Resource, d zoneDeploy
 				Spec: zonePodSpec(d),
 			},
 		},
-	}, pulumi.Parent(parent))
+	}, pulumi.Parent(parent), waitFor(zoneRolloutWait(*d.args.ReplicasPerZone)))
 }
 
 // deploymentStrategy rolls a shared (ReadWriteMany) zone one new pod at a time, never below the desired
@@ -153,7 +153,7 @@ func gitlabContainer(d zoneDeploymentArgs) *corev1.ContainerArgs {
 		// Start-up reconfigures (migrations ran before, in the Job): allow it 15 minutes on a slow file
 		// system before liveness takes over. Readiness then takes a replica out of the Service within 30 s
 		// of failing; liveness restarts it after 3 minutes without Puma.
-		StartupProbe:             execProbe(livenessCheck, 10, 10, 90),
+		StartupProbe:             execProbe(livenessCheck, startupPeriodSeconds, 10, startupFailures),
 		ReadinessProbe:           execProbe(readinessCheck(serveTLS), 10, 10, 3),
 		LivenessProbe:            execProbe(livenessCheck, 30, 10, 6),
 		TerminationMessagePolicy: pulumi.String("FallbackToLogsOnError"),

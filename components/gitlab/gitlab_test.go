@@ -57,6 +57,15 @@ func deploy(t *testing.T, args *gitlab.GitLabArgs, opts ...pulumi.ResourceOption
 	return result, component
 }
 
+// objectName is the Kubernetes name the program gave a zone's object of the given type: a zone's volume and
+// claim carry a hash of their source in theirs.
+func objectName(t *testing.T, result *componenttest.Result, typ, zone string) string {
+	t.Helper()
+	object, ok := result.Find(typ, "gitlab-"+zone)
+	require.True(t, ok, "%s of zone %s", typ, zone)
+	return object.InputString("metadata.name")
+}
+
 // zoneOf returns the zone label of a recorded Kubernetes object.
 func zoneOf(r componenttest.Resource) string {
 	return r.InputMap("metadata.labels")[gitlab.ZoneLabelKey]
@@ -119,7 +128,8 @@ func TestEachClaimSelectsExactlyItsOwnZonesVolume(t *testing.T) {
 		labels := volume.InputMap("metadata.labels")
 		assert.Equal(t, gitlab.DataUsage, labels[gitlab.UsageLabelKey])
 		assert.Equal(t, "Retain", volume.InputString("spec.persistentVolumeReclaimPolicy"))
-		assert.Equal(t, "gitlab-"+zoneOf(volume), volume.InputString("spec.claimRef.name"), "the volume is reserved for its zone's claim")
+		assert.Equal(t, objectName(t, result, pvcType, zoneOf(volume)), volume.InputString("spec.claimRef.name"),
+			"the volume is reserved for its zone's claim")
 		assert.Equal(t, "gitlab", volume.InputString("spec.claimRef.namespace"))
 	}
 }
@@ -151,7 +161,7 @@ func TestEachDeploymentIsPinnedToItsZoneAndMountsItsZonesClaim(t *testing.T) {
 		deployment, ok := result.Find(deploymentType, "gitlab-"+zone)
 		require.True(t, ok, zone)
 		assert.Equal(t, selector, deployment.InputMap("spec.template.spec.nodeSelector"), zone)
-		assert.Equal(t, "gitlab-"+zone, deployment.InputString("spec.template.spec.volumes[0].persistentVolumeClaim.claimName"), zone)
+		assert.Equal(t, objectName(t, result, pvcType, zone), deployment.InputString("spec.template.spec.volumes[0].persistentVolumeClaim.claimName"), zone)
 		assert.Equal(t, zone, deployment.InputMap("spec.template.metadata.labels")[gitlab.ZoneLabelKey])
 		assert.True(t, selects(deployment.InputMap("spec.selector.matchLabels"), deployment.InputMap("spec.template.metadata.labels")),
 			"a Deployment's selector must match its own pods")

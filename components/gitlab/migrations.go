@@ -162,7 +162,7 @@ func newMigrationJob(ctx *pulumi.Context, parent pulumi.Resource, m migrationJob
 		Spec: &batchv1.JobSpecArgs{
 			// Transient failures (the database failing over) are retried twice; a refused upgrade is not.
 			BackoffLimit:          pulumi.Int(2),
-			ActiveDeadlineSeconds: pulumi.Int(3600),
+			ActiveDeadlineSeconds: pulumi.Int(migrationDeadlineSeconds),
 			// A finished Job and its pod's log stay a week, then Kubernetes deletes them. The state still names
 			// the Job: a later update leaves it be, and after a refresh recreates it, which migrates nothing.
 			TtlSecondsAfterFinished: pulumi.Int(jobRetentionSeconds),
@@ -180,9 +180,7 @@ func newMigrationJob(ctx *pulumi.Context, parent pulumi.Resource, m migrationJob
 				Spec:     migrationPodSpec(m, phase, script),
 			},
 		},
-	}, pulumi.Parent(parent),
-		// Migrations may take long; GitLab's chart gives its Job an hour.
-		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "60m", Update: "60m"}))
+	}, pulumi.Parent(parent), waitFor(migrationWait))
 }
 
 // specInputs are the known values a Job's pod spec is built from, for its name's hash; the configuration's

@@ -155,7 +155,7 @@ func TestTheJobRunsInTheFirstZoneOnItsVolume(t *testing.T) {
 	result, _ := deploy(t, threeZones())
 	regular, _ := jobs(t, result)
 	assert.Equal(t, map[string]string{gitlab.ZoneLabel: "eu-west-1a"}, regular.InputMap("spec.template.spec.nodeSelector"))
-	assert.Equal(t, "gitlab-eu-west-1a", regular.InputString("spec.template.spec.volumes[0].persistentVolumeClaim.claimName"))
+	assert.Equal(t, objectName(t, result, pvcType, "eu-west-1a"), regular.InputString("spec.template.spec.volumes[0].persistentVolumeClaim.claimName"))
 	mounts, _ := regular.Input("spec.template.spec.containers[0].volumeMounts")
 	assert.Contains(t, mounts, map[string]any{"name": "data", "mountPath": "/etc/gitlab-previous", "subPath": "config", "readOnly": true},
 		"the same keys as the replicas")

@@ -113,7 +113,7 @@ func newInClusterRedis(ctx *pulumi.Context, parent pulumi.Resource, name string,
 				},
 			},
 		},
-	}, pulumi.Parent(parent))
+	}, pulumi.Parent(parent), waitFor(supportWait))
 	if err != nil {
 		return redisEndpoint{}, err
 	}
@@ -126,7 +126,7 @@ func newInClusterRedis(ctx *pulumi.Context, parent pulumi.Resource, name string,
 				Name: pulumi.String("redis"), Port: pulumi.Int(redisPort), TargetPort: pulumi.String("redis"), Protocol: pulumi.String("TCP"),
 			}},
 		},
-	}, pulumi.Parent(parent))
+	}, pulumi.Parent(parent), waitFor(supportWait)) // awaited until Redis is an endpoint
 	if err != nil {
 		return redisEndpoint{}, err
 	}

@@ -44,7 +44,7 @@ func newService(ctx *pulumi.Context, parent pulumi.Resource, name string, namesp
 			Annotations: args.Service.Annotations,
 		},
 		Spec: spec,
-	}, pulumi.Parent(parent))
+	}, pulumi.Parent(parent), waitFor(serviceWait))
 }
 
 // newDisruptionBudget lets a voluntary disruption (a node drain, a cluster upgrade) take at most one GitLab

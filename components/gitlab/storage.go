@@ -1,7 +1,10 @@
 package gitlab
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"sort"
+	"strings"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -37,12 +40,19 @@ func newZoneStorage(ctx *pulumi.Context, parent pulumi.Resource, name, namespace
 				StorageClassName: pulumi.String(zone.Storage.StorageClass),
 				Resources:        &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(zone.Storage.Size)}},
 			},
-		}, pulumi.Parent(parent))
+		}, pulumi.Parent(parent), waitFor(supportWait))
 		if err != nil {
 			return nil, err
 		}
 		return &zoneStorage{claim: claim}, nil
 	}
+
+	// What Kubernetes will not change in place (the NFS source, the zone's node affinity, a static claim's
+	// size) is in the names of the volume and its claim: a zone moved to another server gets a new pair,
+	// which Pulumi creates, and moves the zone's Deployment to, before it deletes the old pair. The old
+	// volume's reclaim policy is Retain, and an NFS volume has no deleter: its data stays on the old server.
+	identity := volumeIdentity(zone)
+	claimName := pulumi.Sprintf("%s-%s", objectName, identity)
 
 	// The volume is labelled with its usage, instance and zone; the claim selects on exactly those labels,
 	// and the volume's claimRef reserves it for that claim alone.
@@ -51,7 +61,7 @@ func newZoneStorage(ctx *pulumi.Context, parent pulumi.Resource, name, namespace
 	volume, err := corev1.NewPersistentVolume(ctx, objectName, &corev1.PersistentVolumeArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			// Volumes are cluster-wide: the namespace keeps two installations' names apart.
-			Name:   pulumi.String(namespace + "-" + objectName),
+			Name:   pulumi.Sprintf("%s-%s-%s", namespace, objectName, identity),
 			Labels: toStringMap(volumeLabels),
 		},
 		Spec: &corev1.PersistentVolumeSpecArgs{
@@ -67,7 +77,7 @@ func newZoneStorage(ctx *pulumi.Context, parent pulumi.Resource, name, namespace
 			ClaimRef: &corev1.ObjectReferenceArgs{
 				Kind:      pulumi.String("PersistentVolumeClaim"),
 				Namespace: namespaceInput,
-				Name:      pulumi.String(objectName),
+				Name:      claimName,
 			},
 			// The volume is zonal: only the zone's nodes may mount it, whatever selects the pod.
 			NodeAffinity: &corev1.VolumeNodeAffinityArgs{
@@ -86,7 +96,7 @@ func newZoneStorage(ctx *pulumi.Context, parent pulumi.Resource, name, namespace
 		"app.kubernetes.io/instance": name,
 	}
 	claim, err := corev1.NewPersistentVolumeClaim(ctx, objectName, &corev1.PersistentVolumeClaimArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(objectName), Namespace: namespaceInput, Labels: toStringMap(labels)},
+		Metadata: &metav1.ObjectMetaArgs{Name: claimName, Namespace: namespaceInput, Labels: toStringMap(labels)},
 		Spec: &corev1.PersistentVolumeClaimSpecArgs{
 			AccessModes: pulumi.StringArray{pulumi.String("ReadWriteMany")},
 			// "" and not nil: nil would let the default StorageClass provision a volume of its own.
@@ -94,11 +104,26 @@ func newZoneStorage(ctx *pulumi.Context, parent pulumi.Resource, name, namespace
 			Selector:         &metav1.LabelSelectorArgs{MatchLabels: toStringMap(claimSelector)},
 			Resources:        &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(zone.Storage.Size)}},
 		},
-	}, pulumi.Parent(parent))
+	}, pulumi.Parent(parent), waitFor(supportWait))
 	if err != nil {
 		return nil, err
 	}
 	return &zoneStorage{claim: claim, volume: volume}, nil
+}
+
+// volumeIdentity is eight hex digits of a hash of what a zone's NFS volume and claim cannot change in place:
+// the server and path (spec.persistentvolumesource is immutable), the node selector (the volume's node
+// affinity) and the size (a static claim cannot be resized).
+func volumeIdentity(zone Zone) pulumi.StringOutput {
+	selector := make([]string, 0, len(zone.NodeSelector))
+	for key, value := range zone.NodeSelector {
+		selector = append(selector, key+"="+value)
+	}
+	sort.Strings(selector)
+	return zone.Storage.NFS.Server.ToStringOutput().ApplyT(func(server string) string {
+		sum := sha256.Sum256([]byte(strings.Join(append([]string{server, zone.Storage.NFS.Path, zone.Storage.Size}, selector...), "\x00")))
+		return hex.EncodeToString(sum[:4])
+	}).(pulumi.StringOutput)
 }
 
 // nodeSelectorRequirements turns a node selector into the equivalent "key In [value]" requirements, in key

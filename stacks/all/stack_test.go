@@ -171,7 +171,8 @@ func TestEachZoneIsWiredEndToEndFromSubnetToDeployment(t *testing.T) {
 
 				deployment, ok := result.Find("kubernetes:apps/v1:Deployment", "gitlab-"+zone)
 				require.True(t, ok, zone)
-				assert.Equal(t, "gitlab-"+zone, deployment.InputString("spec.template.spec.volumes[0].persistentVolumeClaim.claimName"))
+				assert.Equal(t, claim.InputString("metadata.name"), deployment.InputString("spec.template.spec.volumes[0].persistentVolumeClaim.claimName"),
+					"%s: the Deployment mounts the zone's claim", zone)
 				assert.Equal(t, map[string]string{gitlab.ZoneLabel: zone}, deployment.InputMap("spec.template.spec.nodeSelector"),
 					"%s: pods on the zone's nodes, which EKS labels with their zone", zone)
 				group, _ := result.Find("aws:eks/nodeGroup:NodeGroup", "gitlab-"+zone)
