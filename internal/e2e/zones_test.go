@@ -277,8 +277,7 @@ func (cp *controlPlane) zonesServing(zones map[string]map[string]string, serving
 func (cp *controlPlane) checkClaimsBoundToTheirZones(t *testing.T, zones map[string]map[string]string) {
 	t.Helper()
 	for _, zone := range sortedZones(zones) {
-		var claim map[string]any
-		require.NoError(t, cp.api.get(fmt.Sprintf("/api/v1/namespaces/%s/persistentvolumeclaims/gitlab-%s", namespace, zone), &claim))
+		claim := cp.zoneClaim(t, zone)
 		assert.Equal(t, "Bound", str(dig(claim, "status", "phase")), zone)
 		volumeName := str(dig(claim, "spec", "volumeName"))
 		if volumeName == "" {
@@ -289,7 +288,7 @@ func (cp *controlPlane) checkClaimsBoundToTheirZones(t *testing.T, zones map[str
 		require.NoError(t, cp.api.get("/api/v1/persistentvolumes/"+volumeName, &volume))
 		if class := str(dig(volume, "spec", "storageClassName")); class == "" {
 			assert.Equal(t, zone, str(dig(volume, "metadata", "labels", "zone")), "zone %s's claim is bound to its own zone's volume", zone)
-			assert.Equal(t, "gitlab-"+zone, str(dig(volume, "spec", "claimRef", "name")))
+			assert.Equal(t, str(dig(claim, "metadata", "name")), str(dig(volume, "spec", "claimRef", "name")))
 		}
 	}
 }
