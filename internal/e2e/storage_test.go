@@ -120,12 +120,7 @@ func (cp *controlPlane) zoneClaim(t *testing.T, zone string) map[string]any {
 // as an Auto Scaling group or LKE's pool would: the node object goes and a new one joins.
 func (cp *controlPlane) loseZoneUnplanned(t *testing.T, stack string, zones map[string]map[string]string) {
 	t.Helper()
-	all := sortedZones(zones)
-	lost := all[len(all)-1]
-	var others []string
-	for _, zone := range all[:len(all)-1] {
-		others = append(others, zone)
-	}
+	all, lost, others := zoneToLose(zones)
 	watch := cp.watchEndpoints(others)
 	defer watch.stop()
 
@@ -134,13 +129,7 @@ func (cp *controlPlane) loseZoneUnplanned(t *testing.T, stack string, zones map[
 	code, body, err := cp.api.do("PATCH", "/api/v1/nodes/"+nodeName(lost), "application/merge-patch+json", []byte(patch))
 	require.NoError(t, err)
 	require.Equal(t, 200, code, string(body))
-	eventually(t, 3*time.Minute, "the dead zone's endpoints gone", func() error {
-		counts, err := cp.readyEndpointZones()
-		if err != nil || counts[lost] > 0 {
-			return fmt.Errorf("zone %s still has %d ready endpoints", lost, counts[lost])
-		}
-		return nil
-	})
+	cp.awaitNoEndpoints(t, lost, 3*time.Minute)
 	gone := time.Since(died)
 	t.Logf("%s: zone %s's node stopped renewing its Lease; its endpoints left the Service %s later", stack, lost, gone.Round(time.Millisecond))
 

@@ -346,14 +346,7 @@ func (cp *controlPlane) checkLoadBalancer(t *testing.T, objects []map[string]any
 // serving, the lost zone's pods wait for their zone, and the zone comes back with its node.
 func (cp *controlPlane) loseAndRecoverZone(t *testing.T, stack string, zones map[string]map[string]string) {
 	t.Helper()
-	all := sortedZones(zones)
-	lost := all[len(all)-1]
-	var others []string
-	for _, zone := range all {
-		if zone != lost {
-			others = append(others, zone)
-		}
-	}
+	all, lost, others := zoneToLose(zones)
 
 	watch := cp.watchEndpoints(others)
 	defer watch.stop()
@@ -370,13 +363,7 @@ func (cp *controlPlane) loseAndRecoverZone(t *testing.T, stack string, zones map
 			assert.Equal(t, 201, cp.evict(t, p.name), "evicting %s: the budget allows one pod down", p.name)
 		}
 	}
-	eventually(t, time.Minute, "the lost zone's endpoints gone", func() error {
-		counts, err := cp.readyEndpointZones()
-		if err != nil || counts[lost] > 0 {
-			return fmt.Errorf("zone %s still has %d endpoints", lost, counts[lost])
-		}
-		return nil
-	})
+	cp.awaitNoEndpoints(t, lost, time.Minute)
 	t.Logf("%s: zone %s's endpoints removed %s after eviction", stack, lost, time.Since(evictedAt).Round(time.Millisecond))
 
 	if len(others) > 0 {
@@ -421,6 +408,24 @@ func (cp *controlPlane) loseAndRecoverZone(t *testing.T, stack string, zones map
 	assert.Greater(t, samples, 10)
 	assert.GreaterOrEqual(t, minimum, len(others), "the Service never dropped below the other zones' endpoints")
 	assert.Zero(t, missing, "no other zone ever lost its endpoints")
+}
+
+// zoneToLose picks the last zone to lose, and returns every zone, that one, and the others.
+func zoneToLose(zones map[string]map[string]string) (all []string, lost string, others []string) {
+	all = sortedZones(zones)
+	return all, all[len(all)-1], all[:len(all)-1]
+}
+
+// awaitNoEndpoints waits until none of the zone's pods is a ready endpoint of the Service.
+func (cp *controlPlane) awaitNoEndpoints(t *testing.T, zone string, within time.Duration) {
+	t.Helper()
+	eventually(t, within, "zone "+zone+"'s endpoints gone", func() error {
+		counts, err := cp.readyEndpointZones()
+		if err != nil || counts[zone] > 0 {
+			return fmt.Errorf("zone %s still has %d ready endpoints", zone, counts[zone])
+		}
+		return nil
+	})
 }
 
 func (cp *controlPlane) evict(t *testing.T, name string) int {
