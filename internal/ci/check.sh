@@ -92,8 +92,8 @@ run_pipeline() { # run_pipeline NAME [gitlab-ci-local option]...: a whole pipeli
     --ignore-predefined-vars CI_PROJECT_DIR,CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_COMMIT_REF_NAME,CI_DEFAULT_BRANCH \
     "$@" </dev/null) || fail "the $name pipeline failed"
   echo "== $name pipeline: $((SECONDS - start)) s"
-  local ran
-  ran=$(cd "$work/.gitlab-ci-local/output" && ls -- *.log | sed 's/\.log$//' | sort | tr '\n' ' ')
+  local ran log
+  ran=$(for log in "$work"/.gitlab-ci-local/output/*.log; do basename "$log" .log; done | sort | tr '\n' ' ')
   [ "$ran" = "plan test " ] || fail "the $name pipeline ran [$ran], not the test and plan jobs alone"
   [ -x "$work/.gitlab-ci-local/artifacts/plan/bin/gitlab-ha" ] || fail "the $name pipeline's plan job left no bin/gitlab-ha"
 }
