@@ -238,13 +238,27 @@ func gitlabCILocal(t *testing.T) string {
 	return path
 }
 
-// pipelineDir is a temporary copy of .gitlab-ci.yml, so that gitlab-ci-local's state stays out of the checkout.
+// pipelineDir is a temporary repository holding .gitlab-ci.yml on main, with an origin whose default branch is
+// main, as gitlab-ci-local expects a project; its state then stays out of the checkout.
 func pipelineDir(t *testing.T) string {
 	t.Helper()
 	file, err := os.ReadFile("../../.gitlab-ci.yml")
 	require.NoError(t, err)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".gitlab-ci.yml"), file, 0o644))
+	for _, args := range [][]string{
+		{"init", "--quiet", "--initial-branch=main"},
+		{"add", ".gitlab-ci.yml"},
+		{"-c", "user.name=check", "-c", "user.email=check@gitlab-ha.invalid", "commit", "--quiet", "-m", "pipeline"},
+		{"remote", "add", "origin", "https://gitlab.example.com/gitlab-ha/gitlab-ha.git"},
+		{"update-ref", "refs/remotes/origin/main", "HEAD"},
+		{"symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main"},
+	} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "git %s: %s", strings.Join(args, " "), out)
+	}
 	return dir
 }
 
