@@ -44,12 +44,12 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 git_() { git -c user.name="gitlab-ha check" -c user.email=check@gitlab-ha.invalid -c advice.detachedHead=false "$@"; }
 
-# origin: this checkout's files as they are on disk (tracked, and new ones git does not ignore) on main; a branch,
-# feature, with the merge request's change; then a change on main made after feature left it.
+# origin: this checkout's files as they are on disk, but what .gitignore ignores, on main (this checkout need not
+# be a git repository); a branch, feature, with the merge request's change; then a change on main made after
+# feature left it.
 mkdir "$scratch/seed"
-git ls-files -z --cached --others --exclude-standard |
-  while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-  tar --null -T - -cf - | tar -xf - -C "$scratch/seed"
+tar --exclude=./.git --exclude=./.cache --exclude=./plan --exclude=./bin --exclude=./.gitlab-ci-local \
+  --exclude=./internal/ci/node_modules -cf - . | tar -xf - -C "$scratch/seed"
 git_ -C "$scratch/seed" init -q -b main
 git_ -C "$scratch/seed" add -A
 git_ -C "$scratch/seed" commit -q -m "this checkout"
