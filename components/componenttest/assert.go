@@ -34,3 +34,16 @@ func (res Resource) MustInput(t testing.TB, path string) any {
 	}
 	return v
 }
+
+// MustAwait is Await for a value the test needs: it fails the test unless the output resolves to a known value.
+func MustAwait(t testing.TB, o pulumi.Output) Awaited {
+	t.Helper()
+	got, err := Await(o)
+	if err != nil {
+		t.Fatalf("awaiting an output: %v", err)
+	}
+	if !got.Known {
+		t.Fatalf("the output is unknown")
+	}
+	return got
+}

@@ -122,5 +122,5 @@ func TestValuesKnownOnlyAtDeployTimeAreLeftToTheProvider(t *testing.T) {
 		return err
 	})
 	require.NoError(t, result.Err)
-	assert.Equal(t, "https://gitlab.example.com", awaitValue(t, component.URL).Value)
+	assert.Equal(t, "https://gitlab.example.com", componenttest.MustAwait(t, component.URL).Value)
 }

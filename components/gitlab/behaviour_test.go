@@ -79,7 +79,7 @@ func TestWithoutAnExternalRedisOneRedisRunsReachableOnlyFromGitLab(t *testing.T)
 	assert.Equal(t, gitlab.WebserviceComponent, policy.InputMap("spec.ingress[0].from[0].podSelector.matchLabels")["app.kubernetes.io/component"])
 	assert.Equal(t, gitlab.MigrationsComponent, policy.InputMap("spec.ingress[0].from[1].podSelector.matchLabels")["app.kubernetes.io/component"],
 		"the migration Jobs seed and migrate through Redis too")
-	assert.Equal(t, "gitlab-redis.gitlab.svc", awaitValue(t, component.RedisHost).Value)
+	assert.Equal(t, "gitlab-redis.gitlab.svc", componenttest.MustAwait(t, component.RedisHost).Value)
 	assert.Contains(t, omnibusConfig(t, result), "gitlab_rails['redis_host'] = 'gitlab-redis.gitlab.svc'")
 }
 
@@ -93,7 +93,7 @@ func TestAnExternalRedisReplacesTheInClusterOne(t *testing.T) {
 	config := omnibusConfig(t, result)
 	assert.Contains(t, config, "gitlab_rails['redis_host'] = 'master.redis.cache.amazonaws.com'")
 	assert.Contains(t, config, "gitlab_rails['redis_ssl'] = true")
-	assert.Equal(t, "master.redis.cache.amazonaws.com", awaitValue(t, component.RedisHost).Value)
+	assert.Equal(t, "master.redis.cache.amazonaws.com", componenttest.MustAwait(t, component.RedisHost).Value)
 	assert.Empty(t, result.PlaintextLeaks("redis-token"))
 }
 
@@ -112,7 +112,7 @@ func TestAStorageClassZoneGetsAProvisionedClaimAndNoStaticVolume(t *testing.T) {
 	deployment, ok := result.Find(deploymentType, "gitlab-eu-west-1a")
 	require.True(t, ok)
 	assert.Equal(t, "Recreate", deployment.InputString("spec.strategy.type"), "a ReadWriteOnce volume cannot be shared by old and new pod")
-	assert.Empty(t, awaitValue(t, component.PersistentVolumes).Value, "no static volume to name")
+	assert.Empty(t, componenttest.MustAwait(t, component.PersistentVolumes).Value, "no static volume to name")
 }
 
 func TestAddingAZoneRenamesNothing(t *testing.T) {
@@ -195,13 +195,13 @@ func TestOutputsAreKeyedByZone(t *testing.T) {
 		assert.Regexp(t, `^gitlab-`+zone+`-[0-9a-f]{8}$`, claims[zone], "the zone, then its volume's identity")
 		assert.Regexp(t, `^gitlab-gitlab-`+zone+`-[0-9a-f]{8}$`, volumes[zone], "the namespace, the zone, then its identity")
 	}
-	assert.Equal(t, deployments, awaitValue(t, component.Deployments).Value)
-	assert.Equal(t, claims, awaitValue(t, component.Claims).Value)
-	assert.Equal(t, volumes, awaitValue(t, component.PersistentVolumes).Value)
-	assert.Equal(t, "gitlab", awaitValue(t, component.ServiceName).Value)
-	assert.Equal(t, "gitlab.example.com", awaitValue(t, component.SSHHost).Value)
-	assert.Equal(t, "gitlab-secrets", awaitValue(t, component.SecretName).Value)
-	assert.False(t, awaitValue(t, component.URL).Secret)
+	assert.Equal(t, deployments, componenttest.MustAwait(t, component.Deployments).Value)
+	assert.Equal(t, claims, componenttest.MustAwait(t, component.Claims).Value)
+	assert.Equal(t, volumes, componenttest.MustAwait(t, component.PersistentVolumes).Value)
+	assert.Equal(t, "gitlab", componenttest.MustAwait(t, component.ServiceName).Value)
+	assert.Equal(t, "gitlab.example.com", componenttest.MustAwait(t, component.SSHHost).Value)
+	assert.Equal(t, "gitlab-secrets", componenttest.MustAwait(t, component.SecretName).Value)
+	assert.False(t, componenttest.MustAwait(t, component.URL).Secret)
 }
 
 func TestAnExistingNamespaceIsUsedAndNotCreated(t *testing.T) {

@@ -84,14 +84,6 @@ func selects(selector, labels map[string]string) bool {
 	return true
 }
 
-func awaitValue(t *testing.T, o pulumi.Output) componenttest.Awaited {
-	t.Helper()
-	got, err := componenttest.Await(o)
-	require.NoError(t, err)
-	require.True(t, got.Known)
-	return got
-}
-
 func TestEachZoneGetsOneVolumeOneClaimAndOneDeployment(t *testing.T) {
 	result, _ := deploy(t, threeZones())
 
@@ -205,7 +197,7 @@ func TestNoSecretValueIsSentInPlainText(t *testing.T) {
 
 	require.Len(t, secrets, 19+16+3, "and the 16 entries of the environment Secret, the 3 host keys")
 	assert.Empty(t, result.PlaintextLeaks(secrets...))
-	assert.True(t, awaitValue(t, component.RootPassword).Secret, "the root password output is secret")
+	assert.True(t, componenttest.MustAwait(t, component.RootPassword).Secret, "the root password output is secret")
 }
 
 func TestEveryChildIsParentedToTheComponentWhichRegistersItsOutputs(t *testing.T) {

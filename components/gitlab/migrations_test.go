@@ -28,8 +28,8 @@ func TestEachReleaseMigratesInAJobNamedAfterItsVersion(t *testing.T) {
 	regular, post := jobs(t, result)
 	assert.Regexp(t, `^gitlab-migrations-18-11-11-[0-9a-f]{8}$`, regular.InputString("metadata.name"))
 	assert.Regexp(t, `^gitlab-post-migrations-18-11-11-[0-9a-f]{8}$`, post.InputString("metadata.name"))
-	assert.Equal(t, regular.InputString("metadata.name"), awaitValue(t, component.MigrationJob).Value)
-	assert.Equal(t, post.InputString("metadata.name"), awaitValue(t, component.PostMigrationJob).Value)
+	assert.Equal(t, regular.InputString("metadata.name"), componenttest.MustAwait(t, component.MigrationJob).Value)
+	assert.Equal(t, post.InputString("metadata.name"), componenttest.MustAwait(t, component.PostMigrationJob).Value)
 	for _, job := range []componenttest.Resource{regular, post} {
 		assert.Equal(t, gitlab.DefaultImage, job.InputString("spec.template.spec.containers[0].image"))
 		assert.Equal(t, "true", env(job, "GITLAB_HA_MIGRATIONS"), "the configuration's migration switch")
@@ -80,7 +80,7 @@ func TestAJobsNameIsNeverSecretEvenWhenWhatItHashesIs(t *testing.T) {
 		assert.False(t, job.InputIsSecret("metadata.name"), job.Name)
 		assert.Regexp(t, `-18-11-11-[0-9a-f]{8}$`, job.InputString("metadata.name"))
 	}
-	assert.False(t, awaitValue(t, component.MigrationJob).Secret)
+	assert.False(t, componenttest.MustAwait(t, component.MigrationJob).Secret)
 }
 
 func TestEveryZoneWaitsForTheMigrationsAndThePostDeploymentMigrationsWaitForEveryZone(t *testing.T) {

@@ -105,8 +105,8 @@ func TestAnExistingClusterGetsGitLabAloneOnItsZonesAndNFSServers(t *testing.T) {
 	provider, _ := result.Find("pulumi:providers:kubernetes", "existing")
 	assert.True(t, provider.InputIsSecret("kubeconfig"))
 	assert.Empty(t, result.PlaintextLeaks("team-db-password", "kind: Config"))
-	assert.Equal(t, "http://gitlab.internal", awaited(t, out.URL).Value)
-	assert.Equal(t, "postgres.internal:5432", awaited(t, out.DatabaseEndpoint).Value)
+	assert.Equal(t, "http://gitlab.internal", componenttest.MustAwait(t, out.URL).Value)
+	assert.Equal(t, "postgres.internal:5432", componenttest.MustAwait(t, out.DatabaseEndpoint).Value)
 }
 
 func TestBadConfigurationsGiveOneErrorNamingTheKeyAndRegisterNothing(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gitlab-ha/gitlab-ha/components/cluster/lke"
+	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
 	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer/nodebalancer"
 )
 
@@ -62,10 +63,10 @@ func TestTheLinodeStackPinsEachZoneToItsPoolAndAdoptsItsNodeBalancer(t *testing.
 	_, nodes := result.Find("kubernetes:networking.linode.com/alpha1v1:CloudFirewall", "gitlab-nodes")
 	assert.True(t, nodes, "the nodes' firewall follows the pools")
 
-	kubeconfig := awaited(t, out.Kubeconfig)
+	kubeconfig := componenttest.MustAwait(t, out.Kubeconfig)
 	assert.True(t, kubeconfig.Secret)
 	assert.Contains(t, kubeconfig.Value, "kind: Config", "decoded")
-	assert.Regexp(t, `^http://192\.0\.2\.\d+$`, awaited(t, out.URL).Value)
+	assert.Regexp(t, `^http://192\.0\.2\.\d+$`, componenttest.MustAwait(t, out.URL).Value)
 }
 
 // GitLab's pods reach PostgreSQL on its private host, where their nodes' private addresses arrive from,
@@ -76,7 +77,7 @@ func TestGitLabReachesTheDatabaseOverThePrivateNetwork(t *testing.T) {
 	db := result.OfType("linode:index/databasePostgresqlV2:DatabasePostgresqlV2")[0]
 	assert.Equal(t, []any{"192.168.128.0/17"}, db.MustInput(t, "allowLists"), "every node's private address, and nothing wider")
 	private := db.Outputs["hostSecondary"].StringValue()
-	assert.Regexp(t, "^"+private+":", awaited(t, out.DatabaseEndpoint).Value)
+	assert.Regexp(t, "^"+private+":", componenttest.MustAwait(t, out.DatabaseEndpoint).Value)
 	var gitlabConfig string
 	for _, r := range result.OfType("kubernetes:core/v1:ConfigMap") {
 		for _, v := range r.InputMap("data") {
@@ -100,7 +101,7 @@ func TestEveryZoneMountsTheNFSServerInTheCluster(t *testing.T) {
 		volume, _ := result.Find("kubernetes:core/v1:PersistentVolume", "gitlab-"+zone)
 		assert.Equal(t, clusterIP, volume.InputString("spec.nfs.server"), zone)
 		assert.Equal(t, "/gitlab", volume.InputString("spec.nfs.path"))
-		assert.Equal(t, clusterIP, awaited(t, out.MountTargets).Value.(map[string]string)[zone])
+		assert.Equal(t, clusterIP, componenttest.MustAwait(t, out.MountTargets).Value.(map[string]string)[zone])
 	}
 	policy, _ := result.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitlab-nfs")
 	assert.Equal(t, "10.2.0.0/16", policy.InputString("spec.ingress[0].from[0].ipBlock.cidr"), "the cluster's pods and nothing wider")

@@ -104,14 +104,6 @@ func deploy(t *testing.T, name string) (*componenttest.Result, *stacks.Outputs) 
 	return result, out
 }
 
-func awaited(t *testing.T, o pulumi.Output) componenttest.Awaited {
-	t.Helper()
-	got, err := componenttest.Await(o)
-	require.NoError(t, err)
-	require.True(t, got.Known)
-	return got
-}
-
 func TestTheDevAndProdStacksBuildWhatTheirConfigurationSays(t *testing.T) {
 	cases := map[string]map[string]int{
 		"dev": {
@@ -207,19 +199,19 @@ func TestProdProtectsItsStatefulResourcesAndDevDoesNot(t *testing.T) {
 
 func TestOutputsArePresentAndCredentialsSecret(t *testing.T) {
 	_, out := deploy(t, "prod")
-	assert.Equal(t, "https://gitlab.example.com", awaited(t, out.URL).Value)
-	assert.Equal(t, "ssh://git@gitlab.example.com:22", awaited(t, out.SSHEndpoint).Value)
-	assert.Regexp(t, `\.elb\.eu-west-1\.amazonaws\.com$`, awaited(t, out.LoadBalancer).Value)
-	assert.NotEmpty(t, awaited(t, out.ClusterName).Value)
-	assert.Regexp(t, `\.rds\.amazonaws\.com:5432$`, awaited(t, out.DatabaseEndpoint).Value)
-	assert.Regexp(t, `^fs-`, awaited(t, out.FileSystemID).Value)
-	assert.Len(t, awaited(t, out.MountTargets).Value, 3)
+	assert.Equal(t, "https://gitlab.example.com", componenttest.MustAwait(t, out.URL).Value)
+	assert.Equal(t, "ssh://git@gitlab.example.com:22", componenttest.MustAwait(t, out.SSHEndpoint).Value)
+	assert.Regexp(t, `\.elb\.eu-west-1\.amazonaws\.com$`, componenttest.MustAwait(t, out.LoadBalancer).Value)
+	assert.NotEmpty(t, componenttest.MustAwait(t, out.ClusterName).Value)
+	assert.Regexp(t, `\.rds\.amazonaws\.com:5432$`, componenttest.MustAwait(t, out.DatabaseEndpoint).Value)
+	assert.Regexp(t, `^fs-`, componenttest.MustAwait(t, out.FileSystemID).Value)
+	assert.Len(t, componenttest.MustAwait(t, out.MountTargets).Value, 3)
 	for name, secret := range map[string]pulumi.Output{"kubeconfig": out.Kubeconfig, "root password": out.RootPassword} {
-		assert.True(t, awaited(t, secret).Secret, name)
+		assert.True(t, componenttest.MustAwait(t, secret).Secret, name)
 	}
 
 	_, devOut := deploy(t, "dev")
-	assert.Regexp(t, `^http://.+\.elb\.eu-west-1\.amazonaws\.com$`, awaited(t, devOut.URL).Value, "without a host, the load balancer's address")
+	assert.Regexp(t, `^http://.+\.elb\.eu-west-1\.amazonaws\.com$`, componenttest.MustAwait(t, devOut.URL).Value, "without a host, the load balancer's address")
 }
 
 func TestNoGeneratedSecretIsSentInPlainText(t *testing.T) {

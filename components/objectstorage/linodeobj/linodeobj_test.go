@@ -34,18 +34,10 @@ func build(t *testing.T, args *linodeobj.LinodeObjectStorageArgs, options ...com
 	return result, o
 }
 
-func value(t *testing.T, o pulumi.Output) componenttest.Awaited {
-	t.Helper()
-	got, err := componenttest.Await(o)
-	require.NoError(t, err)
-	require.True(t, got.Known)
-	return got
-}
-
 func labels(t *testing.T, o *linodeobj.LinodeObjectStorage) map[string]string {
 	t.Helper()
-	out := value(t, o.Buckets).Value.(map[string]string)
-	out[objectstore.BackupKind] = value(t, o.BackupBucket).Value.(string)
+	out := componenttest.MustAwait(t, o.Buckets).Value.(map[string]string)
+	out[objectstore.BackupKind] = componenttest.MustAwait(t, o.BackupBucket).Value.(string)
 	return out
 }
 
@@ -63,8 +55,8 @@ func TestEveryBucketIsPrivateInTheRegionNamedByKindAndStack(t *testing.T) {
 	for typ, label := range labels(t, o) {
 		assert.Regexp(t, regexp.MustCompile(`^gitlab-ha-test-`+objectstore.Kind(typ)+`-[0-9a-f]{8}$`), label)
 	}
-	assert.Equal(t, linodetest.Region, value(t, o.Region).Value)
-	assert.Equal(t, "https://eu-central-1.linodeobjects.com", value(t, o.Endpoint).Value)
+	assert.Equal(t, linodetest.Region, componenttest.MustAwait(t, o.Region).Value)
+	assert.Equal(t, "https://eu-central-1.linodeobjects.com", componenttest.MustAwait(t, o.Endpoint).Value)
 }
 
 func TestTwoStacksNeverShareABucket(t *testing.T) {
@@ -121,14 +113,14 @@ func TestTheSecretKeysStaySecretEverywhere(t *testing.T) {
 	result, o := build(t, &linodeobj.LinodeObjectStorageArgs{Region: linodetest.Region})
 	var secrets []string
 	for _, out := range []pulumi.StringOutput{o.SecretAccessKey, o.BackupSecretAccessKey} {
-		got := value(t, out)
+		got := componenttest.MustAwait(t, out)
 		assert.True(t, got.Secret)
 		assert.Len(t, got.Value, 40)
 		secrets = append(secrets, got.Value.(string))
 	}
 	assert.NotEqual(t, secrets[0], secrets[1], "two keys, two secrets")
 	assert.Empty(t, result.PlaintextLeaks(secrets...))
-	assert.Regexp(t, `^[0-9A-F]{20}$`, value(t, o.AccessKeyID).Value)
+	assert.Regexp(t, `^[0-9A-F]{20}$`, componenttest.MustAwait(t, o.AccessKeyID).Value)
 }
 
 func TestProtectGuardsTheBucketsOnly(t *testing.T) {
