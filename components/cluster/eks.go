@@ -29,8 +29,10 @@ type EKS struct {
 	ClusterName          pulumi.StringOutput
 	Endpoint             pulumi.StringOutput
 	CertificateAuthority pulumi.StringOutput
-	// OIDCIssuer is the URL of the cluster's OpenID Connect issuer, for IAM roles for service accounts.
-	OIDCIssuer pulumi.StringOutput
+	// OIDCIssuer is the URL of the cluster's OpenID Connect issuer; OIDCProviderARN the IAM OpenID Connect
+	// provider for it, which IAM roles for service accounts (IRSA) trust.
+	OIDCIssuer      pulumi.StringOutput
+	OIDCProviderARN pulumi.StringOutput
 	// Kubeconfig authenticates with `aws eks get-token`: it holds no credential of its own. Secret all the
 	// same, as kubeconfigs are.
 	Kubeconfig pulumi.StringOutput
@@ -72,7 +74,7 @@ func NewEKS(ctx *pulumi.Context, name string, args *EKSArgs, opts ...pulumi.Reso
 	}
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"clusterName": c.ClusterName, "endpoint": c.Endpoint, "certificateAuthority": c.CertificateAuthority,
-		"oidcIssuer": c.OIDCIssuer, "kubeconfig": c.Kubeconfig, "nodeSecurityGroupId": c.NodeSecurityGroupID,
+		"oidcIssuer": c.OIDCIssuer, "oidcProviderArn": c.OIDCProviderARN, "kubeconfig": c.Kubeconfig, "nodeSecurityGroupId": c.NodeSecurityGroupID,
 		"clusterSecurityGroupId": c.ClusterSecurityGroupID, "nodeGroups": c.NodeGroups,
 		"autoscalingGroups": c.AutoscalingGroups, "secretsKeyArn": c.SecretsKeyARN,
 	}); err != nil {
@@ -147,6 +149,9 @@ func (c *EKS) build(ctx *pulumi.Context, name string, args EKSArgs) error {
 	c.Endpoint = cluster.Endpoint
 	c.CertificateAuthority = cluster.CertificateAuthority.Data().Elem()
 	c.OIDCIssuer = cluster.Identities.Index(pulumi.Int(0)).Oidcs().Index(pulumi.Int(0)).Issuer().Elem()
+	if c.OIDCProviderARN, err = c.oidcProvider(ctx, name, args); err != nil {
+		return err
+	}
 	c.Kubeconfig = kubeconfig(cluster.Name, cluster.Endpoint, c.CertificateAuthority, args.Region)
 	c.NodeSecurityGroupID = nodes.securityGroup.ID().ToStringOutput()
 	c.ClusterSecurityGroupID = cluster.VpcConfig.ClusterSecurityGroupId().Elem()

@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -176,6 +177,17 @@ func TestTheKubeconfigFetchesATokenAndIsSecret(t *testing.T) {
 	require.True(t, ok, "a ready Kubernetes provider")
 	assert.True(t, provider.InputIsSecret("kubeconfig"))
 	assert.Contains(t, awstest.Value(t, eks.OIDCIssuer), "https://oidc.eks.eu-west-1.amazonaws.com/id/")
+}
+
+func TestTheClusterIssuerIsRegisteredWithIAMForServiceAccountRoles(t *testing.T) {
+	result, eks := build(t, threeZones())
+	oidc, ok := result.Find("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "gitlab")
+	require.True(t, ok, "an IAM OpenID Connect provider for the cluster's issuer")
+	issuer := awstest.Value(t, eks.OIDCIssuer).(string)
+	assert.Equal(t, issuer, oidc.Inputs["url"].StringValue())
+	assert.Equal(t, []any{"sts.amazonaws.com"}, oidc.Inputs["clientIdLists"].Mappable(), "only STS may accept the tokens")
+	assert.Equal(t, "arn:aws:iam::"+componenttest.AccountID+":oidc-provider/"+strings.TrimPrefix(issuer, "https://"),
+		awstest.Value(t, eks.OIDCProviderARN))
 }
 
 func TestProtectGuardsTheControlPlaneAndItsKeyOnly(t *testing.T) {

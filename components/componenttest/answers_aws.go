@@ -37,6 +37,7 @@ func awsAnswers() map[string]Answer {
 		"aws:cloudwatch/logGroup:LogGroup":                          awsLogGroup,
 		"aws:iam/role:Role":                                         awsIAM("role"),
 		"aws:iam/policy:Policy":                                     awsIAM("policy"),
+		"aws:iam/openIdConnectProvider:OpenIdConnectProvider":       awsOIDCProvider,
 		"aws:iam/rolePolicy:RolePolicy":                             awsWithID("", ""),
 		"aws:iam/rolePolicyAttachment:RolePolicyAttachment":         awsWithID("", ""),
 		"aws:kms/key:Key":                                           awsKMSKey,
@@ -207,6 +208,15 @@ func awsIAM(kind string) Answer {
 		outputs["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:aws:iam::%s:%s/%s", AccountID, kind, name))
 		return name, outputs, nil
 	}
+}
+
+// awsOIDCProvider answers as IAM does: the provider's ARN ends in its issuer's host and path.
+func awsOIDCProvider(req Request) (string, resource.PropertyMap, error) {
+	issuer := strings.TrimPrefix(req.Inputs["url"].StringValue(), "https://")
+	arn := fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", AccountID, issuer)
+	outputs := req.Inputs.Copy()
+	outputs["arn"] = resource.NewStringProperty(arn)
+	return arn, outputs, nil
 }
 
 func awsKMSKey(req Request) (string, resource.PropertyMap, error) {
