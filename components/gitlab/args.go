@@ -1,6 +1,10 @@
 package gitlab
 
-import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/gitlab-ha/gitlab-ha/internal/objectstore"
+)
 
 // DefaultImage is the GitLab Omnibus image the component runs unless GitLabArgs.Image says otherwise.
 // 18.11 is the last 18.x minor: it runs on PostgreSQL 16 (the database components' default) and 17, and it
@@ -52,10 +56,17 @@ type GitLabArgs struct {
 	// RedisImage is the image of the in-cluster Redis. Default DefaultRedisImage.
 	RedisImage string
 
+	// ObjectStorage is where GitLab keeps artifacts, uploads, LFS objects, packages and its other objects:
+	// GitLab's consolidated object storage, on any S3-compatible service. Default nil: objects stay on the
+	// zones' shared volume, the layout GitLab documents for a single node only.
+	ObjectStorage *ObjectStorage
+	// Backup schedules GitLab's own backup of the database and repositories to a bucket. Default nil: no
+	// scheduled backup; the platform's own snapshots are all there is.
+	Backup *Backup
+
 	// ExtraConfig is Ruby appended to the Omnibus configuration (gitlab.rb) after the component's own
-	// settings, for what the component does not model: consolidated object storage for artifacts, uploads
-	// and LFS above all (see the README). It lands in a ConfigMap, so it must hold no secret: read secrets
-	// with ENV.fetch from variables of the Secret, or use an IAM role. Default "".
+	// settings, for what the component does not model. It lands in a ConfigMap, so it must hold no secret:
+	// read secrets with ENV.fetch from variables of the Secret. Default "".
 	ExtraConfig string
 
 	// Resources of each GitLab pod. Defaults: see Resources.
@@ -168,3 +179,70 @@ type NodePorts struct {
 	HTTPS int // default 0; used only with TLSSecretName
 	SSH   int // default 0
 }
+
+// ObjectStorage is GitLab's consolidated object storage: one connection, one bucket per object type.
+type ObjectStorage struct {
+	// Connection is the S3-compatible service and who GitLab's pods are to it. Required.
+	Connection ObjectStoreConnection
+	// Buckets maps each of GitLab's object types, ObjectTypes, to its bucket. All of them, and nothing else:
+	// the consolidated form turns object storage on for every type, and GitLab refuses to start when one has
+	// no bucket. No two types may share a bucket. Required.
+	Buckets map[string]pulumi.StringInput
+}
+
+// ObjectTypes are the object types of GitLab 18.11's consolidated object storage, under
+// gitlab_rails['object_store']['objects'].
+func ObjectTypes() []string {
+	names := make([]string, len(objectstore.Types))
+	for i, t := range objectstore.Types {
+		names[i] = t.Name
+	}
+	return names
+}
+
+// ObjectStoreConnection is an S3-compatible service, and the credentials a workload uses there: a static
+// key, or the cluster's workload identity.
+type ObjectStoreConnection struct {
+	// Region the buckets are in: the AWS region, or the region an S3-compatible service signs requests with
+	// (Linode's cluster ID such as "eu-central-1"; "us-east-1" for most others). Required.
+	Region pulumi.StringInput
+	// Endpoint is the service's https:// URL. Default nil: Amazon S3, found from Region. Leave it unset for
+	// S3 with workload identity: an explicit endpoint breaks the STS exchange.
+	Endpoint pulumi.StringInput
+	// PathStyle addresses buckets as <endpoint>/<bucket> instead of <bucket>.<endpoint>, as MinIO and most
+	// stores run on premises need. Default false.
+	PathStyle bool
+
+	// AccessKeyID and SecretAccessKey are a static key. They reach the pods through a Secret and are kept
+	// secret in the state; the ConfigMap only names the variables that hold them. Default nil: use
+	// WorkloadIdentity. Exactly one of a key and WorkloadIdentity is required.
+	AccessKeyID     pulumi.StringInput
+	SecretAccessKey pulumi.StringInput
+	// WorkloadIdentity are the annotations of the service account the pods run as, through which the cluster
+	// gives them short-lived credentials: {"eks.amazonaws.com/role-arn": <role ARN>} for IAM roles for
+	// service accounts on EKS. No key exists anywhere. Default nil: use a static key.
+	WorkloadIdentity pulumi.StringMapInput
+}
+
+// Backup is a scheduled gitlab-backup: the database and the repositories, uploaded to a bucket of their own.
+// What object storage holds is skipped, as GitLab advises: the buckets keep it, versioned.
+type Backup struct {
+	// Bucket the archives go to. It must not be one of ObjectStorage's buckets. Required.
+	Bucket pulumi.StringInput
+	// Connection to Bucket, with an identity of its own: GitLab's pods cannot read or delete a backup, and
+	// the backup job's identity need reach no live object. Required.
+	Connection ObjectStoreConnection
+	// Schedule in cron syntax, in the cluster's time zone (UTC on EKS and LKE). Default DefaultBackupSchedule.
+	Schedule string
+	// PruneAfterDays makes every run delete, after its upload, the archives in Bucket older than this many
+	// days, for stores whose buckets cannot expire objects by themselves. GitLab prunes only local archives,
+	// never uploaded ones. Default 0: the bucket's own lifecycle rules are the retention, as on S3.
+	PruneAfterDays int
+	// ScratchSize is the node disk the archive is assembled on before its upload: the database dump plus every
+	// repository, uncompressed. The job is stopped past it, rather than filling the node's disk. Default "20Gi".
+	ScratchSize string
+}
+
+// DefaultBackupSchedule runs the backup daily at 01:00, outside the RDS backup window (03:00-04:00) and
+// maintenance window the database component sets by default.
+const DefaultBackupSchedule = "0 1 * * *"
