@@ -77,7 +77,7 @@ func TestEachZonesDeploymentWaitsOnlyForWhatItConsumes(t *testing.T) {
 // existingStack is a team's own cluster: two zones, their NFS servers and PostgreSQL.
 func existingStack(t *testing.T) *stack {
 	s := load(t, "dev")
-	for _, key := range []string{"network", "cluster", "database", "fileStorage", "tags", "redis"} {
+	for _, key := range []string{"network", "cluster", "database", "fileStorage", "tags", "redis", "objectStorage", "backup"} {
 		delete(s.config, "gitlab-ha:"+key)
 	}
 	s.set("platform", "existing").set("zones", []string{"zone-a", "zone-b"}).set("gitlab", map[string]any{"host": "gitlab.internal"})
