@@ -99,12 +99,16 @@ func (c *Config) validateObjectStorage(key func(string) string) error {
 			field string
 			set   bool
 		}{{"backup.schedule", b.Schedule != ""}, {"backup.retentionDays", b.RetentionDays != nil}, {"backup.scratchSize", b.ScratchSize != ""}} {
-			if f.set {
-				if c.Platform == PlatformExisting && b.Enabled == nil {
-					return validate.Errorf(key(f.field), nil, "is set, but no backup.bucket is: name the bucket the archives go to")
-				}
-				return validate.Errorf(key(f.field), nil, "is set, but backup.enabled is false")
+			if !f.set {
+				continue
 			}
+			switch {
+			case b.Enabled != nil:
+				return validate.Errorf(key(f.field), nil, "is set, but backup.enabled is false")
+			case c.Platform == PlatformExisting:
+				return validate.Errorf(key(f.field), nil, "is set, but no backup.bucket is: name the bucket the archives go to")
+			}
+			return validate.Errorf(key(f.field), nil, "is set, but backup is off with objectStorage.enabled false, which builds its bucket")
 		}
 	}
 	if days := b.RetentionDays; days != nil {

@@ -253,6 +253,60 @@ func TestBadConfigurationsGiveOneErrorNamingTheKeyAndRegisterNothing(t *testing.
 		}, "gitlab-ha:database: is set, but platform existing builds no database"},
 		{"managed Redis without AWS", func(s *stack) *stack { return existingStack(t).set("redis", map[string]any{"mode": "managed"}) },
 			`gitlab-ha:redis.mode: "managed" is available on aws only`},
+		{"a backup without the object storage that builds its bucket", func(s *stack) *stack {
+			return s.objectStorageOff().set("backup", map[string]any{"enabled": true})
+		}, "gitlab-ha:backup.enabled: true needs object storage: the backup bucket is built with it"},
+		{"a backup retention left behind when object storage goes", func(s *stack) *stack {
+			return s.set("objectStorage", map[string]any{"enabled": false})
+		}, "gitlab-ha:backup.retentionDays: is set, but backup is off with objectStorage.enabled false, which builds its bucket"},
+		{"a bucket setting left behind when object storage goes", func(s *stack) *stack {
+			return s.objectStorageOff().set("objectStorage", map[string]any{"enabled": false, "forceDestroy": true})
+		}, "gitlab-ha:objectStorage.forceDestroy: is set, but objectStorage.enabled is false"},
+		{"a schedule for a backup that is off", func(s *stack) *stack {
+			return s.set("backup", map[string]any{"enabled": false, "schedule": "0 3 * * *"})
+		}, "gitlab-ha:backup.schedule: is set, but backup.enabled is false"},
+		{"a team's buckets on aws", func(s *stack) *stack {
+			return s.patch("objectStorage", map[string]any{"buckets": map[string]string{"artifacts": "mine"}})
+		}, "gitlab-ha:objectStorage.buckets: is set, but platform aws builds its own buckets; it applies to platform existing only"},
+		{"a static key on aws", func(s *stack) *stack { return s.secret("objectStorageSecretAccessKey", "x") },
+			"gitlab-ha:objectStorageSecretAccessKey: is set, but platform is aws; it applies to platform existing only"},
+		{"buckets destroyed with their objects, yet protected", func(s *stack) *stack { return s.set("protect", true) },
+			"gitlab-ha:objectStorage.forceDestroy: true contradicts protect"},
+		{"backups kept no day", func(s *stack) *stack { return s.set("backup", map[string]any{"retentionDays": 0}) },
+			"gitlab-ha:backup.retentionDays: 0 must be at least 1"},
+		{"backups kept beyond a century", func(s *stack) *stack { return s.set("backup", map[string]any{"retentionDays": 40000}) },
+			"gitlab-ha:backup.retentionDays: 40000 is outside 1-36500"},
+		{"object versions kept no day", func(s *stack) *stack { return s.patch("objectStorage", map[string]any{"noncurrentVersionDays": -1}) },
+			"gitlab-ha:objectStorage.noncurrentVersionDays: -1 is outside 1-36500"},
+		{"Linode with S3's versions", func(s *stack) *stack {
+			return linodeStack(t).set("objectStorage", map[string]any{"noncurrentVersionDays": 10})
+		}, "gitlab-ha:objectStorage.noncurrentVersionDays: 10 applies to platform aws only"},
+		{"existing buckets without a key", func(s *stack) *stack {
+			e := existingObjectStorage(t)
+			for _, k := range []string{"objectStorageAccessKeyId", "objectStorageSecretAccessKey"} {
+				delete(e.config, "gitlab-ha:"+k)
+			}
+			return e
+		}, "gitlab-ha:objectStorageAccessKeyId: is required with objectStorage.buckets or backup.bucket on platform existing"},
+		{"existing key in plain text", func(s *stack) *stack {
+			e := existingObjectStorage(t)
+			e.secretKeys = []string{"gitlab-ha:kubeconfig", "gitlab-ha:databasePassword", "gitlab-ha:objectStorageAccessKeyId"}
+			return e
+		}, "gitlab-ha:objectStorageSecretAccessKey: is in plain text"},
+		{"existing buckets without a region to sign with", func(s *stack) *stack {
+			return existingObjectStorage(t).patch("objectStorage", map[string]any{"region": ""})
+		}, "gitlab-ha:objectStorage.region: is required with object storage or backups on platform existing"},
+		{"existing backup key without its secret", func(s *stack) *stack {
+			e := existingObjectStorage(t)
+			delete(e.config, "gitlab-ha:backupSecretAccessKey")
+			return e
+		}, "gitlab-ha:backupSecretAccessKey: is required with backupAccessKeyId"},
+		{"existing backup schedule without a bucket", func(s *stack) *stack {
+			return existingStack(t).set("backup", map[string]any{"schedule": "0 3 * * *"})
+		}, "gitlab-ha:backup.schedule: is set, but no backup.bucket is"},
+		{"existing object storage asked for without buckets", func(s *stack) *stack {
+			return existingStack(t).set("objectStorage", map[string]any{"enabled": true, "region": "us-east-1"})
+		}, "gitlab-ha:objectStorage.buckets: is required with objectStorage.enabled on platform existing"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -310,7 +310,7 @@ func buildObjectStorage(ctx *pulumi.Context, cfg *stacks.Config, refs *awsRefs, 
 		"versioned (non-current versions kept %d days); GitLab's pods reach them through IRSA, with no access key",
 		strings.Join(gitlab.ObjectTypes(), ", "), noncurrentDays(cfg)), "the S3 backup bucket through a role of its own; "+retention)
 	if !cfg.ObjectStorageOn() {
-		return pulumi.StringMapOutput{}, pulumi.StringOutput{}, notes, nil
+		return pulumi.StringMap{}.ToStringMapOutput(), pulumi.String("").ToStringOutput(), notes, nil
 	}
 	s3, err := objectstorage.NewS3(ctx, objectStorageName, s3Args(cfg, *refs), onAWS)
 	if err != nil {

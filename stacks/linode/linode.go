@@ -269,7 +269,7 @@ func buildObjectStorage(ctx *pulumi.Context, cfg *stacks.Config, refs *linodeRef
 		"reached with a key limited to them; no versions are kept", cfg.Region, strings.Join(gitlab.ObjectTypes(), ", ")),
 		fmt.Sprintf("the Linode backup bucket with a key of its own; the job deletes archives older than %d days", cfg.BackupRetentionDays()))
 	if !cfg.ObjectStorageOn() {
-		return pulumi.StringMapOutput{}, pulumi.StringOutput{}, notes, nil
+		return pulumi.StringMap{}.ToStringMapOutput(), pulumi.String("").ToStringOutput(), notes, nil
 	}
 	storage, err := linodeobj.NewLinodeObjectStorage(ctx, objectStorageName, objectStorageArgs(cfg), onLinode)
 	if err != nil {

@@ -1,0 +1,357 @@
+package all_test
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
+	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
+	"github.com/gitlab-ha/gitlab-ha/components/objectstorage"
+	"github.com/gitlab-ha/gitlab-ha/components/objectstorage/linodeobj"
+	"github.com/gitlab-ha/gitlab-ha/stacks"
+)
+
+const (
+	bucketType    = "aws:s3/bucketV2:BucketV2"
+	roleType      = "aws:iam/role:Role"
+	policyType    = "aws:iam/rolePolicy:RolePolicy"
+	linodeBucket  = "linode:index/objectStorageBucket:ObjectStorageBucket"
+	linodeKeyType = "linode:index/objectStorageKey:ObjectStorageKey"
+)
+
+// objectStorageOff turns object storage off, and with it the backup that needs its bucket.
+func (s *stack) objectStorageOff() *stack {
+	delete(s.config, stacks.Namespace+":backup")
+	return s.set("objectStorage", map[string]any{"enabled": false})
+}
+
+// subtree is every resource under the component of this type, the component included.
+func subtree(result *componenttest.Result, componentType string) map[string]bool {
+	in := map[string]bool{}
+	for _, r := range result.Resources {
+		if r.Type == componentType {
+			in[r.URN] = true
+		}
+	}
+	for grew := true; grew; {
+		grew = false
+		for _, r := range result.Resources {
+			if !in[r.URN] && in[r.Parent] {
+				in[r.URN], grew = true, true
+			}
+		}
+	}
+	return in
+}
+
+// policyDocument is an IAM policy's JSON.
+type policyDocument struct {
+	Statement []struct {
+		Effect    string
+		Principal map[string]any
+		Action    any
+		Resource  any
+		Condition map[string]map[string]string
+	}
+}
+
+func parsePolicy(t *testing.T, text string) policyDocument {
+	t.Helper()
+	var doc policyDocument
+	require.NoError(t, json.Unmarshal([]byte(text), &doc), text)
+	return doc
+}
+
+// strings of a policy element that is a string or a list of them.
+func listOf(v any) []string {
+	switch value := v.(type) {
+	case string:
+		return []string{value}
+	case []any:
+		var out []string
+		for _, e := range value {
+			out = append(out, e.(string))
+		}
+		return out
+	}
+	return nil
+}
+
+func TestTheAWSStacksBuildABucketPerObjectTypeAndABackupBucketWithTwoRoles(t *testing.T) {
+	for _, name := range []string{"dev", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			result, out := deploy(t, name)
+			require.Len(t, result.OfType(objectstorage.S3TypeToken), 1)
+			component := result.OfType(objectstorage.S3TypeToken)[0]
+			assert.Equal(t, "gitlab-objects", component.Name, "a stable name: renaming it would replace every bucket")
+			under := subtree(result, objectstorage.S3TypeToken)
+			buckets := result.OfType(bucketType)
+			assert.Len(t, buckets, len(gitlab.ObjectTypes())+1)
+			for _, b := range buckets {
+				assert.True(t, under[b.URN], b.Name)
+				assert.Regexp(t, "^gitlab-ha-"+name+"-[a-z-]+-[0-9a-f]{8}$", b.InputString("bucket"), "named after the stack")
+			}
+			for _, role := range []string{"gitlab-objects-gitlab", "gitlab-objects-backup"} {
+				r, ok := result.Find(roleType, role)
+				require.True(t, ok, role)
+				assert.True(t, under[r.URN], role)
+				_, ok = result.Find(policyType, role)
+				assert.True(t, ok, "%s has its inline policy", role)
+			}
+			assert.Empty(t, result.OfType("aws:iam/accessKey:AccessKey"), "no access key anywhere")
+
+			perType := componenttest.MustAwait(t, out.ObjectBuckets).Value.(map[string]string)
+			assert.ElementsMatch(t, gitlab.ObjectTypes(), keys(perType), "the stack's output names a bucket per type")
+			backup := componenttest.MustAwait(t, out.BackupBucket).Value.(string)
+			assert.Regexp(t, "^gitlab-ha-"+name+"-backups-", backup)
+			assert.Regexp(t, "^gitlab-ha-"+name+"-dependency-proxy-[0-9a-f]{8}$", perType["dependency_proxy"])
+		})
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// The buckets build beside the cluster: only the roles wait for it, through the OIDC provider their trust
+// names, so object storage adds nothing to the stack's critical path but the roles' short chain.
+func TestOnlyTheRolesWaitForTheCluster(t *testing.T) {
+	result, _ := deploy(t, "prod")
+	cluster := result.OfType("aws:eks/cluster:Cluster")[0]
+	provider, ok := result.Find("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "gitlab")
+	require.True(t, ok)
+	waiting := 0
+	for urn := range subtree(result, objectstorage.S3TypeToken) {
+		r, _ := result.ByURN(urn)
+		if !r.Custom {
+			continue
+		}
+		if r.Type == roleType || r.Type == policyType {
+			assert.True(t, closure(result, urn)[provider.URN], "%s %s trusts the cluster's OIDC provider", r.Type, r.Name)
+			waiting++
+			continue
+		}
+		assert.False(t, closure(result, urn)[cluster.URN], "%s %s waits for the cluster", r.Type, r.Name)
+	}
+	assert.Equal(t, 4, waiting, "two roles and their policies")
+}
+
+func TestEachRoleTrustsExactlyOneOfGitLabsServiceAccounts(t *testing.T) {
+	result, _ := deploy(t, "prod")
+	provider, _ := result.Find("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "gitlab")
+	providerARN := provider.Outputs["arn"].StringValue()
+	issuer := strings.TrimPrefix(provider.InputString("url"), "https://")
+	for role, subject := range map[string]string{
+		"gitlab-objects-gitlab": "system:serviceaccount:gitlab:gitlab",
+		"gitlab-objects-backup": "system:serviceaccount:gitlab:gitlab-backup",
+	} {
+		r, _ := result.Find(roleType, role)
+		trust := parsePolicy(t, r.InputString("assumeRolePolicy"))
+		require.Len(t, trust.Statement, 1, role)
+		s := trust.Statement[0]
+		assert.Equal(t, "Allow", s.Effect)
+		assert.Equal(t, map[string]any{"Federated": providerARN}, s.Principal, "%s: the stack's own cluster", role)
+		assert.Equal(t, []string{"sts:AssumeRoleWithWebIdentity"}, listOf(s.Action))
+		assert.Equal(t, map[string]map[string]string{"StringEquals": {issuer + ":sub": subject, issuer + ":aud": "sts.amazonaws.com"}},
+			s.Condition, "%s: that service account in GitLab's namespace, exactly", role)
+	}
+	assert.Equal(t, "system:serviceaccount:"+stacks.GitLabNamespace+":"+gitlab.ServiceAccountName(stacks.GitLabName),
+		"system:serviceaccount:gitlab:gitlab", "the names the GitLab component gives its service accounts")
+	assert.Equal(t, "gitlab-backup", gitlab.BackupServiceAccountName(stacks.GitLabName))
+}
+
+func TestEveryIAMPolicyNamesOnlyThisStacksBuckets(t *testing.T) {
+	for _, name := range []string{"dev", "prod"} {
+		result, out := deploy(t, name)
+		perType := componenttest.MustAwait(t, out.ObjectBuckets).Value.(map[string]string)
+		backup := componenttest.MustAwait(t, out.BackupBucket).Value.(string)
+		arns := func(buckets ...string) []string {
+			var out []string
+			for _, b := range buckets {
+				out = append(out, "arn:aws:s3:::"+b, "arn:aws:s3:::"+b+"/*")
+			}
+			sort.Strings(out)
+			return out
+		}
+		var objectBuckets []string
+		for _, b := range perType {
+			objectBuckets = append(objectBuckets, b)
+		}
+		key, _ := result.Find("aws:kms/key:Key", "gitlab-objects")
+		want := map[string][]string{"gitlab-objects-gitlab": arns(objectBuckets...), "gitlab-objects-backup": arns(backup)}
+		for _, policy := range result.OfType(policyType) {
+			var s3Resources []string
+			for _, s := range parsePolicy(t, policy.InputString("policy")).Statement {
+				for _, resource := range listOf(s.Resource) {
+					switch {
+					case strings.HasPrefix(resource, "arn:aws:s3:::"):
+						s3Resources = append(s3Resources, resource)
+					case strings.HasPrefix(resource, "arn:aws:kms:"):
+						assert.Equal(t, key.Outputs["arn"].StringValue(), resource, "%s %s: only the buckets' key", name, policy.Name)
+					}
+					assert.NotEqual(t, "*", resource, "%s %s: a wildcard resource", name, policy.Name)
+				}
+			}
+			sort.Strings(s3Resources)
+			if expected, ours := want[policy.Name]; ours {
+				assert.Equal(t, expected, s3Resources, "%s %s: exactly its buckets", name, policy.Name)
+			} else {
+				assert.Empty(t, s3Resources, "%s %s reaches no bucket", name, policy.Name)
+			}
+		}
+	}
+}
+
+func TestEachLinodeKeyReachesOnlyItsBuckets(t *testing.T) {
+	result, out := linodeStack(t).run(t)
+	require.NoError(t, result.Err)
+	require.Len(t, result.OfType(linodeobj.TypeToken), 1)
+	assert.Equal(t, "gitlab-objects", result.OfType(linodeobj.TypeToken)[0].Name)
+	assert.Len(t, result.OfType(linodeBucket), len(gitlab.ObjectTypes())+1)
+	perType := componenttest.MustAwait(t, out.ObjectBuckets).Value.(map[string]string)
+	backup := componenttest.MustAwait(t, out.BackupBucket).Value.(string)
+	var objectBuckets []string
+	for _, b := range perType {
+		objectBuckets = append(objectBuckets, b)
+	}
+	want := map[string][]string{"gitlab-objects-gitlab": objectBuckets, "gitlab-objects-backup": {backup}}
+	keys := result.OfType(linodeKeyType)
+	require.Len(t, keys, 2)
+	for _, key := range keys {
+		var buckets []string
+		for _, access := range key.MustInput(t, "bucketAccesses").([]any) {
+			a := access.(map[string]any)
+			buckets = append(buckets, a["bucketName"].(string))
+			assert.Equal(t, "eu-central", a["region"], key.Name)
+			assert.Equal(t, "read_write", a["permissions"], key.Name)
+		}
+		assert.ElementsMatch(t, want[key.Name], buckets, "%s: its buckets and no other", key.Name)
+		_, mayCreate := key.Input("regions")
+		assert.False(t, mayCreate, "%s may create no bucket", key.Name)
+	}
+	for _, bucket := range result.OfType(linodeBucket) {
+		assert.Equal(t, "private", bucket.InputString("acl"), bucket.Name)
+		assert.Equal(t, "eu-central", bucket.InputString("region"), bucket.Name)
+	}
+}
+
+// existingObjectStorage points an existing cluster's GitLab at the team's MinIO, with a key for GitLab and one
+// for the backups, both secret config.
+func existingObjectStorage(t *testing.T) *stack {
+	buckets := map[string]string{}
+	for _, objectType := range gitlab.ObjectTypes() {
+		buckets[objectType] = "team-" + strings.ReplaceAll(objectType, "_", "-")
+	}
+	return existingStack(t).set("objectStorage", map[string]any{
+		"endpoint": "https://minio.internal:9000", "region": "us-east-1", "pathStyle": true, "buckets": buckets,
+	}).set("backup", map[string]any{"bucket": "team-backups", "retentionDays": 14}).
+		secret("objectStorageAccessKeyId", "TEAMGITLABKEYID").secret("objectStorageSecretAccessKey", "team-gitlab-secret-key").
+		secret("backupAccessKeyId", "TEAMBACKUPKEYID").secret("backupSecretAccessKey", "team-backup-secret-key")
+}
+
+func TestAnExistingClusterUsesItsOwnS3CompatibleServiceWhenConfigured(t *testing.T) {
+	result, out := existingObjectStorage(t).run(t)
+	require.NoError(t, result.Err)
+	assert.Len(t, result.Components(), 1, "GitLab alone: the buckets are the team's")
+	perType := componenttest.MustAwait(t, out.ObjectBuckets).Value.(map[string]string)
+	assert.Equal(t, "team-dependency-proxy", perType["dependency_proxy"])
+	assert.Equal(t, "team-backups", componenttest.MustAwait(t, out.BackupBucket).Value)
+	assert.Equal(t, []string{
+		"Object storage: the S3-compatible service at https://minio.internal:9000, in the buckets objectStorage.buckets names",
+		`Backup: gitlab-backup of the database and repositories at "0 1 * * *" (cron, UTC) to bucket team-backups on the ` +
+			"S3-compatible service at https://minio.internal:9000; the job deletes archives older than 14 days",
+	}, out.Notes)
+
+	result, out = existingStack(t).run(t)
+	require.NoError(t, result.Err)
+	assert.Empty(t, componenttest.MustAwait(t, out.ObjectBuckets).Value, "without objectStorage, none")
+	assert.Equal(t, []string{stacks.ObjectStorageOff}, out.Notes)
+}
+
+// No object storage credential reaches any resource in plain text: not a ConfigMap, not an annotation, not an
+// argument. On Linode the keys are the component's; on an existing cluster the team's secret config.
+func TestNoObjectStorageCredentialIsSentInPlainText(t *testing.T) {
+	result, _ := linodeStack(t).run(t)
+	require.NoError(t, result.Err)
+	var credentials []string
+	for _, key := range result.OfType(linodeKeyType) {
+		for _, output := range []string{"accessKey", "secretKey"} {
+			value, _ := key.Output(output)
+			credentials = append(credentials, value.(string))
+		}
+	}
+	require.Len(t, credentials, 4)
+	assert.Empty(t, result.PlaintextLeaks(credentials...), "linode")
+
+	result, _ = existingObjectStorage(t).run(t)
+	require.NoError(t, result.Err)
+	assert.Empty(t, result.PlaintextLeaks("TEAMGITLABKEYID", "team-gitlab-secret-key", "TEAMBACKUPKEYID", "team-backup-secret-key"), "existing")
+}
+
+func TestObjectStorageOffBuildsNoneOfIt(t *testing.T) {
+	cases := map[string]struct {
+		stack     func(*testing.T) *stack
+		component string
+		types     []string
+	}{
+		"aws":    {func(t *testing.T) *stack { return load(t, "prod") }, objectstorage.S3TypeToken, []string{bucketType, "aws:s3/bucketPolicy:BucketPolicy"}},
+		"linode": {linodeStack, linodeobj.TypeToken, []string{linodeBucket, linodeKeyType}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			on, _ := tc.stack(t).run(t)
+			require.NoError(t, on.Err)
+			off, out := tc.stack(t).objectStorageOff().run(t)
+			require.NoError(t, off.Err)
+			assert.Empty(t, off.OfType(tc.component))
+			for _, typ := range tc.types {
+				assert.Empty(t, off.OfType(typ), typ)
+			}
+			assert.Equal(t, []string{stacks.ObjectStorageOff}, out.Notes)
+			assert.Empty(t, componenttest.MustAwait(t, out.ObjectBuckets).Value)
+			assert.Empty(t, componenttest.MustAwait(t, out.BackupBucket).Value)
+
+			// Off takes away the object storage and nothing else.
+			feature := subtree(on, tc.component)
+			offURNs := map[string]bool{}
+			for _, r := range off.Resources {
+				offURNs[r.URN] = true
+				_, inOn := on.ByURN(r.URN)
+				assert.True(t, inOn, "%s %s exists only with object storage off", r.Type, r.Name)
+			}
+			for _, r := range on.Resources {
+				if !offURNs[r.URN] {
+					assert.True(t, feature[r.URN], "%s %s goes with object storage, but is not part of it", r.Type, r.Name)
+				}
+			}
+		})
+	}
+}
+
+func TestThePlanSaysWhereGitLabsObjectsAndBackupsGo(t *testing.T) {
+	_, out := deploy(t, "prod")
+	require.Len(t, out.Notes, 2)
+	assert.Contains(t, out.Notes[0], "Object storage: S3, a bucket per object type")
+	assert.Contains(t, out.Notes[0], "through IRSA, with no access key")
+	assert.Contains(t, out.Notes[1], `"0 1 * * *"`)
+	assert.Contains(t, out.Notes[1], "archives expire after 30 days by the bucket's lifecycle")
+
+	_, out = load(t, "prod").set("backup", map[string]any{"enabled": false}).run(t)
+	require.Len(t, out.Notes, 2)
+	assert.Equal(t, "Backup: off — no scheduled gitlab-backup; the platform's own snapshots are all there is", out.Notes[1])
+
+	_, out = linodeStack(t).run(t)
+	require.Len(t, out.Notes, 2)
+	assert.Contains(t, out.Notes[0], "Object storage: Linode Object Storage in eu-central")
+	assert.Contains(t, out.Notes[1], "the job deletes archives older than 30 days")
+}
