@@ -167,3 +167,16 @@ func TestTheBackupTakesANewReleaseOnlyAfterEveryZoneAndThePostDeploymentMigratio
 	cronJob, _ := backupCronJob(t, result)
 	assert.Equal(t, "job/"+post.InputString("metadata.name"), cronJob.InputMap("metadata.annotations")["gitlab-ha.io/after"])
 }
+
+func TestTheBackupMayReachTheInClusterRedisAsGitLabsOtherPodsMay(t *testing.T) {
+	args := onS3()
+	result, _ := deploy(t, args)
+	redis, ok := result.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitlab-redis")
+	require.True(t, ok)
+	assert.Equal(t, gitlab.BackupComponent, redis.InputMap("spec.ingress[0].from[2].podSelector.matchLabels")["app.kubernetes.io/component"],
+		"gitlab-backup loads Rails, which talks to Redis")
+
+	without, _ := deploy(t, threeZones())
+	redis, _ = without.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitlab-redis")
+	assert.Len(t, redis.MustInput(t, "spec.ingress[0].from"), 2, "no backup, no third client")
+}

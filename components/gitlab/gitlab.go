@@ -119,7 +119,7 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	redis := redisEndpoint{}
 	if args.Redis != nil {
 		redis = externalRedis(args.Redis)
-	} else if redis, err = newInClusterRedis(ctx, c, name, namespace, args.RedisImage); err != nil {
+	} else if redis, err = newInClusterRedis(ctx, c, name, namespace, args.RedisImage, redisClients(args)); err != nil {
 		return err
 	}
 
