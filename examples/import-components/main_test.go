@@ -13,7 +13,9 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/internal/stackconfig"
 )
 
-func TestEachZonesGitLabMountsThatZonesMountTarget(t *testing.T) {
+// runExample runs the program with Pulumi.example.yaml and the two secrets a user sets.
+func runExample(t *testing.T) *componenttest.Result {
+	t.Helper()
 	stack, err := stackconfig.Load(".", "example")
 	require.NoError(t, err)
 	stack.Config["import-components:kubeconfig"] = "apiVersion: v1\nkind: Config\n"
@@ -21,6 +23,11 @@ func TestEachZonesGitLabMountsThatZonesMountTarget(t *testing.T) {
 	result := componenttest.Run(run, componenttest.WithStack("import-components", "example"),
 		componenttest.WithConfig(stack.Config, "import-components:kubeconfig", "import-components:databasePassword"))
 	require.NoError(t, result.Err)
+	return result
+}
+
+func TestEachZonesGitLabMountsThatZonesMountTarget(t *testing.T) {
+	result := runExample(t)
 
 	assert.Len(t, result.Components(), 3, "the file system, the buckets and GitLab, nothing else")
 	for zone, subnet := range map[string]string{"eu-west-1a": "subnet-0aaaaaaaaaaaaaaaa", "eu-west-1b": "subnet-0bbbbbbbbbbbbbbbb"} {
@@ -36,13 +43,7 @@ func TestEachZonesGitLabMountsThatZonesMountTarget(t *testing.T) {
 }
 
 func TestGitLabKeepsItsObjectsInTheBucketsAsTheRolesServiceAccounts(t *testing.T) {
-	stack, err := stackconfig.Load(".", "example")
-	require.NoError(t, err)
-	stack.Config["import-components:kubeconfig"] = "apiVersion: v1\nkind: Config\n"
-	stack.Config["import-components:databasePassword"] = "example-password"
-	result := componenttest.Run(run, componenttest.WithStack("import-components", "example"),
-		componenttest.WithConfig(stack.Config, "import-components:kubeconfig", "import-components:databasePassword"))
-	require.NoError(t, result.Err)
+	result := runExample(t)
 
 	config, ok := result.Find("kubernetes:core/v1:ConfigMap", "gitlab-config")
 	require.True(t, ok)
