@@ -88,6 +88,62 @@ func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		}, `zones[0].storage.storageClass: "linode-block-storage-retain" gives zone eu-west-1a a volume of its own, but there are 3 zones`},
 		{"zones mounting different exports", func(a *gitlab.GitLabArgs) { a.Zones[2].Storage.NFS.Path = "/zone-c" },
 			`zones[2].storage.nfs.path: "/zone-c" differs from zones[0].storage.nfs.path "/": every zone must mount the same export`},
+		{"object storage missing a type's bucket", func(a *gitlab.GitLabArgs) {
+			*a = *onS3()
+			delete(a.ObjectStorage.Buckets, "pages")
+		}, `objectStorage.buckets["pages"]: is missing: GitLab's consolidated object storage needs a bucket for every object type`},
+		{"object storage with a type GitLab does not have", func(a *gitlab.GitLabArgs) {
+			*a = *onS3()
+			a.ObjectStorage.Buckets["registry"] = pulumi.String("dev-registry")
+		}, `objectStorage.buckets["registry"]: is not one of GitLab's object types`},
+		{"two types in one bucket", func(a *gitlab.GitLabArgs) {
+			*a = *onS3()
+			a.ObjectStorage.Buckets["lfs"] = pulumi.String(bucketOf("artifacts"))
+		}, `objectStorage.buckets["lfs"]: "dev-artifacts-1a2b3c4d" is also the bucket of artifacts`},
+		{"object storage without a region", func(a *gitlab.GitLabArgs) {
+			*a = *onS3()
+			a.ObjectStorage.Connection.Region = nil
+		}, "objectStorage.connection.region: is required"},
+		{"object storage without credentials", func(a *gitlab.GitLabArgs) {
+			*a = *onS3()
+			a.ObjectStorage.Connection.WorkloadIdentity = nil
+		}, "objectStorage.connection: sets neither a key (accessKeyID, secretAccessKey) nor workloadIdentity"},
+		{"object storage with a key and workload identity", func(a *gitlab.GitLabArgs) {
+			*a = *onS3()
+			a.ObjectStorage.Connection.AccessKeyID = pulumi.String(accessKeyID)
+		}, "objectStorage.connection: sets both a key"},
+		{"a key without its secret", func(a *gitlab.GitLabArgs) {
+			*a = *withKeys()
+			a.ObjectStorage.Connection.SecretAccessKey = nil
+		}, "objectStorage.connection.secretAccessKey: is required"},
+		{"an endpoint in the clear", func(a *gitlab.GitLabArgs) {
+			*a = *withKeys()
+			a.ObjectStorage.Connection.Endpoint = pulumi.String("http://minio.storage:9000")
+		}, `objectStorage.connection.endpoint: "http://minio.storage:9000" is not an https:// URL`},
+		{"backups into an object bucket", func(a *gitlab.GitLabArgs) {
+			*a = *onS3()
+			a.Backup.Bucket = pulumi.String(bucketOf("uploads"))
+		}, `backup.bucket: "dev-uploads-1a2b3c4d" is also the uploads bucket`},
+		{"backup without a bucket", func(a *gitlab.GitLabArgs) {
+			*a = *onS3()
+			a.Backup.Bucket = nil
+		}, "backup.bucket: is required"},
+		{"backup without credentials", func(a *gitlab.GitLabArgs) {
+			*a = *onS3()
+			a.Backup.Connection.WorkloadIdentity = nil
+		}, "backup.connection: sets neither"},
+		{"backup schedule that is not cron", func(a *gitlab.GitLabArgs) {
+			*a = *onS3()
+			a.Backup.Schedule = "nightly"
+		}, `backup.schedule: "nightly" is not a cron schedule`},
+		{"negative retention", func(a *gitlab.GitLabArgs) {
+			*a = *withKeys()
+			a.Backup.PruneAfterDays = -1
+		}, "backup.pruneAfterDays: -1 is not between 0"},
+		{"bad scratch size", func(a *gitlab.GitLabArgs) {
+			*a = *onS3()
+			a.Backup.ScratchSize = "lots"
+		}, `backup.scratchSize: "lots"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

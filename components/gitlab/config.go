@@ -39,7 +39,11 @@ type omnibusSettings struct {
 	RedisAuth   bool
 	RedisTLS    bool
 	Sizing      sizing
-	Extra       string // appended verbatim
+	// ObjectStorage is the consolidated object storage; nil keeps objects on the shared volume.
+	ObjectStorage *objectStorageSettings
+	// Backup configures the backup pod; nil when there is no scheduled backup.
+	Backup *backupSettings
+	Extra  string // appended verbatim
 }
 
 // rubyString quotes s as a single-quoted Ruby string literal.
@@ -95,6 +99,9 @@ func renderOmnibusConfig(s omnibusSettings) string {
 		line("gitlab_rails['redis_password'] = ENV.fetch(%s)", rubyString(envRedisPassword))
 	}
 	line("gitlab_rails['redis_ssl'] = %t", s.RedisTLS)
+	if s.ObjectStorage != nil {
+		renderObjectStorage(line, s.ObjectStorage)
+	}
 
 	renderSecrets(line)
 	renderSizing(line, s.Sizing)
@@ -104,6 +111,9 @@ func renderOmnibusConfig(s omnibusSettings) string {
 	// Each replica's Prometheus stack would cost memory and scrape only itself.
 	line("prometheus_monitoring['enable'] = false")
 	renderMigrationSwitch(line)
+	if s.Backup != nil {
+		renderBackupSwitch(line, s.Backup)
+	}
 	if s.Extra != "" {
 		line("# ExtraConfig")
 		line("%s", strings.TrimRight(s.Extra, "\n"))
@@ -181,22 +191,44 @@ type configInputs struct {
 	database    Database
 	redis       redisEndpoint
 	sizing      sizing
+	// objectStorage and backup are the caller's, possibly nil.
+	objectStorage *ObjectStorage
+	backup        *Backup
 }
 
 // newConfigMap renders the Omnibus configuration into a ConfigMap and returns it with a checksum of its
 // content, which the Deployments carry as an annotation so that a change of configuration rolls them.
 func newConfigMap(ctx *pulumi.Context, parent pulumi.Resource, name string, namespace pulumi.StringInput,
 	in configInputs) (*corev1.ConfigMap, pulumi.StringOutput, error) {
-	rendered := pulumi.All(in.externalURL, in.database.Host, in.database.Port, in.database.Name,
-		in.database.User, in.redis.host, in.redis.port).ApplyT(func(v []any) string {
-		return renderOmnibusConfig(omnibusSettings{
+	// The base values first, in a fixed order; then those of object storage and the backup, where set.
+	values := []any{in.externalURL, in.database.Host, in.database.Port, in.database.Name, in.database.User,
+		in.redis.host, in.redis.port}
+	const base = 7
+	if in.objectStorage != nil {
+		values = append(values, objectStorageInputs(in.objectStorage)...)
+	}
+	if in.backup != nil {
+		values = append(values, backupInputs(in.backup)...)
+	}
+	rendered := pulumi.All(values...).ApplyT(func(v []any) string {
+		settings := omnibusSettings{
 			ExternalURL: strings.TrimSuffix(v[0].(string), "/"),
 			ServeTLS:    in.serveTLS,
 			DBHost:      v[1].(string), DBPort: v[2].(int), DBName: v[3].(string), DBUser: v[4].(string),
 			DBSSLMode: in.database.SSLMode,
 			RedisHost: v[5].(string), RedisPort: v[6].(int), RedisAuth: in.redis.password != nil,
 			RedisTLS: in.redis.tls, Sizing: in.sizing, Extra: in.extra,
-		})
+		}
+		rest := v[base:]
+		if in.objectStorage != nil {
+			n := len(objectStorageInputs(in.objectStorage))
+			settings.ObjectStorage = resolveObjectStorage(in.objectStorage, rest[:n])
+			rest = rest[n:]
+		}
+		if in.backup != nil {
+			settings.Backup = resolveBackup(in.backup, rest)
+		}
+		return renderOmnibusConfig(settings)
 	}).(pulumi.StringOutput)
 
 	configMap, err := corev1.NewConfigMap(ctx, name+"-config", &corev1.ConfigMapArgs{

@@ -101,6 +101,7 @@ func zonePodSpec(d zoneDeploymentArgs) *corev1.PodSpecArgs {
 	}
 	return &corev1.PodSpecArgs{
 		NodeSelector:                  toStringMap(d.zone.NodeSelector),
+		ServiceAccountName:            d.pod.serviceAccountName(),
 		AutomountServiceAccountToken:  pulumi.Bool(false), // GitLab never talks to the Kubernetes API
 		EnableServiceLinks:            pulumi.Bool(false),
 		TerminationGracePeriodSeconds: pulumi.Int(120), // Puma drains requests before it stops

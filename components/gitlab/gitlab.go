@@ -15,6 +15,10 @@
 // Shared: the Namespace, Secrets <name>-secrets and <name>-ssh-host-keys, ConfigMap <name>-config, Service
 // <name>, PodDisruptionBudget <name>, NetworkPolicies <name> and <name>-migrations, and, without an external
 // Redis, <name>-redis (Deployment, Service, Secret, NetworkPolicy).
+//
+// With ObjectStorage on workload identity, ServiceAccount <name> (ServiceAccountName), annotated with the
+// identity, which every GitLab pod runs as. With Backup, CronJob <name>-backup, ServiceAccount <name>-backup
+// (BackupServiceAccountName), NetworkPolicy <name>-backup and, for a static key, Secret <name>-backup-key.
 package gitlab
 
 import (
@@ -58,6 +62,8 @@ type GitLab struct {
 	RootPassword pulumi.StringOutput
 	// RedisHost is where GitLab reaches Redis: the in-cluster Service, or the external host.
 	RedisHost pulumi.StringOutput
+	// BackupCronJob is the scheduled backup's CronJob, "" without Backup.
+	BackupCronJob pulumi.StringOutput
 }
 
 // Validate reports the first problem with args, as NewGitLab would, without registering anything. The error
@@ -97,6 +103,7 @@ func NewGitLab(ctx *pulumi.Context, name string, args *GitLabArgs, opts ...pulum
 		"configMapName":     component.ConfigMapName,
 		"rootPassword":      component.RootPassword,
 		"redisHost":         component.RedisHost,
+		"backupCronJob":     component.BackupCronJob,
 	}); err != nil {
 		return nil, err
 	}
@@ -112,11 +119,16 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	redis := redisEndpoint{}
 	if args.Redis != nil {
 		redis = externalRedis(args.Redis)
-	} else if redis, err = newInClusterRedis(ctx, c, name, namespace, args.RedisImage); err != nil {
+	} else if redis, err = newInClusterRedis(ctx, c, name, namespace, args.RedisImage, redisClients(args)); err != nil {
 		return err
 	}
 
-	secrets, err := newSecrets(ctx, c, name, namespace, pulumi.ToSecret(args.Database.Password).(pulumi.StringOutput), redis.password)
+	secrets, err := newSecrets(ctx, c, name, namespace, pulumi.ToSecret(args.Database.Password).(pulumi.StringOutput), redis.password,
+		objectStoreKey(args.ObjectStorage))
+	if err != nil {
+		return err
+	}
+	serviceAccount, err := c.workloadIdentity(ctx, name, namespace, args.ObjectStorage)
 	if err != nil {
 		return err
 	}
@@ -126,7 +138,7 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	}
 	configMap, checksum, err := newConfigMap(ctx, c, name, namespace, configInputs{
 		externalURL: args.ExternalURL, serveTLS: args.TLSSecretName != "", extra: args.ExtraConfig,
-		database: args.Database, redis: redis, sizing: size,
+		database: args.Database, redis: redis, sizing: size, objectStorage: args.ObjectStorage, backup: args.Backup,
 	})
 	if err != nil {
 		return err
@@ -146,12 +158,13 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 		pods[i] = omnibusPod{
 			claimName: storage.claim.Metadata.Name().Elem(), storage: zone.Storage,
 			configMapName: configMap.Metadata.Name().Elem(), secretName: secrets.secret.Metadata.Name().Elem(),
+			serviceAccount: serviceAccount,
 		}
 	}
 
 	// The release's migrations run first, from the first zone; every zone's Deployment waits for them, and
 	// the post-deployment migrations wait for every zone.
-	if _, err := newMigrationsNetworkPolicy(ctx, c, name, namespace); err != nil {
+	if _, err := newOutboundOnlyNetworkPolicy(ctx, c, name, MigrationsComponent, namespace); err != nil {
 		return err
 	}
 	migration := migrationJobArgs{name: name, namespace: namespace, args: args, version: args.Version,
@@ -185,6 +198,17 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	if _, err := newVersionRecord(ctx, c, name, namespace, args.Version, postDeployment); err != nil {
 		return err
 	}
+	c.BackupCronJob = pulumi.String("").ToStringOutput()
+	if args.Backup != nil {
+		// The backup follows the release: its image changes once every zone runs the new version and the
+		// post-deployment migrations are done, so no run backs up a schema its image does not match.
+		cronJob, err := newBackup(ctx, c, backupArgs{name: name, namespace: namespace, args: args, zone: args.Zones[0],
+			pod: pods[0], follows: jobRef(postDeployment)})
+		if err != nil {
+			return err
+		}
+		c.BackupCronJob = cronJob.Metadata.Name().Elem()
+	}
 
 	service, err := newService(ctx, c, name, namespace, args)
 	if err != nil {
@@ -212,6 +236,21 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	c.RootPassword = secrets.rootPassword
 	c.RedisHost = redis.host.ToStringOutput()
 	return nil
+}
+
+// workloadIdentity creates the service account GitLab's pods run as when object storage uses the cluster's
+// workload identity, and returns its name, which carries the dependency: a pod created before its account
+// would be refused, and would miss the identity the cluster injects when it admits the pod. Nil otherwise:
+// the pods keep the namespace's default account.
+func (c *GitLab) workloadIdentity(ctx *pulumi.Context, name string, namespace pulumi.StringInput, o *ObjectStorage) (pulumi.StringInput, error) {
+	if o == nil || o.Connection.usesKey() {
+		return nil, nil
+	}
+	account, err := newServiceAccount(ctx, c, name, ServiceAccountName(name), WebserviceComponent, namespace, o.Connection.WorkloadIdentity)
+	if err != nil {
+		return nil, err
+	}
+	return account.Metadata.Name().Elem(), nil
 }
 
 // namespace creates the Namespace unless the caller owns it, and returns its name as an input that carries

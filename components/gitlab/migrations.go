@@ -12,7 +12,6 @@ import (
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -195,8 +194,12 @@ func (m migrationJobArgs) specInputs(script string) []string {
 	if m.zone.Storage.NFS != nil {
 		storage = "nfs:" + m.zone.Storage.NFS.Path
 	}
-	return []string{m.args.Image, script, preReconfigureScript(false, m.zone.Storage), m.zone.Name,
+	inputs := []string{m.args.Image, script, preReconfigureScript(false, m.zone.Storage), m.zone.Name,
 		strings.Join(selector, ","), storage}
+	if m.pod.serviceAccount != nil {
+		inputs = append(inputs, "serviceAccount:"+ServiceAccountName(m.name))
+	}
+	return inputs
 }
 
 // nfsServer is the zone's NFS server, or "" for a zone with its own volume.
@@ -233,7 +236,8 @@ func migrationPodSpec(m migrationJobArgs, phase migrationPhase, script string) *
 	return &corev1.PodSpecArgs{
 		RestartPolicy:                pulumi.String("Never"), // the Job makes a new pod per attempt, which its failure policy needs
 		NodeSelector:                 toStringMap(m.zone.NodeSelector),
-		Affinity:                     volumeHolderAffinity(m),
+		ServiceAccountName:           m.pod.serviceAccountName(),
+		Affinity:                     volumeHolderAffinity(m.name, m.zone, WebserviceComponent, MigrationsComponent),
 		AutomountServiceAccountToken: pulumi.Bool(false),
 		EnableServiceLinks:           pulumi.Bool(false),
 		SecurityContext: &corev1.PodSecurityContextArgs{
@@ -260,12 +264,12 @@ func migrationPodSpec(m migrationJobArgs, phase migrationPhase, script string) *
 	}
 }
 
-// volumeHolderAffinity places the Job, when the first zone's volume is ReadWriteOnce, on the node where the
-// zone's pod holds it: the volume can be attached to one node only. The term matches the zone's GitLab pods
-// and the Job's own, so that on a first install, with no GitLab pod yet, the Job may go anywhere in the zone.
-// A shared (NFS) volume needs no such placement.
-func volumeHolderAffinity(m migrationJobArgs) *corev1.AffinityArgs {
-	if m.zone.Storage.NFS != nil {
+// volumeHolderAffinity places a pod that mounts the zone's volume, when that volume is ReadWriteOnce, on the
+// node where the zone's pod holds it: the volume can be attached to one node only. The term matches the zone's
+// pods of the given components, the pod's own among them, so that on a first install, with no GitLab pod yet,
+// a migration Job may go anywhere in the zone. A shared (NFS) volume needs no such placement.
+func volumeHolderAffinity(name string, zone Zone, components ...string) *corev1.AffinityArgs {
+	if zone.Storage.NFS != nil {
 		return nil
 	}
 	return &corev1.AffinityArgs{PodAffinity: &corev1.PodAffinityArgs{
@@ -273,11 +277,11 @@ func volumeHolderAffinity(m migrationJobArgs) *corev1.AffinityArgs {
 			TopologyKey: pulumi.String("kubernetes.io/hostname"),
 			LabelSelector: &metav1.LabelSelectorArgs{
 				MatchLabels: pulumi.StringMap{
-					"app.kubernetes.io/instance": pulumi.String(m.name), ZoneLabelKey: pulumi.String(m.zone.Name),
+					"app.kubernetes.io/instance": pulumi.String(name), ZoneLabelKey: pulumi.String(zone.Name),
 				},
 				MatchExpressions: metav1.LabelSelectorRequirementArray{&metav1.LabelSelectorRequirementArgs{
 					Key: pulumi.String("app.kubernetes.io/component"), Operator: pulumi.String("In"),
-					Values: pulumi.ToStringArray([]string{WebserviceComponent, MigrationsComponent}),
+					Values: pulumi.ToStringArray(components),
 				}},
 			},
 		}},
@@ -328,21 +332,4 @@ func jobRef(job *batchv1.Job) pulumi.StringOutput {
 
 func deploymentRef(deployment *appsv1.Deployment) pulumi.StringOutput {
 	return pulumi.Sprintf("deployment/%s", deployment.Metadata.Name().Elem())
-}
-
-// newMigrationsNetworkPolicy admits nothing to the Jobs' pods, which serve nobody, and lets them reach the
-// database, Redis and DNS wherever those are.
-func newMigrationsNetworkPolicy(ctx *pulumi.Context, parent pulumi.Resource, name string, namespace pulumi.StringInput) (*networkingv1.NetworkPolicy, error) {
-	return networkingv1.NewNetworkPolicy(ctx, name+"-migrations", &networkingv1.NetworkPolicyArgs{
-		Metadata: &metav1.ObjectMetaArgs{
-			Name:      pulumi.String(name + "-migrations"),
-			Namespace: namespace,
-			Labels:    toStringMap(standardLabels(name, MigrationsComponent)),
-		},
-		Spec: &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: toStringMap(selectorLabels(name, MigrationsComponent))},
-			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
-			Egress:      networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{}},
-		},
-	}, pulumi.Parent(parent))
 }

@@ -62,6 +62,17 @@ type omnibusPod struct {
 	configMapName pulumi.StringInput
 	secretName    pulumi.StringInput
 	storage       Storage
+	// serviceAccount is the workload identity GitLab reaches object storage with; nil for none, when the
+	// pod runs as the namespace's default account.
+	serviceAccount pulumi.StringInput
+}
+
+// serviceAccountName is the pod's service account, or nil to leave the default.
+func (p omnibusPod) serviceAccountName() pulumi.StringPtrInput {
+	if p.serviceAccount == nil {
+		return nil
+	}
+	return p.serviceAccount.ToStringOutput().ToStringPtrOutput()
 }
 
 // volumes are the zone's claim and the scratch directories.

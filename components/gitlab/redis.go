@@ -31,7 +31,7 @@ func externalRedis(r *Redis) redisEndpoint {
 // newInClusterRedis runs one Redis pod with a generated password, reachable only from GitLab's pods. It keeps
 // nothing on disk: a restart loses queued jobs and cache, which suits development and not production.
 func newInClusterRedis(ctx *pulumi.Context, parent pulumi.Resource, name string, namespace pulumi.StringInput,
-	image string) (redisEndpoint, error) {
+	image string, clients []string) (redisEndpoint, error) {
 	objectName := name + "-redis"
 	labels := toStringMap(standardLabels(name, RedisComponent))
 	selector := toStringMap(selectorLabels(name, RedisComponent))
@@ -130,21 +130,15 @@ func newInClusterRedis(ctx *pulumi.Context, parent pulumi.Resource, name string,
 	if err != nil {
 		return redisEndpoint{}, err
 	}
-	// Only GitLab's pods and the migration Jobs' may reach Redis, on its port alone; Redis itself reaches nothing.
+	// Only GitLab's own pods (clients: its replicas, the migration Jobs', the backup's) may reach Redis, on its
+	// port alone; Redis itself reaches nothing.
 	_, err = networkingv1.NewNetworkPolicy(ctx, objectName, &networkingv1.NetworkPolicyArgs{
 		Metadata: metadata(),
 		Spec: &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: selector},
 			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
 			Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
-				From: networkingv1.NetworkPolicyPeerArray{
-					&networkingv1.NetworkPolicyPeerArgs{
-						PodSelector: &metav1.LabelSelectorArgs{MatchLabels: toStringMap(selectorLabels(name, WebserviceComponent))},
-					},
-					&networkingv1.NetworkPolicyPeerArgs{
-						PodSelector: &metav1.LabelSelectorArgs{MatchLabels: toStringMap(selectorLabels(name, MigrationsComponent))},
-					},
-				},
+				From: redisPeers(name, clients),
 				Ports: networkingv1.NetworkPolicyPortArray{&networkingv1.NetworkPolicyPortArgs{
 					Port: pulumi.Int(redisPort), Protocol: pulumi.String("TCP"),
 				}},
@@ -156,4 +150,24 @@ func newInClusterRedis(ctx *pulumi.Context, parent pulumi.Resource, name string,
 	}
 	host := pulumi.Sprintf("%s.%s.svc", service.Metadata.Name().Elem(), service.Metadata.Namespace().Elem())
 	return redisEndpoint{host: host, port: pulumi.Int(redisPort), password: password.Result, deployment: deployment}, nil
+}
+
+// redisPeers admits the pods of each client component.
+func redisPeers(name string, clients []string) networkingv1.NetworkPolicyPeerArray {
+	peers := networkingv1.NetworkPolicyPeerArray{}
+	for _, component := range clients {
+		peers = append(peers, &networkingv1.NetworkPolicyPeerArgs{
+			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: toStringMap(selectorLabels(name, component))},
+		})
+	}
+	return peers
+}
+
+// redisClients are the components whose pods load Rails, so talk to Redis.
+func redisClients(args GitLabArgs) []string {
+	clients := []string{WebserviceComponent, MigrationsComponent}
+	if args.Backup != nil {
+		clients = append(clients, BackupComponent)
+	}
+	return clients
 }

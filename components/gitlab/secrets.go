@@ -98,10 +98,13 @@ func password(ctx *pulumi.Context, parent pulumi.Resource, name string, length i
 // in one Secret that every zone's pods and the migration Jobs read as environment variables; the SSH host
 // keys go into a second Secret, mounted as files.
 func newSecrets(ctx *pulumi.Context, parent pulumi.Resource, name string, namespace pulumi.StringInput,
-	dbPassword, redisPassword pulumi.StringInput) (*generatedSecrets, error) {
+	dbPassword, redisPassword pulumi.StringInput, objectStoreKey pulumi.StringMap) (*generatedSecrets, error) {
 	data := pulumi.StringMap{envDBPassword: dbPassword}
 	if redisPassword != nil {
 		data[envRedisPassword] = redisPassword
+	}
+	for env, value := range objectStoreKey {
+		data[env] = value
 	}
 	for _, key := range keyBases {
 		value, err := password(ctx, parent, name+"-"+key.suffix, keyBaseLength)

@@ -92,3 +92,21 @@ func newNetworkPolicy(ctx *pulumi.Context, parent pulumi.Resource, name string, 
 		},
 	}, pulumi.Parent(parent))
 }
+
+// newOutboundOnlyNetworkPolicy admits nothing to a component's pods, which serve nobody, and lets them reach
+// the database, Redis, DNS and object storage wherever those are.
+func newOutboundOnlyNetworkPolicy(ctx *pulumi.Context, parent pulumi.Resource, name, component string,
+	namespace pulumi.StringInput) (*networkingv1.NetworkPolicy, error) {
+	return networkingv1.NewNetworkPolicy(ctx, name+"-"+component, &networkingv1.NetworkPolicyArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:      pulumi.String(name + "-" + component),
+			Namespace: namespace,
+			Labels:    toStringMap(standardLabels(name, component)),
+		},
+		Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: toStringMap(selectorLabels(name, component))},
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
+			Egress:      networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{}},
+		},
+	}, pulumi.Parent(parent))
+}

@@ -33,6 +33,12 @@ func withDefaults(args GitLabArgs) GitLabArgs {
 	if args.ReplicasPerZone == nil {
 		args.ReplicasPerZone = pulumi.IntRef(1)
 	}
+	if args.Backup != nil {
+		backup := *args.Backup
+		setString(&backup.Schedule, DefaultBackupSchedule)
+		setString(&backup.ScratchSize, "20Gi")
+		args.Backup = &backup
+	}
 	if args.Database.Port == nil {
 		args.Database.Port = pulumi.Int(5432)
 	}
@@ -109,6 +115,12 @@ func validateArgs(name string, args GitLabArgs) error {
 		return err
 	}
 	if err := validateVersion(name, args); err != nil {
+		return err
+	}
+	if err := validateObjectStorage(args.ObjectStorage); err != nil {
+		return err
+	}
+	if err := validateBackup(name, args.Backup, args.ObjectStorage); err != nil {
 		return err
 	}
 	return validateService(args.Service)

@@ -56,6 +56,7 @@ func TestOnAReadWriteOnceVolumeTheMigrationsRunOnTheNodeThatHoldsIt(t *testing.T
 	firstJob := cp.jobPodNode(t, find(t, plan, jobType, "gitlab-migrations"))
 	gitlabNode := cp.onlyGitLabPodNode(t)
 	t.Logf("first install: migrations on %s (no GitLab pod yet, so anywhere in the zone), GitLab on %s", firstJob, gitlabNode)
+	assert.Equal(t, gitlabNode, cp.runBackupNow(t, "linode", plan), "the backup reads the volume on the node that holds it")
 
 	cp.deploy(t, upgraded, plan)
 	upgradeJob := cp.jobPodNode(t, find(t, upgraded, jobType, "gitlab-migrations"))
