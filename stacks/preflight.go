@@ -73,9 +73,9 @@ func GitLabKey(zones []string) func(string) string {
 		// Object storage: an existing cluster's service comes from objectStorage and the secret keys; the
 		// platforms that build their buckets pass generated values.
 		"objectStorage": "objectStorage", "objectStorage.connection": "objectStorage",
-		"objectStorage.connection.accessKeyId": "objectStorageAccessKeyId", "objectStorage.connection.secretAccessKey": "objectStorageSecretAccessKey",
+		"objectStorage.connection.accessKeyID": "objectStorageAccessKeyId", "objectStorage.connection.secretAccessKey": "objectStorageSecretAccessKey",
 		"backup": "backup", "backup.pruneAfterDays": "backup.retentionDays", "backup.connection": "objectStorage",
-		"backup.connection.accessKeyId": "backupAccessKeyId", "backup.connection.secretAccessKey": "backupSecretAccessKey",
+		"backup.connection.accessKeyID": "backupAccessKeyId", "backup.connection.secretAccessKey": "backupSecretAccessKey",
 	})
 	return func(field string) string {
 		m := zoneField.FindStringSubmatch(field)

@@ -1,6 +1,7 @@
 package all_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -54,16 +55,22 @@ func TestEachZonesDeploymentWaitsOnlyForWhatItConsumes(t *testing.T) {
 			direct = append(direct, r.Type+" "+r.Name)
 		}
 		// The database and Redis come in through the configuration's checksum annotation, which is computed
-		// from their addresses: a new address must roll the pods, so that dependency is data too. Every zone
-		// waits for the release's migration Job, which runs in the first zone, and names its mount target in
-		// the root-squash check's message.
-		assert.ElementsMatch(t, []string{
+		// from their addresses: a new address must roll the pods, so that dependency is data too; so do the
+		// buckets, whose names the configuration holds, and the key, whose ARN gives their region. The pods
+		// run as the service account the object role trusts. Every zone waits for the release's migration
+		// Job, which runs in the first zone, and names its mount target in the root-squash check's message.
+		want := []string{
 			"kubernetes:core/v1:Namespace gitlab", "kubernetes:core/v1:PersistentVolumeClaim gitlab-" + zone,
 			"aws:efs/mountTarget:MountTarget gitlab-data-" + zone,
 			"kubernetes:core/v1:ConfigMap gitlab-config", "kubernetes:core/v1:Secret gitlab-secrets",
 			"kubernetes:core/v1:Secret gitlab-ssh-host-keys", "kubernetes:batch/v1:Job gitlab-migrations",
 			"aws:rds/instance:Instance gitlab-db", "aws:elasticache/replicationGroup:ReplicationGroup gitlab-redis",
-		}, direct, zone)
+			"kubernetes:core/v1:ServiceAccount gitlab", "aws:kms/key:Key gitlab-objects",
+		}
+		for _, bucket := range result.OfType("aws:s3/bucketV2:BucketV2") {
+			want = append(want, bucket.Type+" "+bucket.Name)
+		}
+		assert.ElementsMatch(t, want, direct, zone)
 		for dep := range closure(result, deployment.URN) {
 			r, _ := result.ByURN(dep)
 			if r.Type == "aws:efs/mountTarget:MountTarget" {
@@ -304,6 +311,26 @@ func TestBadConfigurationsGiveOneErrorNamingTheKeyAndRegisterNothing(t *testing.
 		{"existing backup schedule without a bucket", func(s *stack) *stack {
 			return existingStack(t).set("backup", map[string]any{"schedule": "0 3 * * *"})
 		}, "gitlab-ha:backup.schedule: is set, but no backup.bucket is"},
+		{"a backup schedule that is not cron", func(s *stack) *stack { return s.patch("backup", map[string]any{"schedule": "nightly"}) },
+			`gitlab-ha:backup.schedule: "nightly" is not a cron schedule of five fields`},
+		{"a backup scratch size in the wrong unit", func(s *stack) *stack { return s.patch("backup", map[string]any{"scratchSize": "20GB"}) },
+			`gitlab-ha:backup.scratchSize: "20GB" is not a Kubernetes quantity`},
+		{"Linode backups kept beyond a century", func(s *stack) *stack {
+			return linodeStack(t).set("backup", map[string]any{"retentionDays": 40000})
+		}, "gitlab-ha:backup.retentionDays: 40000 is not between 0"},
+		{"existing bucket for an object type GitLab lacks", func(s *stack) *stack {
+			e := existingObjectStorage(t)
+			var o map[string]any
+			_ = json.Unmarshal([]byte(e.config["gitlab-ha:objectStorage"]), &o)
+			o["buckets"].(map[string]any)["wiki"] = "team-wiki"
+			return e.set("objectStorage", o)
+		}, `gitlab-ha:objectStorage.buckets["wiki"]: is not one of GitLab's object types`},
+		{"existing service over plain HTTP", func(s *stack) *stack {
+			return existingObjectStorage(t).patch("objectStorage", map[string]any{"endpoint": "http://minio.internal:9000"})
+		}, `gitlab-ha:objectStorage.endpoint: "http://minio.internal:9000" is not an https:// URL`},
+		{"existing backups in an object bucket", func(s *stack) *stack {
+			return existingObjectStorage(t).patch("backup", map[string]any{"bucket": "team-lfs"})
+		}, `gitlab-ha:backup.bucket: "team-lfs" is also the lfs bucket`},
 		{"existing object storage asked for without buckets", func(s *stack) *stack {
 			return existingStack(t).set("objectStorage", map[string]any{"enabled": true, "region": "us-east-1"})
 		}, "gitlab-ha:objectStorage.buckets: is required with objectStorage.enabled on platform existing"},

@@ -165,9 +165,19 @@ func TestEachRoleTrustsExactlyOneOfGitLabsServiceAccounts(t *testing.T) {
 		assert.Equal(t, map[string]map[string]string{"StringEquals": {issuer + ":sub": subject, issuer + ":aud": "sts.amazonaws.com"}},
 			s.Condition, "%s: that service account in GitLab's namespace, exactly", role)
 	}
-	assert.Equal(t, "system:serviceaccount:"+stacks.GitLabNamespace+":"+gitlab.ServiceAccountName(stacks.GitLabName),
-		"system:serviceaccount:gitlab:gitlab", "the names the GitLab component gives its service accounts")
-	assert.Equal(t, "gitlab-backup", gitlab.BackupServiceAccountName(stacks.GitLabName))
+
+	// Those are the accounts GitLab's pods and its backup job run as, each annotated with its own role.
+	for account, role := range map[string]string{"gitlab": "gitlab-objects-gitlab", "gitlab-backup": "gitlab-objects-backup"} {
+		sa, ok := result.Find("kubernetes:core/v1:ServiceAccount", account)
+		require.True(t, ok, account)
+		r, _ := result.Find(roleType, role)
+		assert.Equal(t, "gitlab", sa.InputString("metadata.namespace"), account)
+		assert.Equal(t, map[string]string{"eks.amazonaws.com/role-arn": r.Outputs["arn"].StringValue()}, sa.InputMap("metadata.annotations"), account)
+	}
+	deployment, _ := result.Find("kubernetes:apps/v1:Deployment", "gitlab-eu-west-1a")
+	assert.Equal(t, "gitlab", deployment.InputString("spec.template.spec.serviceAccountName"))
+	cronJob, _ := result.Find("kubernetes:batch/v1:CronJob", "gitlab-backup")
+	assert.Equal(t, "gitlab-backup", cronJob.InputString("spec.jobTemplate.spec.template.spec.serviceAccountName"))
 }
 
 func TestEveryIAMPolicyNamesOnlyThisStacksBuckets(t *testing.T) {
@@ -292,20 +302,99 @@ func TestNoObjectStorageCredentialIsSentInPlainText(t *testing.T) {
 	}
 	require.Len(t, credentials, 4)
 	assert.Empty(t, result.PlaintextLeaks(credentials...), "linode")
+	assert.Empty(t, inConfigMaps(result, credentials...), "linode")
+	gitlabKey, backupKey := linodeKey(t, result, "gitlab-objects-gitlab"), linodeKey(t, result, "gitlab-objects-backup")
+	assertOnlyInItsSecret(t, result, gitlabKey, backupKey)
 
 	result, _ = existingObjectStorage(t).run(t)
 	require.NoError(t, result.Err)
-	assert.Empty(t, result.PlaintextLeaks("TEAMGITLABKEYID", "team-gitlab-secret-key", "TEAMBACKUPKEYID", "team-backup-secret-key"), "existing")
+	teamKeys := []string{"TEAMGITLABKEYID", "team-gitlab-secret-key", "TEAMBACKUPKEYID", "team-backup-secret-key"}
+	assert.Empty(t, result.PlaintextLeaks(teamKeys...), "existing")
+	assert.Empty(t, inConfigMaps(result, teamKeys...), "existing")
+	assertOnlyInItsSecret(t, result, []string{"TEAMGITLABKEYID", "team-gitlab-secret-key"}, []string{"TEAMBACKUPKEYID", "team-backup-secret-key"})
+
+	// On AWS there is no key: GitLab's configuration asks the SDKs for the pod's web identity.
+	result, _ = deploy(t, "prod")
+	config, _ := result.Find("kubernetes:core/v1:ConfigMap", "gitlab-config")
+	var rendered string
+	for _, v := range config.InputMap("data") {
+		rendered += v
+	}
+	assert.Contains(t, rendered, "'use_iam_profile' => true")
+	assert.NotContains(t, rendered, "aws_access_key_id")
+	assert.NotContains(t, rendered, "'endpoint'", "no endpoint: it would break the web identity's STS exchange")
+}
+
+// inConfigMaps lists the ConfigMaps whose data holds one of values. A ConfigMap is readable by whoever may
+// read the namespace's ConfigMaps, however secret its value is in Pulumi's state (on Linode all of gitlab.rb
+// is, for the database's address), which PlaintextLeaks does not look into.
+func inConfigMaps(result *componenttest.Result, values ...string) []string {
+	var found []string
+	for _, configMap := range result.OfType("kubernetes:core/v1:ConfigMap") {
+		for key, data := range configMap.InputMap("data") {
+			for _, value := range values {
+				if strings.Contains(data, value) {
+					found = append(found, configMap.Name+" "+key)
+				}
+			}
+		}
+	}
+	return found
+}
+
+// linodeKey is a Linode key's ID and secret, as the provider answered.
+func linodeKey(t *testing.T, result *componenttest.Result, name string) []string {
+	t.Helper()
+	key, ok := result.Find(linodeKeyType, name)
+	require.True(t, ok, name)
+	id, _ := key.Output("accessKey")
+	secret, _ := key.Output("secretKey")
+	return []string{id.(string), secret.(string)}
+}
+
+// assertOnlyInItsSecret checks that GitLab's key reaches its pods through the Secret gitlab-secrets and the
+// backup's through gitlab-backup-key, each as a secret value, and neither through the other's: GitLab's pods
+// cannot reach the backups, nor the backup job the live objects.
+func assertOnlyInItsSecret(t *testing.T, result *componenttest.Result, gitlabKey, backupKey []string) {
+	t.Helper()
+	holders := func(value string) []string {
+		var found []string
+		for _, secret := range result.OfType("kubernetes:core/v1:Secret") {
+			for field, v := range secret.InputMap("stringData") {
+				if v == value {
+					assert.True(t, secret.InputIsSecret("stringData."+field), "%s %s is sent as a secret", secret.Name, field)
+					found = append(found, secret.Name)
+				}
+			}
+		}
+		return found
+	}
+	for _, value := range gitlabKey {
+		assert.Equal(t, []string{"gitlab-secrets"}, holders(value), "GitLab's key")
+	}
+	for _, value := range backupKey {
+		assert.Equal(t, []string{"gitlab-backup-key"}, holders(value), "the backup's key")
+	}
 }
 
 func TestObjectStorageOffBuildsNoneOfIt(t *testing.T) {
+	// What the GitLab component adds for object storage and the backup (its package documentation): the
+	// service accounts a workload identity annotates, the backup's CronJob, its NetworkPolicy, and the
+	// backup key's Secret where the backup uses a key.
+	backup := []string{
+		"kubernetes:batch/v1:CronJob gitlab-backup", "kubernetes:core/v1:ServiceAccount gitlab-backup",
+		"kubernetes:networking.k8s.io/v1:NetworkPolicy gitlab-backup",
+	}
 	cases := map[string]struct {
 		stack     func(*testing.T) *stack
 		component string
 		types     []string
+		gitlab    []string
 	}{
-		"aws":    {func(t *testing.T) *stack { return load(t, "prod") }, objectstorage.S3TypeToken, []string{bucketType, "aws:s3/bucketPolicy:BucketPolicy"}},
-		"linode": {linodeStack, linodeobj.TypeToken, []string{linodeBucket, linodeKeyType}},
+		"aws": {func(t *testing.T) *stack { return load(t, "prod") }, objectstorage.S3TypeToken, []string{bucketType, "aws:s3/bucketPolicy:BucketPolicy"},
+			append([]string{"kubernetes:core/v1:ServiceAccount gitlab"}, backup...)},
+		"linode": {linodeStack, linodeobj.TypeToken, []string{linodeBucket, linodeKeyType},
+			append([]string{"kubernetes:core/v1:Secret gitlab-backup-key"}, backup...)},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -321,7 +410,7 @@ func TestObjectStorageOffBuildsNoneOfIt(t *testing.T) {
 			assert.Empty(t, componenttest.MustAwait(t, out.ObjectBuckets).Value)
 			assert.Empty(t, componenttest.MustAwait(t, out.BackupBucket).Value)
 
-			// Off takes away the object storage and nothing else.
+			// Off takes away the object storage component and GitLab's objects for it, and nothing else.
 			feature := subtree(on, tc.component)
 			offURNs := map[string]bool{}
 			for _, r := range off.Resources {
@@ -329,11 +418,17 @@ func TestObjectStorageOffBuildsNoneOfIt(t *testing.T) {
 				_, inOn := on.ByURN(r.URN)
 				assert.True(t, inOn, "%s %s exists only with object storage off", r.Type, r.Name)
 			}
+			var gitlabObjects []string
 			for _, r := range on.Resources {
-				if !offURNs[r.URN] {
-					assert.True(t, feature[r.URN], "%s %s goes with object storage, but is not part of it", r.Type, r.Name)
+				switch {
+				case offURNs[r.URN], feature[r.URN]:
+				case strings.Contains(r.Parent, "gitlab-ha:gitlab:GitLab"):
+					gitlabObjects = append(gitlabObjects, r.Type+" "+r.Name)
+				default:
+					t.Errorf("%s %s goes with object storage, but is neither part of it nor GitLab's", r.Type, r.Name)
 				}
 			}
+			assert.ElementsMatch(t, tc.gitlab, gitlabObjects)
 		})
 	}
 }
