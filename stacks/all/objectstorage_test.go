@@ -450,3 +450,73 @@ func TestThePlanSaysWhereGitLabsObjectsAndBackupsGo(t *testing.T) {
 	assert.Contains(t, out.Notes[0], "Object storage: Linode Object Storage in eu-central")
 	assert.Contains(t, out.Notes[1], "the job deletes archives older than 30 days")
 }
+
+// gitlabRB is GitLab's rendered configuration.
+func gitlabRB(t *testing.T, result *componenttest.Result) string {
+	t.Helper()
+	config, ok := result.Find("kubernetes:core/v1:ConfigMap", "gitlab-config")
+	require.True(t, ok)
+	return config.InputMap("data")["GITLAB_OMNIBUS_CONFIG"]
+}
+
+// backupJob is the backup CronJob's schedule and its container's environment.
+func backupJob(t *testing.T, result *componenttest.Result) (string, map[string]string) {
+	t.Helper()
+	cronJob, ok := result.Find("kubernetes:batch/v1:CronJob", "gitlab-backup")
+	require.True(t, ok)
+	env := map[string]string{}
+	for _, v := range cronJob.MustInput(t, "spec.jobTemplate.spec.template.spec.containers[0].env").([]any) {
+		variable := v.(map[string]any)
+		value, _ := variable["value"].(string)
+		env[variable["name"].(string)] = value
+	}
+	return cronJob.InputString("spec.schedule"), env
+}
+
+// Each platform hands GitLab the service its buckets are on, as that service wants to be spoken to, and the
+// backup its schedule and retention.
+func TestGitLabSpeaksToEachPlatformsService(t *testing.T) {
+	const prune = "GITLAB_HA_BACKUP_PRUNE_AFTER_DAYS"
+	t.Run("aws: S3 in the stack's region, the lifecycle keeps the retention", func(t *testing.T) {
+		result, out := deploy(t, "dev")
+		rb := gitlabRB(t, result)
+		assert.Contains(t, rb, "'region' => 'eu-west-1',")
+		assert.Contains(t, rb, "gitlab_rails['backup_upload_remote_directory'] = '"+componenttest.MustAwait(t, out.BackupBucket).Value.(string)+"'")
+		schedule, env := backupJob(t, result)
+		assert.Equal(t, gitlab.DefaultBackupSchedule, schedule)
+		assert.NotContains(t, env, prune, "the job prunes nothing: its role may not delete")
+		backup, _ := result.Find(bucketType, "gitlab-objects-backups")
+		lifecycle, _ := result.Find("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "gitlab-objects-backups")
+		assert.Contains(t, lifecycle.InputString("bucket"), backup.ID)
+		var expiry []any
+		for _, rule := range lifecycle.MustInput(t, "rules").([]any) {
+			if expiration, ok := rule.(map[string]any)["expiration"].(map[string]any); ok && expiration["days"] != nil {
+				expiry = append(expiry, expiration["days"])
+			}
+		}
+		assert.Equal(t, []any{float64(7)}, expiry, "dev's backup.retentionDays")
+	})
+	t.Run("linode: the cluster's S3 endpoint, signed with its cluster ID; the job prunes", func(t *testing.T) {
+		result, _ := linodeStack(t).set("backup", map[string]any{"schedule": "30 2 * * *", "retentionDays": 14}).run(t)
+		require.NoError(t, result.Err)
+		rb := gitlabRB(t, result)
+		assert.Contains(t, rb, "'region' => 'eu-central-1',", "the cluster ID, not the Linode region")
+		assert.Contains(t, rb, "'endpoint' => 'https://eu-central-1.linodeobjects.com',")
+		assert.Contains(t, rb, "'path_style' => false,")
+		schedule, env := backupJob(t, result)
+		assert.Equal(t, "30 2 * * *", schedule)
+		assert.Equal(t, "14", env[prune])
+	})
+	t.Run("existing: the team's service as configured", func(t *testing.T) {
+		result, _ := existingObjectStorage(t).run(t)
+		require.NoError(t, result.Err)
+		rb := gitlabRB(t, result)
+		assert.Contains(t, rb, "'region' => 'us-east-1',")
+		assert.Contains(t, rb, "'endpoint' => 'https://minio.internal:9000',")
+		assert.Contains(t, rb, "'path_style' => true,")
+		assert.Contains(t, rb, "gitlab_rails['object_store']['objects']['dependency_proxy']['bucket'] = 'team-dependency-proxy'")
+		assert.Contains(t, rb, "gitlab_rails['backup_upload_remote_directory'] = 'team-backups'")
+		_, env := backupJob(t, result)
+		assert.Equal(t, "14", env[prune])
+	})
+}
