@@ -307,7 +307,7 @@ func buildObjectStorage(ctx *pulumi.Context, cfg *stacks.Config, refs *awsRefs, 
 	retention := fmt.Sprintf("archives expire after %d days by the bucket's lifecycle (S3 keeps them %d more as non-current versions)",
 		cfg.BackupRetentionDays(), noncurrentDays(cfg))
 	notes := stacks.StorageNotes(cfg, fmt.Sprintf("S3, a bucket per object type (%s), encrypted with the stack's KMS key, "+
-		"versioned (non-current versions kept %d days); GitLab's pods reach them through IRSA, with no access key",
+		"versioned but for the dependency proxy, a cache (non-current versions kept %d days); GitLab's pods reach them through IRSA, with no access key",
 		strings.Join(gitlab.ObjectTypes(), ", "), noncurrentDays(cfg)), "the S3 backup bucket through a role of its own; "+retention)
 	if !cfg.ObjectStorageOn() {
 		return pulumi.StringMap{}.ToStringMapOutput(), pulumi.String("").ToStringOutput(), notes, nil
