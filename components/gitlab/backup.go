@@ -182,53 +182,27 @@ func newBackup(ctx *pulumi.Context, parent pulumi.Resource, b backupArgs) (*batc
 
 func backupPodSpec(b backupArgs, serviceAccount, keySecret pulumi.StringInput) *corev1.PodSpecArgs {
 	backup := b.args.Backup
-	env := corev1.EnvVarArray{
-		&corev1.EnvVarArgs{Name: pulumi.String(envBackup), Value: pulumi.String("true")},
-		&corev1.EnvVarArgs{Name: pulumi.String("GITLAB_DISABLE_OPENSSH"), Value: pulumi.String("true")},
-		&corev1.EnvVarArgs{Name: pulumi.String("GITLAB_SKIP_PG_UPGRADE"), Value: pulumi.String("true")},
-		&corev1.EnvVarArgs{Name: pulumi.String("GITLAB_SKIP_TAIL_LOGS"), Value: pulumi.String("true")},
-		&corev1.EnvVarArgs{Name: pulumi.String("GITLAB_POST_RECONFIGURE_SCRIPT"),
-			Value: pulumi.String(backupScript(backupSkips(b.args.ObjectStorage != nil), backup.PruneAfterDays > 0))},
-		&corev1.EnvVarArgs{Name: pulumi.String(envPreReconfigureScript), Value: pulumi.String(preReconfigureScript(false, b.zone.Storage))},
-	}
-	if backup.PruneAfterDays > 0 {
+	prune := backup.PruneAfterDays > 0
+	env := append(corev1.EnvVarArray{&corev1.EnvVarArgs{Name: pulumi.String(envBackup), Value: pulumi.String("true")}},
+		entrypointEnv(preReconfigureScript(false, b.zone.Storage), backupScript(backupSkips(b.args.ObjectStorage != nil), prune))...)
+	if prune {
 		env = append(env,
 			&corev1.EnvVarArgs{Name: pulumi.String(envBackupPruneAfterDays), Value: pulumi.String(strconv.Itoa(backup.PruneAfterDays))},
 			&corev1.EnvVarArgs{Name: pulumi.String(envBackupPruneScript), Value: pulumi.String(kubeletEscape(pruneScript))})
 	}
-	env = append(env, b.pod.nfsEnv()...)
 	envFrom := b.pod.envFrom()
 	if keySecret != nil {
 		envFrom = append(envFrom, &corev1.EnvFromSourceArgs{SecretRef: &corev1.SecretEnvSourceArgs{Name: keySecret}})
 	}
-	return &corev1.PodSpecArgs{
-		RestartPolicy:      pulumi.String("Never"),
-		ServiceAccountName: serviceAccount,
-		NodeSelector:       toStringMap(b.zone.NodeSelector),
-		Affinity:           volumeHolderAffinity(b.name, b.zone, WebserviceComponent, MigrationsComponent, BackupComponent),
-		// The cluster's workload identity projects a token of its own; the Kubernetes API token is not needed.
-		AutomountServiceAccountToken: pulumi.Bool(false),
-		EnableServiceLinks:           pulumi.Bool(false),
-		SecurityContext: &corev1.PodSecurityContextArgs{
-			SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+	return b.pod.runOncePodSpec(runOnce{
+		name: b.name, zone: b.zone, holders: []string{WebserviceComponent, MigrationsComponent, BackupComponent},
+		container: "backup", image: b.args.Image, command: []string{"/assets/init-container"},
+		env: append(env, b.pod.nfsEnv()...), envFrom: envFrom, serviceAccount: serviceAccount.ToStringOutput().ToStringPtrOutput(),
+		// The archive is assembled on the node's disk (/var/opt/gitlab/backups, an emptyDir) before its
+		// upload: the request reserves it, so the pod goes only where it fits.
+		resources: &corev1.ResourceRequirementsArgs{
+			Requests: pulumi.StringMap{"cpu": pulumi.String("500m"), "memory": pulumi.String("2Gi"), "ephemeral-storage": pulumi.String(backup.ScratchSize)},
+			Limits:   pulumi.StringMap{"cpu": pulumi.String("2"), "memory": pulumi.String("4Gi"), "ephemeral-storage": pulumi.String(backup.ScratchSize)},
 		},
-		Containers: corev1.ContainerArray{&corev1.ContainerArgs{
-			Name:            pulumi.String("backup"),
-			Image:           pulumi.String(b.args.Image),
-			ImagePullPolicy: pulumi.String("Always"),
-			Command:         pulumi.ToStringArray([]string{"/assets/init-container"}),
-			EnvFrom:         envFrom,
-			Env:             env,
-			// The archive is assembled on the node's disk (/var/opt/gitlab/backups, an emptyDir) before its
-			// upload: the request reserves it, so the pod goes only where it fits.
-			Resources: &corev1.ResourceRequirementsArgs{
-				Requests: pulumi.StringMap{"cpu": pulumi.String("500m"), "memory": pulumi.String("2Gi"), "ephemeral-storage": pulumi.String(backup.ScratchSize)},
-				Limits:   pulumi.StringMap{"cpu": pulumi.String("2"), "memory": pulumi.String("4Gi"), "ephemeral-storage": pulumi.String(backup.ScratchSize)},
-			},
-			TerminationMessagePolicy: pulumi.String("FallbackToLogsOnError"),
-			SecurityContext:          omnibusSecurityContext(),
-			VolumeMounts:             b.pod.mounts(),
-		}},
-		Volumes: b.pod.volumes(),
-	}
+	})
 }

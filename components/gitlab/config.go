@@ -51,6 +51,15 @@ func rubyString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
+// rubyStrings quotes each of items as a Ruby string, separated by commas, for a list or an argument list.
+func rubyStrings(items []string) string {
+	quoted := make([]string, len(items))
+	for i, item := range items {
+		quoted[i] = rubyString(item)
+	}
+	return strings.Join(quoted, ", ")
+}
+
 // previousKeys are the secrets an installation made before the component generated them kept only in the
 // gitlab-secrets.json its first replica wrote to the shared /etc/gitlab: keys that encrypt database columns
 // and sign tokens. Where that file is still on the volume, its values win, so that nothing they protect
@@ -151,11 +160,7 @@ func renderSecrets(line func(string, ...any)) {
 	line("  rescue JSON::ParserError => e")
 	line("    raise \"#{previous_secrets_file} is not JSON (#{e.message}): a replica of the earlier version may be rewriting it; the next start retries\"")
 	line("  end")
-	keys := make([]string, len(previousKeys))
-	for i, key := range previousKeys {
-		keys[i] = rubyString(key)
-	}
-	line("  [%s].each do |key|", strings.Join(keys, ", "))
+	line("  [%s].each do |key|", rubyStrings(previousKeys))
 	line("    gitlab_rails[key] = previous_rails_secrets[key] unless previous_rails_secrets[key].nil?")
 	line("  end")
 	line("end")

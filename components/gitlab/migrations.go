@@ -211,17 +211,10 @@ func nfsServer(storage Storage) pulumi.StringOutput {
 }
 
 func migrationPodSpec(m migrationJobArgs, phase migrationPhase, script string) *corev1.PodSpecArgs {
-	env := corev1.EnvVarArray{
+	env := append(corev1.EnvVarArray{
 		&corev1.EnvVarArgs{Name: pulumi.String(envMigrations), Value: pulumi.String("true")},
 		&corev1.EnvVarArgs{Name: pulumi.String(envVersion), Value: pulumi.String(m.version)},
-		// The image's entrypoint: no sshd, no PostgreSQL upgrade (the database is external), no log tailing,
-		// and stop once reconfigure has migrated.
-		&corev1.EnvVarArgs{Name: pulumi.String("GITLAB_DISABLE_OPENSSH"), Value: pulumi.String("true")},
-		&corev1.EnvVarArgs{Name: pulumi.String("GITLAB_SKIP_PG_UPGRADE"), Value: pulumi.String("true")},
-		&corev1.EnvVarArgs{Name: pulumi.String("GITLAB_SKIP_TAIL_LOGS"), Value: pulumi.String("true")},
-		&corev1.EnvVarArgs{Name: pulumi.String("GITLAB_POST_RECONFIGURE_SCRIPT"), Value: pulumi.String("exit 0")},
-		&corev1.EnvVarArgs{Name: pulumi.String(envPreReconfigureScript), Value: pulumi.String(preReconfigureScript(false, m.zone.Storage))},
-	}
+	}, entrypointEnv(preReconfigureScript(false, m.zone.Storage), "exit 0")...) // stop once reconfigure has migrated
 	if !phase.postDeployment {
 		env = append(env,
 			&corev1.EnvVarArgs{Name: pulumi.String("SKIP_POST_DEPLOYMENT_MIGRATIONS"), Value: pulumi.String("true")},
@@ -232,36 +225,17 @@ func migrationPodSpec(m migrationJobArgs, phase migrationPhase, script string) *
 			}},
 		)
 	}
-	env = append(env, m.pod.nfsEnv()...)
-	return &corev1.PodSpecArgs{
-		RestartPolicy:                pulumi.String("Never"), // the Job makes a new pod per attempt, which its failure policy needs
-		NodeSelector:                 toStringMap(m.zone.NodeSelector),
-		ServiceAccountName:           m.pod.serviceAccountName(),
-		Affinity:                     volumeHolderAffinity(m.name, m.zone, WebserviceComponent, MigrationsComponent),
-		AutomountServiceAccountToken: pulumi.Bool(false),
-		EnableServiceLinks:           pulumi.Bool(false),
-		SecurityContext: &corev1.PodSecurityContextArgs{
-			SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+	return m.pod.runOncePodSpec(runOnce{
+		name: m.name, zone: m.zone, holders: []string{WebserviceComponent, MigrationsComponent},
+		container: "migrations", image: m.args.Image, command: []string{"/bin/bash", "-c", script},
+		env: append(env, m.pod.nfsEnv()...), envFrom: m.pod.envFrom(), serviceAccount: m.pod.serviceAccountName(),
+		// Rails' rake tasks and Gitaly, nothing that serves: GitLab's chart asks 250m and 200Mi for its Job
+		// but runs no Gitaly in it.
+		resources: &corev1.ResourceRequirementsArgs{
+			Requests: pulumi.StringMap{"cpu": pulumi.String("500m"), "memory": pulumi.String("2Gi"), "ephemeral-storage": pulumi.String("1Gi")},
+			Limits:   pulumi.StringMap{"cpu": pulumi.String("2"), "memory": pulumi.String("4Gi"), "ephemeral-storage": pulumi.String("10Gi")},
 		},
-		Containers: corev1.ContainerArray{&corev1.ContainerArgs{
-			Name:            pulumi.String("migrations"),
-			Image:           pulumi.String(m.args.Image),
-			ImagePullPolicy: pulumi.String("Always"),
-			Command:         pulumi.ToStringArray([]string{"/bin/bash", "-c", script}),
-			EnvFrom:         m.pod.envFrom(),
-			Env:             env,
-			// Rails' rake tasks and Gitaly, nothing that serves: GitLab's chart asks 250m and 200Mi for its Job
-			// but runs no Gitaly in it.
-			Resources: &corev1.ResourceRequirementsArgs{
-				Requests: pulumi.StringMap{"cpu": pulumi.String("500m"), "memory": pulumi.String("2Gi"), "ephemeral-storage": pulumi.String("1Gi")},
-				Limits:   pulumi.StringMap{"cpu": pulumi.String("2"), "memory": pulumi.String("4Gi"), "ephemeral-storage": pulumi.String("10Gi")},
-			},
-			TerminationMessagePolicy: pulumi.String("FallbackToLogsOnError"),
-			SecurityContext:          omnibusSecurityContext(),
-			VolumeMounts:             m.pod.mounts(),
-		}},
-		Volumes: m.pod.volumes(),
-	}
+	})
 }
 
 // volumeHolderAffinity places a pod that mounts the zone's volume, when that volume is ReadWriteOnce, on the

@@ -2,7 +2,6 @@ package gitlab
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -117,11 +116,7 @@ func renderObjectStorage(line func(string, ...any), s *objectStorageSettings) {
 // renderWorkloadIdentityEnv hands the workload identity's variables, where the pod has them, on to Rails
 // (Puma, Sidekiq, rake) and Workhorse, whose env directories Omnibus adds to its defaults.
 func renderWorkloadIdentityEnv(line func(string, ...any)) {
-	names := make([]string, len(workloadIdentityEnv))
-	for i, name := range workloadIdentityEnv {
-		names[i] = rubyString(name)
-	}
-	line("workload_identity_env = ENV.to_h.slice(%s)", strings.Join(names, ", "))
+	line("workload_identity_env = ENV.to_h.slice(%s)", rubyStrings(workloadIdentityEnv))
 	line("gitlab_rails['env'] = workload_identity_env")
 	line("gitlab_workhorse['env'] = workload_identity_env")
 }

@@ -180,3 +180,61 @@ func preReconfigureScript(hostKeys bool, storage Storage) string {
 // kubeletEscape keeps the kubelet from reading a shell's command substitution, $(...), as a reference to an
 // environment variable in a container's command, arguments or environment: it turns $$ into $.
 func kubeletEscape(script string) string { return strings.ReplaceAll(script, "$(", "$$(") }
+
+// entrypointEnv makes the image's entrypoint (docker/assets/init-container) run once and stop: no sshd, no
+// PostgreSQL upgrade (the database is external), no log tailing; preReconfigure runs before reconfigure and
+// postReconfigure after it, under set -e, ending with the exit that stops the container.
+func entrypointEnv(preReconfigure, postReconfigure string) corev1.EnvVarArray {
+	return corev1.EnvVarArray{
+		&corev1.EnvVarArgs{Name: pulumi.String("GITLAB_DISABLE_OPENSSH"), Value: pulumi.String("true")},
+		&corev1.EnvVarArgs{Name: pulumi.String("GITLAB_SKIP_PG_UPGRADE"), Value: pulumi.String("true")},
+		&corev1.EnvVarArgs{Name: pulumi.String("GITLAB_SKIP_TAIL_LOGS"), Value: pulumi.String("true")},
+		&corev1.EnvVarArgs{Name: pulumi.String("GITLAB_POST_RECONFIGURE_SCRIPT"), Value: pulumi.String(postReconfigure)},
+		&corev1.EnvVarArgs{Name: pulumi.String(envPreReconfigureScript), Value: pulumi.String(preReconfigure)},
+	}
+}
+
+// runOnce is a pod that runs the image once, with every service but Gitaly off, on a zone's volume, and
+// stops: a migration Job's, the backup's.
+type runOnce struct {
+	name string // the component's
+	zone Zone
+	// holders are the components whose pods may hold the zone's volume, the pod's own among them: on a
+	// ReadWriteOnce volume the pod joins their node.
+	holders        []string
+	container      string
+	image          string
+	command        []string
+	env            corev1.EnvVarArray
+	envFrom        corev1.EnvFromSourceArray
+	serviceAccount pulumi.StringPtrInput
+	resources      *corev1.ResourceRequirementsArgs
+}
+
+// runOncePodSpec is the pod spec of r, with p's volumes.
+func (p omnibusPod) runOncePodSpec(r runOnce) *corev1.PodSpecArgs {
+	return &corev1.PodSpecArgs{
+		RestartPolicy:                pulumi.String("Never"), // the Job makes a new pod per attempt, which a failure policy needs
+		NodeSelector:                 toStringMap(r.zone.NodeSelector),
+		ServiceAccountName:           r.serviceAccount,
+		Affinity:                     volumeHolderAffinity(r.name, r.zone, r.holders...),
+		AutomountServiceAccountToken: pulumi.Bool(false), // a workload identity projects a token of its own
+		EnableServiceLinks:           pulumi.Bool(false),
+		SecurityContext: &corev1.PodSecurityContextArgs{
+			SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+		},
+		Containers: corev1.ContainerArray{&corev1.ContainerArgs{
+			Name:                     pulumi.String(r.container),
+			Image:                    pulumi.String(r.image),
+			ImagePullPolicy:          pulumi.String("Always"),
+			Command:                  pulumi.ToStringArray(r.command),
+			EnvFrom:                  r.envFrom,
+			Env:                      r.env,
+			Resources:                r.resources,
+			TerminationMessagePolicy: pulumi.String("FallbackToLogsOnError"),
+			SecurityContext:          omnibusSecurityContext(),
+			VolumeMounts:             p.mounts(),
+		}},
+		Volumes: p.volumes(),
+	}
+}
