@@ -45,10 +45,19 @@ type Config struct {
 	Protect     bool
 	Tags        map[string]string
 
+	ObjectStorage ObjectStorageConfig
+	Backup        BackupConfig
+
 	// Kubeconfig of an existing cluster (platform existing). Secret.
 	Kubeconfig pulumi.StringInput
 	// DatabasePassword of an external database (platform existing). Secret.
 	DatabasePassword pulumi.StringInput
+	// ObjectStorageKey is the key GitLab uses on an existing cluster's S3-compatible service, BackupKey the
+	// backup job's (default: ObjectStorageKey). Secret, both halves.
+	ObjectStorageKey, BackupKey AccessKey
+
+	// Project and Stack name this deployment: components derive names that must differ between stacks.
+	Project, Stack string
 
 	// Preview is true for `pulumi preview` (and the offline plan), false for `pulumi up`: a placeholder the
 	// stack files ship may pass a preview, never an update.
@@ -177,6 +186,49 @@ const (
 	LinodeBlock = "block"
 )
 
+// ObjectStorageConfig is gitlab-ha:objectStorage: where GitLab keeps artifacts, uploads, LFS objects,
+// packages and its other objects.
+type ObjectStorageConfig struct {
+	// Enabled defaults to true on aws and linode, which build the buckets; on existing, to whether Buckets
+	// are set.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// aws: how long S3 keeps overwritten and deleted objects (default 30 days), and whether deleting the
+	// stack deletes the buckets with their objects (default false).
+	NoncurrentVersionDays int  `json:"noncurrentVersionDays,omitempty"`
+	ForceDestroy          bool `json:"forceDestroy,omitempty"`
+
+	// existing: the team's S3-compatible service. Endpoint defaults to Amazon S3 in Region; Buckets map each
+	// of GitLab's object types to a bucket. The key is gitlab-ha:objectStorageAccessKeyId and
+	// gitlab-ha:objectStorageSecretAccessKey, secret config.
+	Endpoint  string            `json:"endpoint,omitempty"`
+	Region    string            `json:"region,omitempty"`
+	PathStyle bool              `json:"pathStyle,omitempty"`
+	Buckets   map[string]string `json:"buckets,omitempty"`
+}
+
+// BackupConfig is gitlab-ha:backup: GitLab's own scheduled backup of its database and repositories.
+type BackupConfig struct {
+	// Enabled defaults to true where object storage is on (aws, linode); on existing, to whether Bucket is set.
+	Enabled *bool `json:"enabled,omitempty"`
+	// Schedule in cron syntax, UTC. Default gitlab.DefaultBackupSchedule.
+	Schedule string `json:"schedule,omitempty"`
+	// RetentionDays is how long an archive is kept. Default DefaultBackupRetentionDays.
+	RetentionDays *int `json:"retentionDays,omitempty"`
+	// ScratchSize is the node disk an archive is assembled on. Default: the GitLab component's.
+	ScratchSize string `json:"scratchSize,omitempty"`
+	// Bucket (existing) on the objectStorage service; aws and linode build their own.
+	Bucket string `json:"bucket,omitempty"`
+}
+
+// DefaultBackupRetentionDays is how long a backup archive is kept unless backup.retentionDays says otherwise.
+const DefaultBackupRetentionDays = 30
+
+// AccessKey is an S3 access key read from secret configuration; nil halves are unset.
+type AccessKey struct {
+	ID, Secret pulumi.StringInput
+}
+
 // ExistingConfig is gitlab-ha:existing: what an existing cluster provides.
 type ExistingConfig struct {
 	ZoneLabel   string            `json:"zoneLabel,omitempty"`
@@ -197,13 +249,14 @@ type ExternalDatabase struct {
 
 // ConfigKeys lists every key the program reads, under Namespace. Pulumi.yaml declares exactly these.
 var ConfigKeys = []string{"platform", "region", "zones", "network", "cluster", "database", "fileStorage", "redis",
-	"gitlab", "existing", "linode", "protect", "tags", "kubeconfig", "databasePassword"}
+	"gitlab", "existing", "linode", "protect", "tags", "kubeconfig", "databasePassword", "objectStorage", "backup",
+	"objectStorageAccessKeyId", "objectStorageSecretAccessKey", "backupAccessKeyId", "backupSecretAccessKey"}
 
 // Load reads every gitlab-ha:* key into a Config; a value that cannot be read is one error naming the key.
 // The platforms' Deploy check the configuration as a whole (Preflight), before anything is registered.
 func Load(ctx *pulumi.Context) (*Config, error) {
 	get := func(key string) (string, bool) { return ctx.GetConfig(Namespace + ":" + key) }
-	cfg := &Config{Preview: ctx.DryRun(), set: map[string]bool{}}
+	cfg := &Config{Preview: ctx.DryRun(), Project: ctx.Project(), Stack: ctx.Stack(), set: map[string]bool{}}
 	text := func(key string, into *string) {
 		if v, ok := get(key); ok {
 			*into, cfg.set[key] = v, true
@@ -218,6 +271,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		{"zones", &cfg.Zones}, {"network", &cfg.Network}, {"cluster", &cfg.Cluster}, {"database", &cfg.Database},
 		{"fileStorage", &cfg.FileStorage}, {"redis", &cfg.Redis}, {"gitlab", &cfg.GitLab},
 		{"existing", &cfg.Existing}, {"linode", &cfg.Linode}, {"protect", &cfg.Protect}, {"tags", &cfg.Tags},
+		{"objectStorage", &cfg.ObjectStorage}, {"backup", &cfg.Backup},
 	}
 	for _, o := range objects {
 		raw, ok := get(o.key)
@@ -235,7 +289,11 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	for _, secret := range []struct {
 		key  string
 		into *pulumi.StringInput
-	}{{"kubeconfig", &cfg.Kubeconfig}, {"databasePassword", &cfg.DatabasePassword}} {
+	}{
+		{"kubeconfig", &cfg.Kubeconfig}, {"databasePassword", &cfg.DatabasePassword},
+		{"objectStorageAccessKeyId", &cfg.ObjectStorageKey.ID}, {"objectStorageSecretAccessKey", &cfg.ObjectStorageKey.Secret},
+		{"backupAccessKeyId", &cfg.BackupKey.ID}, {"backupSecretAccessKey", &cfg.BackupKey.Secret},
+	} {
 		if v, ok := get(secret.key); ok {
 			cfg.set[secret.key] = true
 			if !ctx.IsConfigSecret(Namespace + ":" + secret.key) {
@@ -285,6 +343,9 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
+	if err := c.validateObjectStorage(key); err != nil {
+		return err
+	}
 	if c.Platform == PlatformExisting {
 		return c.validateExisting(key)
 	}
@@ -295,7 +356,7 @@ func (c *Config) Validate() error {
 	} else if c.set["linode"] {
 		return validate.Errorf(key("linode"), nil, "is set, but platform is %s; it applies to platform linode only", c.Platform)
 	}
-	for _, k := range []string{"existing", "kubeconfig", "databasePassword"} {
+	for _, k := range append([]string{"existing", "kubeconfig", "databasePassword"}, objectStorageSecretKeys...) {
 		if c.set[k] {
 			return validate.Errorf(key(k), nil, "is set, but platform is %s; it applies to platform existing only", c.Platform)
 		}

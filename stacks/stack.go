@@ -25,7 +25,13 @@ type Outputs struct {
 	FileSystemID     pulumi.StringOutput
 	MountTargets     pulumi.StringMapOutput // zone → NFS server
 	RootPassword     pulumi.StringOutput    // secret
-	GitLab           *gitlab.GitLab
+	// ObjectBuckets are GitLab's buckets by object type, BackupBucket the backups': empty without them.
+	ObjectBuckets pulumi.StringMapOutput
+	BackupBucket  pulumi.StringOutput
+	GitLab        *gitlab.GitLab
+
+	// Notes are lines for the plan's summary: what the stack chose where its resources alone do not say it.
+	Notes []string
 }
 
 // DeployFunc builds one platform's stack from a configuration: stacks/aws, stacks/linode and
@@ -59,6 +65,15 @@ func (o *Outputs) Export(ctx *pulumi.Context) {
 	ctx.Export("fileSystemId", o.FileSystemID)
 	ctx.Export("mountTargets", o.MountTargets)
 	ctx.Export("initialRootPassword", pulumi.ToSecret(o.RootPassword))
+	buckets, backup := o.ObjectBuckets, o.BackupBucket
+	if buckets.OutputState == nil {
+		buckets = pulumi.StringMap{}.ToStringMapOutput()
+	}
+	if backup.OutputState == nil {
+		backup = pulumi.String("").ToStringOutput()
+	}
+	ctx.Export("objectBuckets", buckets)
+	ctx.Export("backupBucket", backup)
 }
 
 // GitLabArgs are the GitLab arguments every platform shares; zones, storage and the Service are the
@@ -66,7 +81,7 @@ func (o *Outputs) Export(ctx *pulumi.Context) {
 func GitLabArgs(cfg *Config, url pulumi.StringInput, db gitlab.Database, redis *gitlab.Redis) *gitlab.GitLabArgs {
 	g := cfg.GitLab
 	return &gitlab.GitLabArgs{
-		ExternalURL: url, Image: g.Image, ReplicasPerZone: g.ReplicasPerZone, Database: db, Redis: redis,
+		Namespace: GitLabNamespace, ExternalURL: url, Image: g.Image, ReplicasPerZone: g.ReplicasPerZone, Database: db, Redis: redis,
 		Resources: gitlab.Resources{
 			CPURequest: g.Resources.CPURequest, MemoryRequest: g.Resources.MemoryRequest,
 			CPULimit: g.Resources.CPULimit, MemoryLimit: g.Resources.MemoryLimit,

@@ -41,6 +41,9 @@ type Resource struct {
 type Plan struct {
 	Stack     string     `json:"stack"`
 	Resources []Resource `json:"resources"`
+	// Notes are the stack's own lines for the summary, on choices its resources alone do not show (where
+	// GitLab keeps its objects); not part of resources.json.
+	Notes []string `json:"-"`
 }
 
 // New builds a plan from a finished run, sorted by URN.
@@ -174,7 +177,11 @@ func (p *Plan) Write(dir string) error {
 // Summary counts resources per type and per component, in Markdown.
 func (p *Plan) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Plan for stack %s\n\n%d resources.\n\n## Per type\n\n| type | count |\n| --- | ---: |\n", p.Stack, len(p.Resources))
+	fmt.Fprintf(&b, "# Plan for stack %s\n\n%d resources.\n\n", p.Stack, len(p.Resources))
+	for _, note := range p.Notes {
+		fmt.Fprintf(&b, "%s.\n\n", note)
+	}
+	b.WriteString("## Per type\n\n| type | count |\n| --- | ---: |\n")
 	for _, row := range countBy(p.Resources, func(r Resource) string { return r.Type }) {
 		fmt.Fprintf(&b, "| `%s` | %d |\n", row.key, row.count)
 	}

@@ -1,6 +1,7 @@
 package all_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -54,16 +55,22 @@ func TestEachZonesDeploymentWaitsOnlyForWhatItConsumes(t *testing.T) {
 			direct = append(direct, r.Type+" "+r.Name)
 		}
 		// The database and Redis come in through the configuration's checksum annotation, which is computed
-		// from their addresses: a new address must roll the pods, so that dependency is data too. Every zone
-		// waits for the release's migration Job, which runs in the first zone, and names its mount target in
-		// the root-squash check's message.
-		assert.ElementsMatch(t, []string{
+		// from their addresses: a new address must roll the pods, so that dependency is data too; so do the
+		// buckets, whose names the configuration holds, and the key, whose ARN gives their region. The pods
+		// run as the service account the object role trusts. Every zone waits for the release's migration
+		// Job, which runs in the first zone, and names its mount target in the root-squash check's message.
+		want := []string{
 			"kubernetes:core/v1:Namespace gitlab", "kubernetes:core/v1:PersistentVolumeClaim gitlab-" + zone,
 			"aws:efs/mountTarget:MountTarget gitlab-data-" + zone,
 			"kubernetes:core/v1:ConfigMap gitlab-config", "kubernetes:core/v1:Secret gitlab-secrets",
 			"kubernetes:core/v1:Secret gitlab-ssh-host-keys", "kubernetes:batch/v1:Job gitlab-migrations",
 			"aws:rds/instance:Instance gitlab-db", "aws:elasticache/replicationGroup:ReplicationGroup gitlab-redis",
-		}, direct, zone)
+			"kubernetes:core/v1:ServiceAccount gitlab", "aws:kms/key:Key gitlab-objects",
+		}
+		for _, bucket := range result.OfType("aws:s3/bucketV2:BucketV2") {
+			want = append(want, bucket.Type+" "+bucket.Name)
+		}
+		assert.ElementsMatch(t, want, direct, zone)
 		for dep := range closure(result, deployment.URN) {
 			r, _ := result.ByURN(dep)
 			if r.Type == "aws:efs/mountTarget:MountTarget" {
@@ -77,7 +84,7 @@ func TestEachZonesDeploymentWaitsOnlyForWhatItConsumes(t *testing.T) {
 // existingStack is a team's own cluster: two zones, their NFS servers and PostgreSQL.
 func existingStack(t *testing.T) *stack {
 	s := load(t, "dev")
-	for _, key := range []string{"network", "cluster", "database", "fileStorage", "tags", "redis"} {
+	for _, key := range []string{"network", "cluster", "database", "fileStorage", "tags", "redis", "objectStorage", "backup"} {
 		delete(s.config, "gitlab-ha:"+key)
 	}
 	s.set("platform", "existing").set("zones", []string{"zone-a", "zone-b"}).set("gitlab", map[string]any{"host": "gitlab.internal"})
@@ -253,6 +260,80 @@ func TestBadConfigurationsGiveOneErrorNamingTheKeyAndRegisterNothing(t *testing.
 		}, "gitlab-ha:database: is set, but platform existing builds no database"},
 		{"managed Redis without AWS", func(s *stack) *stack { return existingStack(t).set("redis", map[string]any{"mode": "managed"}) },
 			`gitlab-ha:redis.mode: "managed" is available on aws only`},
+		{"a backup without the object storage that builds its bucket", func(s *stack) *stack {
+			return s.objectStorageOff().set("backup", map[string]any{"enabled": true})
+		}, "gitlab-ha:backup.enabled: true needs object storage: the backup bucket is built with it"},
+		{"a backup retention left behind when object storage goes", func(s *stack) *stack {
+			return s.set("objectStorage", map[string]any{"enabled": false})
+		}, "gitlab-ha:backup.retentionDays: is set, but backup is off with objectStorage.enabled false, which builds its bucket"},
+		{"a bucket setting left behind when object storage goes", func(s *stack) *stack {
+			return s.objectStorageOff().set("objectStorage", map[string]any{"enabled": false, "forceDestroy": true})
+		}, "gitlab-ha:objectStorage.forceDestroy: is set, but objectStorage.enabled is false"},
+		{"a schedule for a backup that is off", func(s *stack) *stack {
+			return s.set("backup", map[string]any{"enabled": false, "schedule": "0 3 * * *"})
+		}, "gitlab-ha:backup.schedule: is set, but backup.enabled is false"},
+		{"a team's buckets on aws", func(s *stack) *stack {
+			return s.patch("objectStorage", map[string]any{"buckets": map[string]string{"artifacts": "mine"}})
+		}, "gitlab-ha:objectStorage.buckets: is set, but platform aws builds its own buckets; it applies to platform existing only"},
+		{"a static key on aws", func(s *stack) *stack { return s.secret("objectStorageSecretAccessKey", "x") },
+			"gitlab-ha:objectStorageSecretAccessKey: is set, but platform is aws; it applies to platform existing only"},
+		{"buckets destroyed with their objects, yet protected", func(s *stack) *stack { return s.set("protect", true) },
+			"gitlab-ha:objectStorage.forceDestroy: true contradicts protect"},
+		{"backups kept no day", func(s *stack) *stack { return s.set("backup", map[string]any{"retentionDays": 0}) },
+			"gitlab-ha:backup.retentionDays: 0 must be at least 1"},
+		{"backups kept beyond a century", func(s *stack) *stack { return s.set("backup", map[string]any{"retentionDays": 40000}) },
+			"gitlab-ha:backup.retentionDays: 40000 is outside 1-36500"},
+		{"object versions kept no day", func(s *stack) *stack { return s.patch("objectStorage", map[string]any{"noncurrentVersionDays": -1}) },
+			"gitlab-ha:objectStorage.noncurrentVersionDays: -1 is outside 1-36500"},
+		{"Linode with S3's versions", func(s *stack) *stack {
+			return linodeStack(t).set("objectStorage", map[string]any{"noncurrentVersionDays": 10})
+		}, "gitlab-ha:objectStorage.noncurrentVersionDays: 10 applies to platform aws only"},
+		{"existing buckets without a key", func(s *stack) *stack {
+			e := existingObjectStorage(t)
+			for _, k := range []string{"objectStorageAccessKeyId", "objectStorageSecretAccessKey"} {
+				delete(e.config, "gitlab-ha:"+k)
+			}
+			return e
+		}, "gitlab-ha:objectStorageAccessKeyId: is required with objectStorage.buckets or backup.bucket on platform existing"},
+		{"existing key in plain text", func(s *stack) *stack {
+			e := existingObjectStorage(t)
+			e.secretKeys = []string{"gitlab-ha:kubeconfig", "gitlab-ha:databasePassword", "gitlab-ha:objectStorageAccessKeyId"}
+			return e
+		}, "gitlab-ha:objectStorageSecretAccessKey: is in plain text"},
+		{"existing buckets without a region to sign with", func(s *stack) *stack {
+			return existingObjectStorage(t).patch("objectStorage", map[string]any{"region": ""})
+		}, "gitlab-ha:objectStorage.region: is required with object storage or backups on platform existing"},
+		{"existing backup key without its secret", func(s *stack) *stack {
+			e := existingObjectStorage(t)
+			delete(e.config, "gitlab-ha:backupSecretAccessKey")
+			return e
+		}, "gitlab-ha:backupSecretAccessKey: is required with backupAccessKeyId"},
+		{"existing backup schedule without a bucket", func(s *stack) *stack {
+			return existingStack(t).set("backup", map[string]any{"schedule": "0 3 * * *"})
+		}, "gitlab-ha:backup.schedule: is set, but no backup.bucket is"},
+		{"a backup schedule that is not cron", func(s *stack) *stack { return s.patch("backup", map[string]any{"schedule": "nightly"}) },
+			`gitlab-ha:backup.schedule: "nightly" is not a cron schedule of five fields`},
+		{"a backup scratch size in the wrong unit", func(s *stack) *stack { return s.patch("backup", map[string]any{"scratchSize": "20GB"}) },
+			`gitlab-ha:backup.scratchSize: "20GB" is not a Kubernetes quantity`},
+		{"Linode backups kept beyond a century", func(s *stack) *stack {
+			return linodeStack(t).set("backup", map[string]any{"retentionDays": 40000})
+		}, "gitlab-ha:backup.retentionDays: 40000 is not between 0"},
+		{"existing bucket for an object type GitLab lacks", func(s *stack) *stack {
+			e := existingObjectStorage(t)
+			var o map[string]any
+			_ = json.Unmarshal([]byte(e.config["gitlab-ha:objectStorage"]), &o)
+			o["buckets"].(map[string]any)["wiki"] = "team-wiki"
+			return e.set("objectStorage", o)
+		}, `gitlab-ha:objectStorage.buckets["wiki"]: is not one of GitLab's object types`},
+		{"existing service over plain HTTP", func(s *stack) *stack {
+			return existingObjectStorage(t).patch("objectStorage", map[string]any{"endpoint": "http://minio.internal:9000"})
+		}, `gitlab-ha:objectStorage.endpoint: "http://minio.internal:9000" is not an https:// URL`},
+		{"existing backups in an object bucket", func(s *stack) *stack {
+			return existingObjectStorage(t).patch("backup", map[string]any{"bucket": "team-lfs"})
+		}, `gitlab-ha:backup.bucket: "team-lfs" is also the lfs bucket`},
+		{"existing object storage asked for without buckets", func(s *stack) *stack {
+			return existingStack(t).set("objectStorage", map[string]any{"enabled": true, "region": "us-east-1"})
+		}, "gitlab-ha:objectStorage.buckets: is required with objectStorage.enabled on platform existing"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

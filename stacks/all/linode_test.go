@@ -10,12 +10,13 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/components/cluster/lke"
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
 	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer/nodebalancer"
+	"github.com/gitlab-ha/gitlab-ha/internal/objectstore"
 )
 
 // linodeStack is a three-pool Linode stack built from the dev stack's GitLab settings.
 func linodeStack(t *testing.T) *stack {
 	s := load(t, "dev")
-	for _, key := range []string{"network", "cluster", "database", "fileStorage"} {
+	for _, key := range []string{"network", "cluster", "database", "fileStorage", "objectStorage", "backup"} {
 		delete(s.config, "gitlab-ha:"+key)
 	}
 	return s.set("platform", "linode").set("region", "eu-central").set("zones", []string{"pool-a", "pool-b", "pool-c"}).
@@ -129,10 +130,16 @@ func TestTwoLinodeStacksLabelEveryResourceApart(t *testing.T) {
 	other := linodeStack(t)
 	other.name = "prod"
 	prod := labels(other)
-	require.Len(t, dev, 5, "cluster, database, NodeBalancer, its firewall, the NFS volume: %v", dev)
+	require.Len(t, dev, 5+10+2, "cluster, database, NodeBalancer, its firewall, the NFS volume, 10 buckets, 2 keys: %v", dev)
 	for resource, label := range dev {
 		assert.NotEqual(t, label, prod[resource], resource)
-		assert.LessOrEqual(t, len(label), 32, label)
+		switch {
+		case strings.HasPrefix(resource, "linode:index/objectStorageBucket:"):
+			assert.LessOrEqual(t, len(label), objectstore.MaxBucketName, label)
+		case strings.HasPrefix(resource, "linode:index/objectStorageKey:"):
+		default:
+			assert.LessOrEqual(t, len(label), 32, label)
+		}
 	}
 }
 

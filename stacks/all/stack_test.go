@@ -177,12 +177,16 @@ func TestEachZoneIsWiredEndToEndFromSubnetToDeployment(t *testing.T) {
 func TestProdProtectsItsStatefulResourcesAndDevDoesNot(t *testing.T) {
 	stateful := map[string]bool{
 		"aws:eks/cluster:Cluster": true, "aws:kms/key:Key": true, "aws:rds/instance:Instance": true, "aws:efs/fileSystem:FileSystem": true,
+		"aws:s3/bucketV2:BucketV2": true,
 	}
 	prod, _ := deploy(t, "prod")
 	dev, _ := deploy(t, "dev")
 	for _, r := range prod.Resources {
+		// A retained bucket keeps its settings (public access block, encryption, TLS-only policy), so that
+		// nothing left behind is open; they are not protected themselves.
+		bucketSetting := strings.HasPrefix(r.Type, "aws:s3/") && !stateful[r.Type]
 		assert.Equal(t, stateful[r.Type], r.Protect, "prod %s %s protect", r.Type, r.Name)
-		assert.Equal(t, stateful[r.Type], r.RetainOnDelete, "prod %s %s retainOnDelete", r.Type, r.Name)
+		assert.Equal(t, stateful[r.Type] || bucketSetting, r.RetainOnDelete, "prod %s %s retainOnDelete", r.Type, r.Name)
 	}
 	for _, r := range dev.Resources {
 		assert.False(t, r.Protect || r.RetainOnDelete, "dev %s %s", r.Type, r.Name)

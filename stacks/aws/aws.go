@@ -3,6 +3,9 @@
 package aws
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/gitlab-ha/gitlab-ha/components/cluster"
@@ -11,6 +14,7 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
 	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer"
 	"github.com/gitlab-ha/gitlab-ha/components/network"
+	"github.com/gitlab-ha/gitlab-ha/components/objectstorage"
 	"github.com/gitlab-ha/gitlab-ha/components/redis"
 	"github.com/gitlab-ha/gitlab-ha/providers/awsprovider"
 	"github.com/gitlab-ha/gitlab-ha/stacks"
@@ -33,6 +37,9 @@ type awsRefs struct {
 	loadBalancerDNS               pulumi.StringInput
 	db                            gitlab.Database
 	redis                         *gitlab.Redis
+	oidcProviderARN, oidcIssuer   pulumi.StringInput
+	objectStorage                 *gitlab.ObjectStorage
+	backup                        *gitlab.Backup
 }
 
 // standIns are references for the pre-flight: literal, non-empty, and for the VPC's CIDR the value the
@@ -61,6 +68,12 @@ func standIns(cfg *stacks.Config) awsRefs {
 	if cfg.Redis.Mode == stacks.RedisManaged {
 		refs.redis = &gitlab.Redis{Host: pulumi.String("redis")}
 	}
+	issuer := "oidc.eks." + cfg.Region + ".amazonaws.com/id/STANDIN"
+	refs.oidcIssuer = pulumi.String("https://" + issuer)
+	refs.oidcProviderARN = pulumi.String("arn:aws:iam::123456789012:oidc-provider/" + issuer)
+	role := func(name string) pulumi.StringInput { return pulumi.String("arn:aws:iam::123456789012:role/" + name) }
+	refs.objectStorage, refs.backup = s3Storage(cfg, pulumi.String(cfg.Region), stacks.StandInBuckets(), pulumi.String("stand-in-backups"),
+		role("stand-in-gitlab"), role("stand-in-backup"))
 	return refs
 }
 
@@ -110,6 +123,42 @@ func fileSystemArgs(cfg *stacks.Config, refs awsRefs) *filesystem.EFSArgs {
 	}
 }
 
+// s3Args build the stack's buckets, each with a role that one of GitLab's service accounts alone assumes
+// through the cluster's OIDC provider. The buckets wait for nothing of the cluster's: only the roles do.
+func s3Args(cfg *stacks.Config, refs awsRefs) *objectstorage.S3Args {
+	return &objectstorage.S3Args{
+		OIDCProviderARN: refs.oidcProviderARN, OIDCIssuer: refs.oidcIssuer, Namespace: stacks.GitLabNamespace,
+		ServiceAccount:        gitlab.ServiceAccountName(stacks.GitLabName),
+		BackupServiceAccount:  gitlab.BackupServiceAccountName(stacks.GitLabName),
+		NoncurrentVersionDays: cfg.ObjectStorage.NoncurrentVersionDays, BackupRetentionDays: cfg.BackupRetentionDays(),
+		ForceDestroy: cfg.ObjectStorage.ForceDestroy, Protect: cfg.Protect,
+	}
+}
+
+// roleAnnotation is how IAM roles for service accounts name the role a service account's pods assume.
+const roleAnnotation = "eks.amazonaws.com/role-arn"
+
+// s3Storage connects GitLab to the stack's buckets and its backup job to the backup bucket, each through a
+// role of its own and with no key. S3's lifecycle keeps the backups' retention: the job prunes nothing. Nil
+// for what the configuration turns off.
+func s3Storage(cfg *stacks.Config, region pulumi.StringInput, buckets map[string]pulumi.StringInput, backupBucket,
+	roleARN, backupRoleARN pulumi.StringInput) (*gitlab.ObjectStorage, *gitlab.Backup) {
+	if !cfg.ObjectStorageOn() {
+		return nil, nil
+	}
+	// No endpoint: with web identity, an explicit one breaks the STS exchange.
+	objects := &gitlab.ObjectStorage{Buckets: buckets, Connection: gitlab.ObjectStoreConnection{
+		Region: region, WorkloadIdentity: pulumi.StringMap{roleAnnotation: roleARN},
+	}}
+	var backup *gitlab.Backup
+	if cfg.BackupOn() {
+		backup = stacks.GitLabBackup(cfg, backupBucket, gitlab.ObjectStoreConnection{
+			Region: region, WorkloadIdentity: pulumi.StringMap{roleAnnotation: backupRoleARN},
+		}, 0)
+	}
+	return objects, backup
+}
+
 func redisArgs(cfg *stacks.Config, refs awsRefs) *redis.ElastiCacheArgs {
 	return &redis.ElastiCacheArgs{
 		VpcID: refs.vpcID, Zones: cfg.Zones, SubnetIDs: refs.privateSubnets, ClientSecurityGroupID: refs.nodeSecurityGroup,
@@ -138,6 +187,7 @@ func awsGitLabArgs(cfg *stacks.Config, refs awsRefs) *gitlab.GitLabArgs {
 		}})
 	}
 	args.Service = gitlab.Service{Type: "NodePort", NodePorts: gitlab.NodePorts{HTTP: httpNodePort, SSH: sshNodePort}}
+	args.ObjectStorage, args.Backup = refs.objectStorage, refs.backup
 	return args
 }
 
@@ -159,6 +209,11 @@ func checks(cfg *stacks.Config) []stacks.Check {
 		{Component: "file system", Validate: func() error { return filesystem.ValidateEFS(fileSystemArgs(cfg, refs)) }, Key: stacks.Renames("fileStorage", map[string]string{"zones": "zones"})},
 		{Component: "load balancer", Validate: func() error { return loadbalancer.ValidateNLB(loadBalancerArgs(cfg, refs)) }, Key: stacks.Renames("gitlab", map[string]string{"zones": "zones"})},
 		{Component: "gitlab", Validate: func() error { return gitlab.Validate(stacks.GitLabName, awsGitLabArgs(cfg, refs)) }, Key: stacks.GitLabKey(cfg.Zones)},
+	}
+	if cfg.ObjectStorageOn() {
+		checks = append(checks, stacks.Check{Component: "object storage",
+			Validate: func() error { return objectstorage.ValidateS3(s3Args(cfg, refs), cfg.Project, cfg.Stack) },
+			Key:      stacks.Renames("objectStorage", map[string]string{"backupRetentionDays": "backup.retentionDays"})})
 	}
 	if cfg.Redis.Mode == stacks.RedisManaged {
 		checks = append(checks, stacks.Check{Component: "redis", Validate: func() error { return redis.ValidateElastiCache(redisArgs(cfg, refs)) },
@@ -192,6 +247,12 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	}
 	refs.nodeSecurityGroup = eks.NodeSecurityGroupID
 	refs.autoscalingGroups = perZone(cfg.Zones, eks.AutoscalingGroups)
+	refs.oidcProviderARN, refs.oidcIssuer = eks.OIDCProviderARN, eks.OIDCIssuer
+
+	objectBuckets, backupBucket, notes, err := buildObjectStorage(ctx, cfg, &refs, onAWS)
+	if err != nil {
+		return nil, err
+	}
 
 	db, err := database.NewRDS(ctx, "gitlab-db", databaseArgs(cfg, refs), onAWS)
 	if err != nil {
@@ -232,7 +293,39 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 		DatabaseEndpoint: pulumi.Sprintf("%s:%d", db.Address, db.Port),
 		FileSystemID:     efs.FileSystemID, MountTargets: efs.MountTargetIPs,
 		RootPassword: site.RootPassword, GitLab: site,
+		ObjectBuckets: objectBuckets, BackupBucket: backupBucket, Notes: notes,
 	}, nil
+}
+
+// objectStorageName names the S3 component, and so its buckets' and roles' resources: never change it.
+const objectStorageName = "gitlab-objects"
+
+// buildObjectStorage builds the buckets and roles when the configuration asks for them and hands GitLab its
+// connections through refs; it returns the buckets' names and the plan's lines on them.
+func buildObjectStorage(ctx *pulumi.Context, cfg *stacks.Config, refs *awsRefs, onAWS pulumi.ResourceOption) (
+	pulumi.StringMapOutput, pulumi.StringOutput, []string, error) {
+	retention := fmt.Sprintf("archives expire after %d days by the bucket's lifecycle (S3 keeps them %d more as non-current versions)",
+		cfg.BackupRetentionDays(), noncurrentDays(cfg))
+	notes := stacks.StorageNotes(cfg, fmt.Sprintf("S3, a bucket per object type (%s), encrypted with the stack's KMS key, "+
+		"versioned but for the dependency proxy, a cache (non-current versions kept %d days); GitLab's pods reach them through IRSA, with no access key",
+		strings.Join(gitlab.ObjectTypes(), ", "), noncurrentDays(cfg)), "the S3 backup bucket through a role of its own; "+retention)
+	if !cfg.ObjectStorageOn() {
+		return pulumi.StringMap{}.ToStringMapOutput(), pulumi.String("").ToStringOutput(), notes, nil
+	}
+	s3, err := objectstorage.NewS3(ctx, objectStorageName, s3Args(cfg, *refs), onAWS)
+	if err != nil {
+		return pulumi.StringMapOutput{}, pulumi.StringOutput{}, nil, err
+	}
+	refs.objectStorage, refs.backup = s3Storage(cfg, s3.Region, stacks.PerType(s3.Buckets), s3.BackupBucket, s3.RoleARN, s3.BackupRoleARN)
+	return s3.Buckets, s3.BackupBucket, notes, nil
+}
+
+// noncurrentDays is how long S3 keeps an overwritten or deleted object.
+func noncurrentDays(cfg *stacks.Config) int {
+	if days := cfg.ObjectStorage.NoncurrentVersionDays; days != 0 {
+		return days
+	}
+	return objectstorage.DefaultNoncurrentVersionDays
 }
 
 // addonVersions are the configured add-on versions, or nil for the cluster component's defaults.

@@ -1,8 +1,11 @@
 // Package existing composes GitLab alone onto a cluster that exists already (any kubeconfig), with the
-// team's own PostgreSQL and an NFS server per zone. It compiles the Kubernetes SDK and no cloud's.
+// team's own PostgreSQL, an NFS server per zone and, when configured, their S3-compatible object storage. It
+// compiles the Kubernetes SDK and no cloud's.
 package existing
 
 import (
+	"fmt"
+
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -41,7 +44,54 @@ func existingGitLabArgs(cfg *stacks.Config) *gitlab.GitLabArgs {
 		serviceType = "LoadBalancer"
 	}
 	args.Service = gitlab.Service{Type: serviceType}
+	args.ObjectStorage, args.Backup = existingStorage(cfg)
 	return args
+}
+
+// existingStorage connects GitLab to the team's S3-compatible service, when objectStorage.buckets names
+// buckets there, and the backup job to backup.bucket, with the backup key if one is given and GitLab's
+// otherwise. The job deletes archives past backup.retentionDays itself, unless that is 0: the bucket's own
+// rules then bound their age. Nil for what is not configured.
+func existingStorage(cfg *stacks.Config) (*gitlab.ObjectStorage, *gitlab.Backup) {
+	o := cfg.ObjectStorage
+	connection := func(key stacks.AccessKey) gitlab.ObjectStoreConnection {
+		return gitlab.ObjectStoreConnection{
+			Region: optionalString(o.Region), Endpoint: optionalString(o.Endpoint), PathStyle: o.PathStyle,
+			AccessKeyID: key.ID, SecretAccessKey: key.Secret,
+		}
+	}
+	var objects *gitlab.ObjectStorage
+	if cfg.ObjectStorageOn() {
+		buckets := map[string]pulumi.StringInput{}
+		for objectType, bucket := range o.Buckets {
+			buckets[objectType] = pulumi.String(bucket)
+		}
+		objects = &gitlab.ObjectStorage{Connection: connection(cfg.ObjectStorageKey), Buckets: buckets}
+	}
+	var backup *gitlab.Backup
+	if cfg.BackupOn() {
+		key := cfg.BackupKey
+		if key.ID == nil {
+			key = cfg.ObjectStorageKey
+		}
+		backup = stacks.GitLabBackup(cfg, optionalString(cfg.Backup.Bucket), connection(key), cfg.BackupRetentionDays())
+	}
+	return objects, backup
+}
+
+// storageNotes say where the team's service keeps GitLab's objects and backups.
+func storageNotes(cfg *stacks.Config) []string {
+	o := cfg.ObjectStorage
+	service := "Amazon S3 in " + o.Region
+	if o.Endpoint != "" {
+		service = "the S3-compatible service at " + o.Endpoint
+	}
+	retention := fmt.Sprintf("the job deletes archives older than %d days", cfg.BackupRetentionDays())
+	if cfg.BackupRetentionDays() == 0 {
+		retention = "the bucket's own rules bound the archives' age (backup.retentionDays 0)"
+	}
+	return stacks.StorageNotes(cfg, service+", in the buckets objectStorage.buckets names",
+		fmt.Sprintf("bucket %s on %s; %s", cfg.Backup.Bucket, service, retention))
 }
 
 // optionalString is nil for "", so that a missing value reads as missing.
@@ -86,6 +136,8 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 		DatabaseEndpoint: pulumi.Sprintf("%s:%d", cfg.Existing.Database.Host, portOr(cfg.Existing.Database.Port, 5432)),
 		FileSystemID:     pulumi.String("").ToStringOutput(), MountTargets: servers.ToStringMapOutput(),
 		RootPassword: site.RootPassword, GitLab: site,
+		ObjectBuckets: configuredBuckets(cfg), BackupBucket: pulumi.String(cfg.Backup.Bucket).ToStringOutput(),
+		Notes: storageNotes(cfg),
 	}, nil
 }
 
@@ -106,6 +158,17 @@ func serviceAddress(site *gitlab.GitLab) pulumi.StringOutput {
 		}
 		return ""
 	}).(pulumi.StringOutput)
+}
+
+// configuredBuckets are the team's buckets GitLab uses, by object type; none without object storage.
+func configuredBuckets(cfg *stacks.Config) pulumi.StringMapOutput {
+	buckets := pulumi.StringMap{}
+	if cfg.ObjectStorageOn() {
+		for objectType, bucket := range cfg.ObjectStorage.Buckets {
+			buckets[objectType] = pulumi.String(bucket)
+		}
+	}
+	return buckets.ToStringMapOutput()
 }
 
 func portOr(port, fallback int) int {

@@ -14,6 +14,7 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/components/filesystem/linodenfs"
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
 	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer/nodebalancer"
+	"github.com/gitlab-ha/gitlab-ha/components/objectstorage/linodeobj"
 	"github.com/gitlab-ha/gitlab-ha/internal/linodekit"
 	"github.com/gitlab-ha/gitlab-ha/internal/validate"
 	"github.com/gitlab-ha/gitlab-ha/providers/linodeprovider"
@@ -30,6 +31,8 @@ type linodeRefs struct {
 	db            gitlab.Database
 	annotations   pulumi.StringMapInput
 	loadBalancer  pulumi.StringInput
+	objectStorage *gitlab.ObjectStorage
+	backup        *gitlab.Backup
 }
 
 func linodeStandIns(cfg *stacks.Config) linodeRefs {
@@ -38,7 +41,49 @@ func linodeStandIns(cfg *stacks.Config) linodeRefs {
 	for _, zone := range cfg.Zones {
 		refs.nodeSelectors[zone] = map[string]string{lke.PoolLabel: zone}
 	}
+	standIn := func(what string) pulumi.StringInput { return pulumi.String("stand-in-" + what) }
+	endpoint := "https://" + cfg.Region + "-1.linodeobjects.com"
+	refs.objectStorage, refs.backup = linodeStorage(cfg, pulumi.String(signingRegion(endpoint)), pulumi.String(endpoint),
+		stacks.StandInBuckets(), standIn("backups"), objectKeys{standIn("id"), standIn("secret"), standIn("backup-id"), standIn("backup-secret")})
 	return refs
+}
+
+func objectStorageArgs(cfg *stacks.Config) *linodeobj.LinodeObjectStorageArgs {
+	return &linodeobj.LinodeObjectStorageArgs{Region: cfg.Region, Protect: cfg.Protect}
+}
+
+// objectKeys are the two limited keys: GitLab's over the object buckets, the backup job's over the backups.
+type objectKeys struct {
+	id, secret, backupID, backupSecret pulumi.StringInput
+}
+
+// linodeStorage connects GitLab and its backup job to the stack's buckets, each with its own key, which
+// reaches the pods through GitLab's Secret. Linode's buckets expire nothing here, so the job deletes the
+// archives past backup.retentionDays itself. Nil for what the configuration turns off.
+func linodeStorage(cfg *stacks.Config, region, endpoint pulumi.StringInput, buckets map[string]pulumi.StringInput,
+	backupBucket pulumi.StringInput, keys objectKeys) (*gitlab.ObjectStorage, *gitlab.Backup) {
+	if !cfg.ObjectStorageOn() {
+		return nil, nil
+	}
+	connection := func(id, secret pulumi.StringInput) gitlab.ObjectStoreConnection {
+		return gitlab.ObjectStoreConnection{Region: region, Endpoint: endpoint, AccessKeyID: id, SecretAccessKey: secret}
+	}
+	objects := &gitlab.ObjectStorage{Buckets: buckets, Connection: connection(keys.id, keys.secret)}
+	var backup *gitlab.Backup
+	if cfg.BackupOn() {
+		backup = stacks.GitLabBackup(cfg, backupBucket, connection(keys.backupID, keys.backupSecret), cfg.BackupRetentionDays())
+	}
+	return objects, backup
+}
+
+// signingRegion is the region S3 clients sign Linode requests with: the cluster ID that starts the
+// endpoint's host ("eu-central-1" of https://eu-central-1.linodeobjects.com), not the Linode region.
+func signingRegion(endpoint string) string {
+	host := strings.TrimPrefix(endpoint, "https://")
+	if i := strings.Index(host, "."); i > 0 {
+		return host[:i]
+	}
+	return host
 }
 
 // databaseCIDRs may reach the database: the data center's private network, where LKE gives its nodes their
@@ -90,6 +135,7 @@ func linodeGitLabArgs(cfg *stacks.Config, refs linodeRefs) *gitlab.GitLabArgs {
 		args.Zones = append(args.Zones, gitlab.Zone{Name: zone, NodeSelector: refs.nodeSelectors[zone], Storage: storage})
 	}
 	args.Service = gitlab.Service{Type: "LoadBalancer", Annotations: refs.annotations}
+	args.ObjectStorage, args.Backup = refs.objectStorage, refs.backup
 	return args
 }
 
@@ -121,6 +167,10 @@ func checks(cfg *stacks.Config) []stacks.Check {
 		{Component: "load balancer", Validate: func() error { return nodebalancer.ValidateNodeBalancer(nodeBalancerArgs(cfg)) },
 			Key: stacks.Renames("gitlab", map[string]string{"region": "region"})},
 		{Component: "gitlab", Validate: func() error { return gitlab.Validate(stacks.GitLabName, linodeGitLabArgs(cfg, refs)) }, Key: stacks.GitLabKeyWithStorage(cfg.Zones, "linode.fileStorage")},
+	}
+	if cfg.ObjectStorageOn() {
+		checks = append(checks, stacks.Check{Component: "object storage",
+			Validate: func() error { return linodeobj.Validate(objectStorageArgs(cfg), cfg.Project, cfg.Stack) }, Key: keys("objectStorage")})
 	}
 	if cfg.Linode.FileStorage != stacks.LinodeBlock {
 		checks = append(checks, stacks.Check{Component: "file system", Validate: func() error { return linodenfs.ValidateLinodeNFS(nfsArgs(cfg)) }, Key: keys("linode")})
@@ -182,6 +232,11 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 		}
 	}
 
+	objectBuckets, backupBucket, notes, err := buildObjectStorage(ctx, cfg, &refs, onLinode)
+	if err != nil {
+		return nil, err
+	}
+
 	balancer, err := nodebalancer.NewNodeBalancer(ctx, "gitlab", nodeBalancerArgs(cfg), onLinode)
 	if err != nil {
 		return nil, err
@@ -198,5 +253,30 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 		DatabaseEndpoint: pulumi.Sprintf("%s:%d", db.Address, db.Port),
 		FileSystemID:     fileSystemID, MountTargets: mountTargets.ToStringMapOutput(),
 		RootPassword: site.RootPassword, GitLab: site,
+		ObjectBuckets: objectBuckets, BackupBucket: backupBucket, Notes: notes,
 	}, nil
+}
+
+// objectStorageName names the object storage component, and so its buckets' and keys' resources: never
+// change it.
+const objectStorageName = "gitlab-objects"
+
+// buildObjectStorage builds the buckets and keys when the configuration asks for them and hands GitLab its
+// connections through refs; it returns the buckets' names and the plan's lines on them.
+func buildObjectStorage(ctx *pulumi.Context, cfg *stacks.Config, refs *linodeRefs, onLinode pulumi.ResourceOption) (
+	pulumi.StringMapOutput, pulumi.StringOutput, []string, error) {
+	notes := stacks.StorageNotes(cfg, fmt.Sprintf("Linode Object Storage in %s, a private bucket per object type (%s), "+
+		"reached with a key limited to them; no versions are kept", cfg.Region, strings.Join(gitlab.ObjectTypes(), ", ")),
+		fmt.Sprintf("the Linode backup bucket with a key of its own; the job deletes archives older than %d days", cfg.BackupRetentionDays()))
+	if !cfg.ObjectStorageOn() {
+		return pulumi.StringMap{}.ToStringMapOutput(), pulumi.String("").ToStringOutput(), notes, nil
+	}
+	storage, err := linodeobj.NewLinodeObjectStorage(ctx, objectStorageName, objectStorageArgs(cfg), onLinode)
+	if err != nil {
+		return pulumi.StringMapOutput{}, pulumi.StringOutput{}, nil, err
+	}
+	region := storage.Endpoint.ApplyT(signingRegion).(pulumi.StringOutput)
+	refs.objectStorage, refs.backup = linodeStorage(cfg, region, storage.Endpoint, stacks.PerType(storage.Buckets), storage.BackupBucket,
+		objectKeys{storage.AccessKeyID, storage.SecretAccessKey, storage.BackupAccessKeyID, storage.BackupSecretAccessKey})
+	return storage.Buckets, storage.BackupBucket, notes, nil
 }

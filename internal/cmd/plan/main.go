@@ -11,9 +11,12 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
 	"github.com/gitlab-ha/gitlab-ha/internal/plan"
 	"github.com/gitlab-ha/gitlab-ha/internal/stackconfig"
+	"github.com/gitlab-ha/gitlab-ha/stacks"
 	"github.com/gitlab-ha/gitlab-ha/stacks/all"
 )
 
@@ -36,13 +39,23 @@ func run(dir, stack, out string) error {
 	if out == "" {
 		out = filepath.Join("plan", stack)
 	}
-	// A plan is a preview: what `pulumi preview` would register, placeholders and all.
-	result := componenttest.Run(all.Program, componenttest.WithPreview(),
+	// A plan is a preview: what `pulumi preview` would register, placeholders and all. The program is the
+	// project's, keeping the lines the stack has for the summary.
+	var notes []string
+	program := stacks.Program(func(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
+		out, err := all.Deploy(ctx, cfg)
+		if out != nil {
+			notes = out.Notes
+		}
+		return out, err
+	})
+	result := componenttest.Run(program, componenttest.WithPreview(),
 		componenttest.WithStack(config.Project, stack), componenttest.WithConfig(config.Config, config.SecretKeys...))
 	if result.Err != nil {
 		return result.Err
 	}
 	p := plan.New(stack, result)
+	p.Notes = notes
 	if err := p.Write(out); err != nil {
 		return err
 	}
