@@ -1,7 +1,6 @@
 package objectstorage_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -66,40 +65,6 @@ func find(t *testing.T, result *componenttest.Result, typ, kind string) componen
 	return r
 }
 
-type policyDoc struct {
-	Statement []struct {
-		Sid       string
-		Effect    string
-		Principal any
-		Action    any
-		Resource  any
-		Condition map[string]map[string]any
-	}
-}
-
-func parse(t *testing.T, body string) policyDoc {
-	t.Helper()
-	var doc policyDoc
-	require.NoError(t, json.Unmarshal([]byte(body), &doc), body)
-	return doc
-}
-
-// strs reads a policy element that may be a string or a list of strings.
-func strs(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		out := make([]string, len(x))
-		for i, e := range x {
-			out[i] = e.(string)
-		}
-		sort.Strings(out)
-		return out
-	}
-	return nil
-}
-
 func TestEveryBucketIsPrivateEncryptedWithTheStacksKeyAndTLSOnly(t *testing.T) {
 	result, s := build(t, validArgs())
 	require.Len(t, result.OfType(bucketType), len(objectstore.Types)+1)
@@ -122,13 +87,13 @@ func TestEveryBucketIsPrivateEncryptedWithTheStacksKeyAndTLSOnly(t *testing.T) {
 		assert.Equal(t, true, encryption.MustInput(t, "rules[0].bucketKeyEnabled"), kind)
 
 		bucketARN, _ := bucket.Output("arn")
-		doc := parse(t, find(t, result, policyType, kind).InputString("policy"))
+		doc := awstest.ParsePolicy(t, find(t, result, policyType, kind).InputString("policy"))
 		require.Len(t, doc.Statement, 2, kind)
 		for _, st := range doc.Statement {
 			assert.Equal(t, "Deny", st.Effect, "%s %s", kind, st.Sid)
 			assert.Equal(t, "*", st.Principal, "%s: whoever asks", kind)
-			assert.Equal(t, []string{"s3:*"}, strs(st.Action), kind)
-			assert.Equal(t, []string{bucketARN.(string), bucketARN.(string) + "/*"}, strs(st.Resource), kind)
+			assert.Equal(t, []string{"s3:*"}, awstest.PolicyStrings(st.Action), kind)
+			assert.Equal(t, []string{bucketARN.(string), bucketARN.(string) + "/*"}, awstest.PolicyStrings(st.Resource), kind)
 		}
 		assert.Equal(t, "false", doc.Statement[0].Condition["Bool"]["aws:SecureTransport"], kind)
 		assert.Equal(t, 1.2, doc.Statement[1].Condition["NumericLessThan"]["s3:TlsVersion"], kind)
@@ -263,7 +228,7 @@ func TestANamePrefixOfTheCallersOwnIsUsedAsGiven(t *testing.T) {
 }
 
 // rolePolicy returns the role named <component>-<which> and its inline policy.
-func rolePolicy(t *testing.T, result *componenttest.Result, which string) (componenttest.Resource, policyDoc) {
+func rolePolicy(t *testing.T, result *componenttest.Result, which string) (componenttest.Resource, awstest.PolicyDocument) {
 	t.Helper()
 	role, ok := result.Find(roleType, "gitlab-objects-"+which)
 	require.True(t, ok)
@@ -271,7 +236,7 @@ func rolePolicy(t *testing.T, result *componenttest.Result, which string) (compo
 	require.True(t, ok)
 	roleName, _ := role.Output("name")
 	assert.Equal(t, roleName, policy.InputString("role"))
-	return role, parse(t, policy.InputString("policy"))
+	return role, awstest.ParsePolicy(t, policy.InputString("policy"))
 }
 
 func TestEachRoleTrustsOnlyItsServiceAccountInItsNamespace(t *testing.T) {
@@ -284,12 +249,12 @@ func TestEachRoleTrustsOnlyItsServiceAccountInItsNamespace(t *testing.T) {
 		"backup": "system:serviceaccount:git:gitlab-backup",
 	} {
 		role, _ := rolePolicy(t, result, which)
-		trust := parse(t, role.InputString("assumeRolePolicy"))
+		trust := awstest.ParsePolicy(t, role.InputString("assumeRolePolicy"))
 		require.Len(t, trust.Statement, 1, which)
 		st := trust.Statement[0]
 		assert.Equal(t, "Allow", st.Effect)
 		assert.Equal(t, map[string]any{"Federated": providerARN}, st.Principal, which)
-		assert.Equal(t, []string{"sts:AssumeRoleWithWebIdentity"}, strs(st.Action), which)
+		assert.Equal(t, []string{"sts:AssumeRoleWithWebIdentity"}, awstest.PolicyStrings(st.Action), which)
 		assert.Equal(t, map[string]map[string]any{"StringEquals": {
 			host + ":sub": subject,
 			host + ":aud": "sts.amazonaws.com",
@@ -323,18 +288,18 @@ func TestEachRoleReachesOnlyItsBucketsAndTheKeyThroughS3(t *testing.T) {
 		}
 		for _, st := range doc.Statement {
 			assert.Equal(t, "Allow", st.Effect)
-			for _, r := range strs(st.Resource) {
+			for _, r := range awstest.PolicyStrings(st.Resource) {
 				assert.NotContains(t, r, "*/", "%s: no wildcard bucket", which)
 				assert.NotEqual(t, "*", r, which)
 			}
 		}
 		list, use, key := doc.Statement[0], doc.Statement[1], doc.Statement[2]
-		assert.Equal(t, []string{"s3:ListBucket"}, strs(list.Action), which)
-		assert.Equal(t, want.buckets, strs(list.Resource), which)
-		assert.Equal(t, want.actions, strs(use.Action), which)
-		assert.Equal(t, objects, strs(use.Resource), which)
-		assert.Equal(t, []string{"kms:Decrypt", "kms:GenerateDataKey"}, strs(key.Action), which)
-		assert.Equal(t, []string{keyARN}, strs(key.Resource), which)
+		assert.Equal(t, []string{"s3:ListBucket"}, awstest.PolicyStrings(list.Action), which)
+		assert.Equal(t, want.buckets, awstest.PolicyStrings(list.Resource), which)
+		assert.Equal(t, want.actions, awstest.PolicyStrings(use.Action), which)
+		assert.Equal(t, objects, awstest.PolicyStrings(use.Resource), which)
+		assert.Equal(t, []string{"kms:Decrypt", "kms:GenerateDataKey"}, awstest.PolicyStrings(key.Action), which)
+		assert.Equal(t, []string{keyARN}, awstest.PolicyStrings(key.Resource), which)
 		assert.Equal(t, "s3.eu-west-1.amazonaws.com", key.Condition["StringEquals"]["kms:ViaService"], which)
 	}
 }

@@ -1,7 +1,6 @@
 package all_test
 
 import (
-	"encoding/json"
 	"sort"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
 	"github.com/gitlab-ha/gitlab-ha/components/objectstorage"
 	"github.com/gitlab-ha/gitlab-ha/components/objectstorage/linodeobj"
+	"github.com/gitlab-ha/gitlab-ha/internal/awstest"
 	"github.com/gitlab-ha/gitlab-ha/stacks"
 )
 
@@ -47,39 +47,6 @@ func subtree(result *componenttest.Result, componentType string) map[string]bool
 		}
 	}
 	return in
-}
-
-// policyDocument is an IAM policy's JSON.
-type policyDocument struct {
-	Statement []struct {
-		Effect    string
-		Principal map[string]any
-		Action    any
-		Resource  any
-		Condition map[string]map[string]string
-	}
-}
-
-func parsePolicy(t *testing.T, text string) policyDocument {
-	t.Helper()
-	var doc policyDocument
-	require.NoError(t, json.Unmarshal([]byte(text), &doc), text)
-	return doc
-}
-
-// strings of a policy element that is a string or a list of them.
-func listOf(v any) []string {
-	switch value := v.(type) {
-	case string:
-		return []string{value}
-	case []any:
-		var out []string
-		for _, e := range value {
-			out = append(out, e.(string))
-		}
-		return out
-	}
-	return nil
 }
 
 func TestTheAWSStacksBuildABucketPerObjectTypeAndABackupBucketWithTwoRoles(t *testing.T) {
@@ -156,13 +123,13 @@ func TestEachRoleTrustsExactlyOneOfGitLabsServiceAccounts(t *testing.T) {
 		"gitlab-objects-backup": "system:serviceaccount:gitlab:gitlab-backup",
 	} {
 		r, _ := result.Find(roleType, role)
-		trust := parsePolicy(t, r.InputString("assumeRolePolicy"))
+		trust := awstest.ParsePolicy(t, r.InputString("assumeRolePolicy"))
 		require.Len(t, trust.Statement, 1, role)
 		s := trust.Statement[0]
 		assert.Equal(t, "Allow", s.Effect)
 		assert.Equal(t, map[string]any{"Federated": providerARN}, s.Principal, "%s: the stack's own cluster", role)
-		assert.Equal(t, []string{"sts:AssumeRoleWithWebIdentity"}, listOf(s.Action))
-		assert.Equal(t, map[string]map[string]string{"StringEquals": {issuer + ":sub": subject, issuer + ":aud": "sts.amazonaws.com"}},
+		assert.Equal(t, []string{"sts:AssumeRoleWithWebIdentity"}, awstest.PolicyStrings(s.Action))
+		assert.Equal(t, map[string]map[string]any{"StringEquals": {issuer + ":sub": subject, issuer + ":aud": "sts.amazonaws.com"}},
 			s.Condition, "%s: that service account in GitLab's namespace, exactly", role)
 	}
 
@@ -201,8 +168,8 @@ func TestEveryIAMPolicyNamesOnlyThisStacksBuckets(t *testing.T) {
 		want := map[string][]string{"gitlab-objects-gitlab": arns(objectBuckets...), "gitlab-objects-backup": arns(backup)}
 		for _, policy := range result.OfType(policyType) {
 			var s3Resources []string
-			for _, s := range parsePolicy(t, policy.InputString("policy")).Statement {
-				for _, resource := range listOf(s.Resource) {
+			for _, s := range awstest.ParsePolicy(t, policy.InputString("policy")).Statement {
+				for _, resource := range awstest.PolicyStrings(s.Resource) {
 					switch {
 					case strings.HasPrefix(resource, "arn:aws:s3:::"):
 						s3Resources = append(s3Resources, resource)
