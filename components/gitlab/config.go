@@ -205,13 +205,15 @@ type configInputs struct {
 // content, which the Deployments carry as an annotation so that a change of configuration rolls them.
 func newConfigMap(ctx *pulumi.Context, parent pulumi.Resource, name string, namespace pulumi.StringInput,
 	in configInputs) (*corev1.ConfigMap, pulumi.StringOutput, error) {
-	// The base values first, in a fixed order; then those of object storage and the backup, where set.
+	// The base values first, in a fixed order; then those of object storage and the backup, where set, each
+	// from the index recorded here.
 	values := []any{in.externalURL, in.database.Host, in.database.Port, in.database.Name, in.database.User,
 		in.redis.host, in.redis.port}
-	const base = 7
+	objectsAt := len(values)
 	if in.objectStorage != nil {
 		values = append(values, objectStorageInputs(in.objectStorage)...)
 	}
+	backupAt := len(values)
 	if in.backup != nil {
 		values = append(values, backupInputs(in.backup)...)
 	}
@@ -224,14 +226,11 @@ func newConfigMap(ctx *pulumi.Context, parent pulumi.Resource, name string, name
 			RedisHost: v[5].(string), RedisPort: v[6].(int), RedisAuth: in.redis.password != nil,
 			RedisTLS: in.redis.tls, Sizing: in.sizing, Extra: in.extra,
 		}
-		rest := v[base:]
 		if in.objectStorage != nil {
-			n := len(objectStorageInputs(in.objectStorage))
-			settings.ObjectStorage = resolveObjectStorage(in.objectStorage, rest[:n])
-			rest = rest[n:]
+			settings.ObjectStorage = resolveObjectStorage(in.objectStorage, v[objectsAt:backupAt])
 		}
 		if in.backup != nil {
-			settings.Backup = resolveBackup(in.backup, rest)
+			settings.Backup = resolveBackup(in.backup, v[backupAt:])
 		}
 		return renderOmnibusConfig(settings)
 	}).(pulumi.StringOutput)

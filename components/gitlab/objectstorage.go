@@ -1,10 +1,6 @@
 package gitlab
 
-import (
-	"sort"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-)
+import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 // GitLab's consolidated object storage (gitlab.rb's gitlab_rails['object_store']): one connection for every
 // object type, a bucket each. Rails uploads through fog-aws, Workhorse through the AWS SDK for Go; both take
@@ -142,14 +138,4 @@ func resolveObjectStorage(o *ObjectStorage, values []any) *objectStorageSettings
 		settings.Buckets[objectType] = values[2+i].(string)
 	}
 	return settings
-}
-
-// sortedKeys returns a map's keys in order, for messages and stable output.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for key := range m {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,8 +2,10 @@ package gitlab
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 
 	"github.com/gitlab-ha/gitlab-ha/internal/validate"
 )
@@ -20,7 +22,7 @@ func validateObjectStorage(o *ObjectStorage) error {
 	for _, objectType := range ObjectTypes() {
 		known[objectType] = true
 	}
-	for _, objectType := range sortedKeys(o.Buckets) {
+	for _, objectType := range slices.Sorted(maps.Keys(o.Buckets)) {
 		if !known[objectType] {
 			return validate.Errorf(fmt.Sprintf("objectStorage.buckets[%q]", objectType), nil, "is not one of GitLab's object types %v", ObjectTypes())
 		}
