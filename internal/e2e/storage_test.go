@@ -135,17 +135,7 @@ func (cp *controlPlane) loseZoneUnplanned(t *testing.T, stack string, zones map[
 
 	// For half a minute more, the dead zone's pods stay where they were (their node unreachable, not gone)
 	// and no other zone's pod stops or moves.
-	for held := time.Now(); time.Since(held) < 30*time.Second; time.Sleep(time.Second) {
-		pods, err := cp.gitlabPods()
-		require.NoError(t, err)
-		for _, p := range pods {
-			if p.zone == lost {
-				require.Contains(t, []string{"", nodeName(lost)}, p.node, "pod %s of the dead zone %s landed on %s", p.name, lost, p.node)
-			} else {
-				require.True(t, p.phase == "Running" && p.node == nodeName(p.zone), "pod %s of zone %s stopped running", p.name, p.zone)
-			}
-		}
-	}
+	cp.holdWhileZoneIsLost(t, lost, "", nodeName(lost))
 
 	// The machine is gone for good: the cloud's node controller deletes its node object, the pod garbage
 	// collector then deletes the pods bound to it, and only then does a replacement machine join.
