@@ -21,8 +21,7 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/providers/gitlabha/componentpkg"
 )
 
-// version is the plugin's own; a plugin the CLI builds from Git is known by the tag or commit it was built from.
-var version = "0.1.0"
+const version = componentpkg.Version
 
 //go:embed schema.json
 var schema []byte

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
@@ -54,7 +55,7 @@ func (s *started) construct(t *testing.T, typ, name string, inputs resource.Prop
 	providers map[string]string,
 ) (*pulumirpc.ConstructResponse, error) {
 	t.Helper()
-	wireInputs, err := plugin.MarshalProperties(inputs, plugin.MarshalOptions{KeepSecrets: true, KeepResources: true, KeepOutputValues: true})
+	wireInputs, err := marshal(inputs)
 	require.NoError(t, err)
 	inputDependencies := map[string]*pulumirpc.ConstructRequest_PropertyDependencies{}
 	for key, urns := range dependencies {
@@ -64,6 +65,11 @@ func (s *started) construct(t *testing.T, typ, name string, inputs resource.Prop
 		Project: project, Stack: stack, Type: typ, Name: name, Inputs: wireInputs, InputDependencies: inputDependencies,
 		Parent: stackURN, Providers: providers, MonitorEndpoint: s.addr, Parallel: 4, AcceptsOutputValues: true,
 	})
+}
+
+// marshal puts inputs on the wire as the engine does for Construct: secrets and output values kept.
+func marshal(inputs resource.PropertyMap) (*structpb.Struct, error) {
+	return plugin.MarshalProperties(inputs, plugin.MarshalOptions{KeepSecrets: true, KeepResources: true, KeepOutputValues: true})
 }
 
 // kubernetesProvider registers a Kubernetes provider under the mocks, as a program does before it passes one

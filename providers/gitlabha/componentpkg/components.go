@@ -33,6 +33,10 @@ import (
 // PackageName is the schema's package name: the first part of every type token.
 const PackageName = "gitlab-ha"
 
+// Version is the package's, in the schema and the plugin. The CLI knows a plugin it built from Git by the tag
+// or commit it was built from.
+const Version = "0.1.0"
+
 // Component is one packaged component: its type token, the Go types of its Args and of itself, and its
 // constructor.
 type Component struct {

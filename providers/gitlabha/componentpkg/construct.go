@@ -18,7 +18,7 @@ func Construct(ctx *pulumi.Context, typ, name string, inputs provider.ConstructI
 	if err != nil {
 		return nil, err
 	}
-	args, err := c.decode(inputs)
+	args, err := c.Decode(inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -33,8 +33,8 @@ func Construct(ctx *pulumi.Context, typ, name string, inputs provider.ConstructI
 	return &provider.ConstructResult{URN: resource.URN(), State: state}, nil
 }
 
-// decode returns a *Args of the component filled from inputs.
-func (c Component) decode(inputs provider.ConstructInputs) (any, error) {
+// Decode returns a *Args of the component filled from a Construct's inputs.
+func (c Component) Decode(inputs provider.ConstructInputs) (any, error) {
 	twin, err := twinOf(c.Args)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 // Package is the schema's top level.
 type Package struct {
 	Name        string                `json:"name"`
+	Version     string                `json:"version"`
 	DisplayName string                `json:"displayName"`
 	Description string                `json:"description"`
 	Keywords    []string              `json:"keywords"`
@@ -66,10 +67,13 @@ type Resource struct {
 
 // Schema generates the package schema from Components' Go types and the doc comments in the module at root.
 // A Go type with no schema equivalent fails it, naming the field.
-func Schema(root string) (*Package, error) {
+func Schema(root string) (*Package, error) { return schemaOf(root, Components) }
+
+func schemaOf(root string, components []Component) (*Package, error) {
 	g := &generator{docs: newDocs(root), types: map[string]ObjectType{}, tokens: map[reflect.Type]string{}, owners: map[string]reflect.Type{}}
 	pkg := &Package{
 		Name:        PackageName,
+		Version:     Version,
 		DisplayName: "gitlab-ha",
 		Description: "A highly available GitLab on Kubernetes (AWS EKS, Linode LKE or an existing cluster), zone by zone, as Pulumi components.",
 		Keywords:    []string{"pulumi", "gitlab", "kubernetes", "aws", "linode", "category/infrastructure", "kind/component"},
@@ -85,7 +89,7 @@ func Schema(root string) (*Package, error) {
 		Types:     g.types,
 		Resources: map[string]Resource{},
 	}
-	for _, c := range Components {
+	for _, c := range components {
 		r, err := g.resource(c)
 		if err != nil {
 			return nil, err

@@ -1,0 +1,106 @@
+package componentpkg
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// root is the module's folder, from this package's.
+const root = "../../.."
+
+func TestSchemaJSONIsGeneratedFromTheComponentsGoTypes(t *testing.T) {
+	pkg, err := Schema(root)
+	require.NoError(t, err)
+	generated, err := pkg.JSON()
+	require.NoError(t, err)
+	committed, err := os.ReadFile(filepath.Join(root, "providers/gitlabha/schema.json"))
+	require.NoError(t, err)
+	if string(generated) != string(committed) {
+		t.Fatal("providers/gitlabha/schema.json is not what the components' Args generate: run `make package` and commit the result")
+	}
+}
+
+func TestEveryComponentIsInTheSchemaWithItsArgsAsInputs(t *testing.T) {
+	pkg, err := Schema(root)
+	require.NoError(t, err)
+	require.Len(t, pkg.Resources, len(Components))
+	gitlab := pkg.Resources["gitlab-ha:gitlab:GitLab"]
+	assert.True(t, gitlab.IsComponent)
+
+	zones := gitlab.InputProperties["zones"]
+	assert.Equal(t, "array", zones.Type)
+	assert.True(t, zones.Plain, "zones are plain values: each names resources")
+	assert.Equal(t, "#/types/gitlab-ha:gitlab:Zone", zones.Items.Ref)
+
+	url := gitlab.InputProperties["externalURL"]
+	assert.Equal(t, "string", url.Type)
+	assert.False(t, url.Plain, "a pulumi.StringInput takes an output")
+	assert.Contains(t, url.Description, "Required.")
+	assert.Contains(t, gitlab.RequiredInputs, "externalURL")
+	assert.Contains(t, gitlab.RequiredInputs, "database")
+	assert.NotContains(t, gitlab.RequiredInputs, "redis")
+
+	nfs := pkg.Types["gitlab-ha:gitlab:NFS"]
+	assert.Equal(t, []string{"server"}, nfs.Required)
+	assert.False(t, nfs.Properties["server"].Plain)
+	assert.True(t, nfs.Properties["path"].Plain)
+	assert.Contains(t, nfs.Properties["path"].Description, `Default "/".`)
+
+	buckets := pkg.Types["gitlab-ha:gitlab:ObjectStorage"].Properties["buckets"]
+	assert.True(t, buckets.Plain, "map[string]pulumi.StringInput: the map is plain")
+	assert.False(t, buckets.AdditionalProperties.Plain, "its values take outputs")
+
+	assert.Contains(t, gitlab.Properties, "rootPassword")
+	assert.NotContains(t, gitlab.Properties, "service", "child resources are not outputs")
+	assert.Contains(t, pkg.Resources["gitlab-ha:database:RDS"].Properties, "password", "an embedded Endpoint's fields are outputs")
+
+	_, lke := pkg.Types["gitlab-ha:cluster:LKENodeCounts"]
+	assert.True(t, lke, "lke.NodeCounts is not cluster.NodeCounts")
+}
+
+func TestPropertyNamesAreTheNamesTheComponentsErrorsUse(t *testing.T) {
+	for goName, want := range map[string]string{
+		"VpcID": "vpcId", "PublicAccessCIDRs": "publicAccessCidrs", "SSLMode": "sslMode", "DiskSizeGiB": "diskSizeGiB",
+		"ProvisionedThroughputMiBps": "provisionedThroughputMiBps", "KMSKeyID": "kmsKeyId", "OIDCProviderARN": "oidcProviderArn",
+		"TLSSecretName": "tlsSecretName", "ClientSecurityGroupID": "clientSecurityGroupId", "NATStrategy": "natStrategy",
+		"SubnetIDs": "subnetIds", "HTTPS": "https", "Zones": "zones", "ExternalURL": "externalURL", "VPCCNI": "vpcCni",
+		"CoreDNS": "coreDns", "TransitionToIA": "transitionToIA", "IPv4": "ipv4", "APIAllowedCIDRs": "apiAllowedCidrs",
+	} {
+		assert.Equal(t, want, PropertyName(goName), goName)
+	}
+}
+
+// A component whose Args hold a Go type with no schema equivalent.
+type badArgs struct {
+	Zones    []string
+	Progress chan int
+}
+
+type badComponent struct{ pulumi.ResourceState }
+
+func newBad(*pulumi.Context, string, *badArgs, ...pulumi.ResourceOption) (*badComponent, error) {
+	return nil, nil
+}
+
+func TestAGoTypeWithNoSchemaEquivalentFailsGenerationNamingTheField(t *testing.T) {
+	_, err := schemaOf(root, []Component{component("gitlab-ha:test:Bad", newBad)})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "componentpkg.badArgs.Progress")
+	assert.Contains(t, err.Error(), "chan int")
+}
+
+func TestEveryOverriddenNameIsAFieldOfSomeComponent(t *testing.T) {
+	pkg, err := Schema(root)
+	require.NoError(t, err)
+	data, err := pkg.JSON()
+	require.NoError(t, err)
+	for goName, name := range nameOverrides {
+		assert.True(t, strings.Contains(string(data), `"`+name+`"`), "override %s -> %s names no property any more", goName, name)
+	}
+}
