@@ -56,6 +56,11 @@ func TestEveryComponentIsInTheSchemaWithItsArgsAsInputs(t *testing.T) {
 	assert.True(t, buckets.Plain, "map[string]pulumi.StringInput: the map is plain")
 	assert.False(t, buckets.AdditionalProperties.Plain, "its values take outputs")
 
+	assert.Contains(t, gitlab.InputProperties["image"].Description, `Default "gitlab/gitlab-ce:`,
+		"a constant the doc names is given by its value, which a program in another language must write")
+	assert.Contains(t, pkg.Resources["gitlab-ha:database:LinodePostgres"].InputProperties["engineVersion"].Description,
+		`Default "16"`, "through a constant of another package (postgres.DefaultEngineVersion)")
+
 	assert.Contains(t, gitlab.Properties, "rootPassword")
 	assert.NotContains(t, gitlab.Properties, "service", "child resources are not outputs")
 	assert.Contains(t, pkg.Resources["gitlab-ha:database:RDS"].Properties, "password", "an embedded Endpoint's fields are outputs")

@@ -197,7 +197,7 @@ export interface EKSArgs {
      */
     tags?: {[key: string]: string};
     /**
-     * Version of Kubernetes. Default DefaultKubernetesVersion.
+     * Version of Kubernetes. Default "1.33".
      */
     version?: string;
     /**

@@ -108,11 +108,11 @@ export interface LKEArgs {
      */
     tags?: string[];
     /**
-     * Version of Kubernetes. Default DefaultKubernetesVersion.
+     * Version of Kubernetes. Default "1.33".
      */
     version?: string;
     /**
-     * Zones name the node pools, 1 to 10; each pool's nodes carry PoolLabel=<zone>. Required.
+     * Zones name the node pools, 1 to 10; each pool's nodes carry "gitlab-ha.io/zone"=<zone>. Required.
      */
     zones: string[];
 }

@@ -81,7 +81,7 @@ export class LinodePostgres extends pulumi.ComponentResource {
  */
 export interface LinodePostgresArgs {
     /**
-     * AllowedCIDRs are the only networks that may connect: for LKE's nodes, linodekit.PrivateRange (their private addresses, which the autoscaler keeps changing). Required; never 0.0.0.0/0.
+     * AllowedCIDRs are the only networks that may connect: for LKE's nodes, "192.168.128.0/17" (their private addresses, which the autoscaler keeps changing). Required; never 0.0.0.0/0.
      */
     allowedCidrs: string[];
     /**
@@ -89,7 +89,7 @@ export interface LinodePostgresArgs {
      */
     clusterSize?: number;
     /**
-     * EngineVersion is the PostgreSQL major version, at least 16. Default postgres.DefaultEngineVersion.
+     * EngineVersion is the PostgreSQL major version, at least 16. Default "16".
      */
     engineVersion?: string;
     /**

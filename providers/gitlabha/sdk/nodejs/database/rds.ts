@@ -138,7 +138,7 @@ export interface RDSArgs {
      */
     deletionProtection?: boolean;
     /**
-     * EngineVersion is the PostgreSQL major version, at least 16. Default DefaultEngineVersion.
+     * EngineVersion is the PostgreSQL major version, at least 16. Default "16".
      */
     engineVersion?: string;
     /**

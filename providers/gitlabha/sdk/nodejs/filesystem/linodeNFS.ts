@@ -84,11 +84,11 @@ export class LinodeNFS extends pulumi.ComponentResource {
  */
 export interface LinodeNFSArgs {
     /**
-     * ClientCIDRs are the only networks the NetworkPolicy admits to the server: the cluster's pod network (linodekit.PodCIDR), where kube-proxy puts the kubelets that mount it. Required; never 0.0.0.0/0.
+     * ClientCIDRs are the only networks the NetworkPolicy admits to the server: the cluster's pod network ("10.2.0.0/16"), where kube-proxy puts the kubelets that mount it. Required; never 0.0.0.0/0.
      */
     clientCidrs: string[];
     /**
-     * Image of the NFS server. Default DefaultImage.
+     * Image of the NFS server. Default "registry.k8s.io/sig-storage/nfs-provisioner:v4.0.8".
      */
     image?: string;
     /**

@@ -171,7 +171,7 @@ export interface GitLabArgs {
      */
     extraConfig?: string;
     /**
-     * Image is the GitLab Omnibus image. Default DefaultImage.
+     * Image is the GitLab Omnibus image. Default "gitlab/gitlab-ce:18.11.11-ce.0".
      */
     image?: string;
     /**
@@ -187,7 +187,7 @@ export interface GitLabArgs {
      */
     redis?: inputs.gitlab.RedisArgs;
     /**
-     * RedisImage is the image of the in-cluster Redis. Default DefaultRedisImage.
+     * RedisImage is the image of the in-cluster Redis. Default "redis:7.4.6-alpine".
      */
     redisImage?: string;
     /**

@@ -115,7 +115,7 @@ export interface NLBArgs {
      */
     autoscalingGroups: {[key: string]: pulumi.Input<string>};
     /**
-     * CertificateARN is the ACM certificate for TLSTerminate, and only for it.
+     * CertificateARN is the ACM certificate for "terminate", and only for it.
      */
     certificateArn?: pulumi.Input<string | undefined>;
     /**
@@ -143,7 +143,7 @@ export interface NLBArgs {
      */
     tags?: {[key: string]: string};
     /**
-     * TLS is TLSPassthrough (default), TLSTerminate or TLSNone.
+     * TLS is "passthrough" (default), "terminate" or "none".
      */
     tls?: string;
     /**

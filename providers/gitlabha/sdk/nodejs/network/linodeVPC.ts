@@ -66,7 +66,7 @@ export interface LinodeVPCArgs {
      */
     region: string;
     /**
-     * SubnetCIDR of the one subnet, a private IPv4 range outside 192.168.128.0/17 (Linode's own). Default DefaultLinodeSubnetCIDR.
+     * SubnetCIDR of the one subnet, a private IPv4 range outside 192.168.128.0/17 (Linode's own). Default "10.0.0.0/24".
      */
     subnetCidr?: string;
     /**

@@ -31,7 +31,7 @@ export class Network extends pulumi.ComponentResource {
      */
     declare public readonly cidr: pulumi.Output<string>;
     /**
-     * NATGatewayIDs maps zone name to the NAT gateway in that zone (none with NATNone; one with NATSingle).
+     * NATGatewayIDs maps zone name to the NAT gateway in that zone (none with "None"; one with "Single").
      */
     declare public /*out*/ readonly natGatewayIds: pulumi.Output<{[key: string]: string}>;
     /**
@@ -115,7 +115,7 @@ export interface NetworkArgs {
      */
     flowLogs?: boolean;
     /**
-     * NATStrategy is NATOnePerZone (default), NATSingle or NATNone.
+     * NATStrategy is "OnePerZone" (default), "Single" or "None".
      */
     natStrategy?: string;
     /**

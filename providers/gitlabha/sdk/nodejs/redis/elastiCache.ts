@@ -29,11 +29,11 @@ export class ElastiCache extends pulumi.ComponentResource {
      */
     declare public /*out*/ readonly authToken: pulumi.Output<string>;
     /**
-     * PrimaryEndpoint is where GitLab writes; Port is RedisPort.
+     * PrimaryEndpoint is where GitLab writes; Port is 6379.
      */
     declare public /*out*/ readonly port: pulumi.Output<number>;
     /**
-     * PrimaryEndpoint is where GitLab writes; Port is RedisPort.
+     * PrimaryEndpoint is where GitLab writes; Port is 6379.
      */
     declare public /*out*/ readonly primaryEndpoint: pulumi.Output<string>;
     /**

@@ -61,7 +61,7 @@ export namespace gitlab {
          */
         pruneAfterDays?: number;
         /**
-         * Schedule in cron syntax, in the cluster's time zone (UTC on EKS and LKE). Default DefaultBackupSchedule.
+         * Schedule in cron syntax, in the cluster's time zone (UTC on EKS and LKE). Default "0 1 * * *".
          */
         schedule?: string;
         /**
@@ -277,7 +277,7 @@ export namespace gitlab {
          */
         name: string;
         /**
-         * NodeSelector pins the zone's pods to its nodes. Default {ZoneLabel: Name}.
+         * NodeSelector pins the zone's pods to its nodes. Default {"topology.kubernetes.io/zone": Name}.
          */
         nodeSelector?: {[key: string]: string};
         /**
@@ -297,7 +297,7 @@ export namespace loadbalancer {
          */
         http?: number;
         /**
-         * default 30443; used with TLSPassthrough
+         * default 30443; used with "passthrough"
          */
         https?: number;
         /**

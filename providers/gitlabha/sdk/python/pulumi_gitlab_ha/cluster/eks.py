@@ -55,7 +55,7 @@ class EKSArgs:
         :param _builtins.bool public_endpoint: PublicEndpoint also exposes the API server on the internet, to PublicAccessCIDRs only. Default false: the API is reachable only from inside the VPC.
         :param _builtins.str service_cidr: ServiceCIDR is the range of Kubernetes Services; it must not overlap the VPC. Default "172.20.0.0/16".
         :param Mapping[str, _builtins.str] tags: Tags added to every resource. Default none.
-        :param _builtins.str version: Version of Kubernetes. Default DefaultKubernetesVersion.
+        :param _builtins.str version: Version of Kubernetes. Default "1.33".
         :param pulumi.Input[_builtins.str] vpc_cidr: VpcCIDR of the network; when given literally, ServiceCIDR is checked against it. Default none.
         """
         pulumi.set(__self__, "private_subnet_ids", private_subnet_ids)
@@ -273,7 +273,7 @@ class EKSArgs:
     @pulumi.getter
     def version(self) -> Optional[_builtins.str]:
         """
-        Version of Kubernetes. Default DefaultKubernetesVersion.
+        Version of Kubernetes. Default "1.33".
         """
         return pulumi.get(self, "version")
 
@@ -338,7 +338,7 @@ class EKS(pulumi.ComponentResource):
         :param _builtins.str region: Region of the cluster, e.g. "eu-west-1": the kubeconfig asks for tokens there. Required.
         :param _builtins.str service_cidr: ServiceCIDR is the range of Kubernetes Services; it must not overlap the VPC. Default "172.20.0.0/16".
         :param Mapping[str, _builtins.str] tags: Tags added to every resource. Default none.
-        :param _builtins.str version: Version of Kubernetes. Default DefaultKubernetesVersion.
+        :param _builtins.str version: Version of Kubernetes. Default "1.33".
         :param pulumi.Input[_builtins.str] vpc_cidr: VpcCIDR of the network; when given literally, ServiceCIDR is checked against it. Default none.
         :param pulumi.Input[_builtins.str] vpc_id: VpcID of the network. Required.
         :param Sequence[_builtins.str] zones: Zones, in order; each gets a node group in its private subnet. Required, at least one.

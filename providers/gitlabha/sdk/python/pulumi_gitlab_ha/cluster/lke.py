@@ -34,13 +34,13 @@ class LKEArgs:
 
         :param _builtins.str node_type: NodeType of every pool, e.g. "g6-standard-6" (6 vCPU, 16 GB: one GitLab replica and room). Required: it decides the cluster's cost, so nobody gets one by default.
         :param _builtins.str region: Region, e.g. "eu-central". Required.
-        :param Sequence[_builtins.str] zones: Zones name the node pools, 1 to 10; each pool's nodes carry PoolLabel=<zone>. Required.
+        :param Sequence[_builtins.str] zones: Zones name the node pools, 1 to 10; each pool's nodes carry "gitlab-ha.io/zone"=<zone>. Required.
         :param Sequence[_builtins.str] api_allowed_cidrs: APIAllowedCIDRs, when given, are the only networks that may reach the API server. Default none: LKE's default, the API open to any client with credentials.
         :param _builtins.bool high_availability: HighAvailability replicates the control plane. Default true.
         :param 'LKENodeCountsArgs' nodes: Nodes sizes each pool: Min and Max bound its autoscaler, which owns the count (Desired must equal Min); Min equal to Max is a fixed pool. Default 1 / 1 / 3.
         :param _builtins.bool protect: Protect guards the cluster against deletion (pulumi protect and retainOnDelete). Default false.
         :param Sequence[_builtins.str] tags: Tags added to every resource. Default none.
-        :param _builtins.str version: Version of Kubernetes. Default DefaultKubernetesVersion.
+        :param _builtins.str version: Version of Kubernetes. Default "1.33".
         """
         pulumi.set(__self__, "node_type", node_type)
         pulumi.set(__self__, "region", region)
@@ -86,7 +86,7 @@ class LKEArgs:
     @pulumi.getter
     def zones(self) -> Sequence[_builtins.str]:
         """
-        Zones name the node pools, 1 to 10; each pool's nodes carry PoolLabel=<zone>. Required.
+        Zones name the node pools, 1 to 10; each pool's nodes carry "gitlab-ha.io/zone"=<zone>. Required.
         """
         return pulumi.get(self, "zones")
 
@@ -158,7 +158,7 @@ class LKEArgs:
     @pulumi.getter
     def version(self) -> Optional[_builtins.str]:
         """
-        Version of Kubernetes. Default DefaultKubernetesVersion.
+        Version of Kubernetes. Default "1.33".
         """
         return pulumi.get(self, "version")
 
@@ -197,8 +197,8 @@ class LKE(pulumi.ComponentResource):
         :param _builtins.bool protect: Protect guards the cluster against deletion (pulumi protect and retainOnDelete). Default false.
         :param _builtins.str region: Region, e.g. "eu-central". Required.
         :param Sequence[_builtins.str] tags: Tags added to every resource. Default none.
-        :param _builtins.str version: Version of Kubernetes. Default DefaultKubernetesVersion.
-        :param Sequence[_builtins.str] zones: Zones name the node pools, 1 to 10; each pool's nodes carry PoolLabel=<zone>. Required.
+        :param _builtins.str version: Version of Kubernetes. Default "1.33".
+        :param Sequence[_builtins.str] zones: Zones name the node pools, 1 to 10; each pool's nodes carry "gitlab-ha.io/zone"=<zone>. Required.
         """
         ...
     @overload

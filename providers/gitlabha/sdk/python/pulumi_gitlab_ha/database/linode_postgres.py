@@ -28,10 +28,10 @@ class LinodePostgresArgs:
         """
         The set of arguments for constructing a LinodePostgres resource.
 
-        :param Sequence[_builtins.str] allowed_cidrs: AllowedCIDRs are the only networks that may connect: for LKE's nodes, linodekit.PrivateRange (their private addresses, which the autoscaler keeps changing). Required; never 0.0.0.0/0.
+        :param Sequence[_builtins.str] allowed_cidrs: AllowedCIDRs are the only networks that may connect: for LKE's nodes, "192.168.128.0/17" (their private addresses, which the autoscaler keeps changing). Required; never 0.0.0.0/0.
         :param _builtins.str region: Region, e.g. "eu-central". Required.
         :param _builtins.int cluster_size: ClusterSize is 3 (a primary and two standbys, for high availability; the default) or 1.
-        :param _builtins.str engine_version: EngineVersion is the PostgreSQL major version, at least 16. Default postgres.DefaultEngineVersion.
+        :param _builtins.str engine_version: EngineVersion is the PostgreSQL major version, at least 16. Default "16".
         :param _builtins.bool protect: Protect guards the database against deletion (pulumi protect and retainOnDelete). Default false.
         :param _builtins.str type: Type of each node. Default "g6-dedicated-2".
         """
@@ -50,7 +50,7 @@ class LinodePostgresArgs:
     @pulumi.getter(name="allowedCidrs")
     def allowed_cidrs(self) -> Sequence[_builtins.str]:
         """
-        AllowedCIDRs are the only networks that may connect: for LKE's nodes, linodekit.PrivateRange (their private addresses, which the autoscaler keeps changing). Required; never 0.0.0.0/0.
+        AllowedCIDRs are the only networks that may connect: for LKE's nodes, "192.168.128.0/17" (their private addresses, which the autoscaler keeps changing). Required; never 0.0.0.0/0.
         """
         return pulumi.get(self, "allowed_cidrs")
 
@@ -86,7 +86,7 @@ class LinodePostgresArgs:
     @pulumi.getter(name="engineVersion")
     def engine_version(self) -> Optional[_builtins.str]:
         """
-        EngineVersion is the PostgreSQL major version, at least 16. Default postgres.DefaultEngineVersion.
+        EngineVersion is the PostgreSQL major version, at least 16. Default "16".
         """
         return pulumi.get(self, "engine_version")
 
@@ -139,9 +139,9 @@ class LinodePostgres(pulumi.ComponentResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param Sequence[_builtins.str] allowed_cidrs: AllowedCIDRs are the only networks that may connect: for LKE's nodes, linodekit.PrivateRange (their private addresses, which the autoscaler keeps changing). Required; never 0.0.0.0/0.
+        :param Sequence[_builtins.str] allowed_cidrs: AllowedCIDRs are the only networks that may connect: for LKE's nodes, "192.168.128.0/17" (their private addresses, which the autoscaler keeps changing). Required; never 0.0.0.0/0.
         :param _builtins.int cluster_size: ClusterSize is 3 (a primary and two standbys, for high availability; the default) or 1.
-        :param _builtins.str engine_version: EngineVersion is the PostgreSQL major version, at least 16. Default postgres.DefaultEngineVersion.
+        :param _builtins.str engine_version: EngineVersion is the PostgreSQL major version, at least 16. Default "16".
         :param _builtins.bool protect: Protect guards the database against deletion (pulumi protect and retainOnDelete). Default false.
         :param _builtins.str region: Region, e.g. "eu-central". Required.
         :param _builtins.str type: Type of each node. Default "g6-dedicated-2".

@@ -51,7 +51,7 @@ class RDSArgs:
         :param _builtins.str backup_window: BackupWindow in UTC, "hh:mm-hh:mm". Default "03:00-04:00".
         :param _builtins.str database_name: DatabaseName GitLab uses. Default "gitlabhq_production".
         :param _builtins.bool deletion_protection: DeletionProtection makes AWS refuse to delete the database. Default true.
-        :param _builtins.str engine_version: EngineVersion is the PostgreSQL major version, at least 16. Default DefaultEngineVersion.
+        :param _builtins.str engine_version: EngineVersion is the PostgreSQL major version, at least 16. Default "16".
         :param _builtins.str instance_class: InstanceClass. Default "db.m6g.large" (2 vCPU, 8 GiB: GitLab's reference size for 1,000 users).
         :param pulumi.Input[_builtins.str] kms_key_id: KMSKeyID encrypts storage with a key of your own. Default: the AWS-managed key for RDS. Storage is encrypted either way.
         :param _builtins.str maintenance_window: MaintenanceWindow in UTC, "ddd:hh:mm-ddd:hh:mm". Default "sun:04:30-sun:05:30", after the backup.
@@ -212,7 +212,7 @@ class RDSArgs:
     @pulumi.getter(name="engineVersion")
     def engine_version(self) -> Optional[_builtins.str]:
         """
-        EngineVersion is the PostgreSQL major version, at least 16. Default DefaultEngineVersion.
+        EngineVersion is the PostgreSQL major version, at least 16. Default "16".
         """
         return pulumi.get(self, "engine_version")
 
@@ -381,7 +381,7 @@ class RDS(pulumi.ComponentResource):
         :param pulumi.Input[_builtins.str] client_security_group_id: ClientSecurityGroupID is the security group allowed to connect (the cluster's nodes): the database admits port 5432 from it alone. Required.
         :param _builtins.str database_name: DatabaseName GitLab uses. Default "gitlabhq_production".
         :param _builtins.bool deletion_protection: DeletionProtection makes AWS refuse to delete the database. Default true.
-        :param _builtins.str engine_version: EngineVersion is the PostgreSQL major version, at least 16. Default DefaultEngineVersion.
+        :param _builtins.str engine_version: EngineVersion is the PostgreSQL major version, at least 16. Default "16".
         :param _builtins.str instance_class: InstanceClass. Default "db.m6g.large" (2 vCPU, 8 GiB: GitLab's reference size for 1,000 users).
         :param pulumi.Input[_builtins.str] kms_key_id: KMSKeyID encrypts storage with a key of your own. Default: the AWS-managed key for RDS. Storage is encrypted either way.
         :param _builtins.str maintenance_window: MaintenanceWindow in UTC, "ddd:hh:mm-ddd:hh:mm". Default "sun:04:30-sun:05:30", after the backup.

@@ -29,9 +29,9 @@ class LinodeNFSArgs:
         """
         The set of arguments for constructing a LinodeNFS resource.
 
-        :param Sequence[_builtins.str] client_cidrs: ClientCIDRs are the only networks the NetworkPolicy admits to the server: the cluster's pod network (linodekit.PodCIDR), where kube-proxy puts the kubelets that mount it. Required; never 0.0.0.0/0.
+        :param Sequence[_builtins.str] client_cidrs: ClientCIDRs are the only networks the NetworkPolicy admits to the server: the cluster's pod network ("10.2.0.0/16"), where kube-proxy puts the kubelets that mount it. Required; never 0.0.0.0/0.
         :param _builtins.str region: Region of the Block Storage volume, the cluster's, e.g. "eu-central". Required.
-        :param _builtins.str image: Image of the NFS server. Default DefaultImage.
+        :param _builtins.str image: Image of the NFS server. Default "registry.k8s.io/sig-storage/nfs-provisioner:v4.0.8".
         :param _builtins.str namespace: Namespace the server runs in, created by the component. Default "gitlab-nfs".
         :param _builtins.bool protect: Protect guards the volume against deletion (pulumi protect and retainOnDelete). Default false.
         :param Sequence[_builtins.str] tags: Tags added to the volume. Default none.
@@ -54,7 +54,7 @@ class LinodeNFSArgs:
     @pulumi.getter(name="clientCidrs")
     def client_cidrs(self) -> Sequence[_builtins.str]:
         """
-        ClientCIDRs are the only networks the NetworkPolicy admits to the server: the cluster's pod network (linodekit.PodCIDR), where kube-proxy puts the kubelets that mount it. Required; never 0.0.0.0/0.
+        ClientCIDRs are the only networks the NetworkPolicy admits to the server: the cluster's pod network ("10.2.0.0/16"), where kube-proxy puts the kubelets that mount it. Required; never 0.0.0.0/0.
         """
         return pulumi.get(self, "client_cidrs")
 
@@ -78,7 +78,7 @@ class LinodeNFSArgs:
     @pulumi.getter
     def image(self) -> Optional[_builtins.str]:
         """
-        Image of the NFS server. Default DefaultImage.
+        Image of the NFS server. Default "registry.k8s.io/sig-storage/nfs-provisioner:v4.0.8".
         """
         return pulumi.get(self, "image")
 
@@ -156,8 +156,8 @@ class LinodeNFS(pulumi.ComponentResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param Sequence[_builtins.str] client_cidrs: ClientCIDRs are the only networks the NetworkPolicy admits to the server: the cluster's pod network (linodekit.PodCIDR), where kube-proxy puts the kubelets that mount it. Required; never 0.0.0.0/0.
-        :param _builtins.str image: Image of the NFS server. Default DefaultImage.
+        :param Sequence[_builtins.str] client_cidrs: ClientCIDRs are the only networks the NetworkPolicy admits to the server: the cluster's pod network ("10.2.0.0/16"), where kube-proxy puts the kubelets that mount it. Required; never 0.0.0.0/0.
+        :param _builtins.str image: Image of the NFS server. Default "registry.k8s.io/sig-storage/nfs-provisioner:v4.0.8".
         :param _builtins.str namespace: Namespace the server runs in, created by the component. Default "gitlab-nfs".
         :param _builtins.bool protect: Protect guards the volume against deletion (pulumi protect and retainOnDelete). Default false.
         :param _builtins.str region: Region of the Block Storage volume, the cluster's, e.g. "eu-central". Required.

@@ -57,7 +57,7 @@ class BackupArgsDict(TypedDict):
     """
     schedule: NotRequired[_builtins.str]
     """
-    Schedule in cron syntax, in the cluster's time zone (UTC on EKS and LKE). Default DefaultBackupSchedule.
+    Schedule in cron syntax, in the cluster's time zone (UTC on EKS and LKE). Default "0 1 * * *".
     """
     scratch_size: NotRequired[_builtins.str]
     """
@@ -78,7 +78,7 @@ class BackupArgs:
         :param pulumi.Input[_builtins.str] bucket: Bucket the archives go to. It must not be one of ObjectStorage's buckets. Required.
         :param 'ObjectStoreConnectionArgs' connection: Connection to Bucket, with an identity of its own: GitLab's pods cannot read or delete a backup, and the backup job's identity need reach no live object. Required.
         :param _builtins.int prune_after_days: PruneAfterDays makes every run delete, after its upload, the archives in Bucket older than this many days, for stores whose buckets cannot expire objects by themselves. GitLab prunes only local archives, never uploaded ones. Default 0: the bucket's own lifecycle rules are the retention, as on S3.
-        :param _builtins.str schedule: Schedule in cron syntax, in the cluster's time zone (UTC on EKS and LKE). Default DefaultBackupSchedule.
+        :param _builtins.str schedule: Schedule in cron syntax, in the cluster's time zone (UTC on EKS and LKE). Default "0 1 * * *".
         :param _builtins.str scratch_size: ScratchSize is the node disk the archive is assembled on before its upload: the database dump plus every repository, uncompressed. The job is stopped past it, rather than filling the node's disk. Default "20Gi".
         """
         pulumi.set(__self__, "bucket", bucket)
@@ -130,7 +130,7 @@ class BackupArgs:
     @pulumi.getter
     def schedule(self) -> Optional[_builtins.str]:
         """
-        Schedule in cron syntax, in the cluster's time zone (UTC on EKS and LKE). Default DefaultBackupSchedule.
+        Schedule in cron syntax, in the cluster's time zone (UTC on EKS and LKE). Default "0 1 * * *".
         """
         return pulumi.get(self, "schedule")
 
@@ -1004,7 +1004,7 @@ class ZoneArgsDict(TypedDict):
     """
     node_selector: NotRequired[Mapping[str, _builtins.str]]
     """
-    NodeSelector pins the zone's pods to its nodes. Default {ZoneLabel: Name}.
+    NodeSelector pins the zone's pods to its nodes. Default {"topology.kubernetes.io/zone": Name}.
     """
 
 @pulumi.input_type
@@ -1018,7 +1018,7 @@ class ZoneArgs:
 
         :param _builtins.str name: Name of the zone, e.g. "eu-west-1a" or "pool-a": a DNS label, unique among the zones. It names the zone's Kubernetes objects and is the value of their "zone" label. Required.
         :param 'StorageArgs' storage: Storage is the zone's volume. Required.
-        :param Mapping[str, _builtins.str] node_selector: NodeSelector pins the zone's pods to its nodes. Default {ZoneLabel: Name}.
+        :param Mapping[str, _builtins.str] node_selector: NodeSelector pins the zone's pods to its nodes. Default {"topology.kubernetes.io/zone": Name}.
         """
         pulumi.set(__self__, "name", name)
         pulumi.set(__self__, "storage", storage)
@@ -1053,7 +1053,7 @@ class ZoneArgs:
     @pulumi.getter(name="nodeSelector")
     def node_selector(self) -> Optional[Mapping[str, _builtins.str]]:
         """
-        NodeSelector pins the zone's pods to its nodes. Default {ZoneLabel: Name}.
+        NodeSelector pins the zone's pods to its nodes. Default {"topology.kubernetes.io/zone": Name}.
         """
         return pulumi.get(self, "node_selector")
 

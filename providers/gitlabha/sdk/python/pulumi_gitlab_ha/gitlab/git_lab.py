@@ -43,11 +43,11 @@ class GitLabArgs:
         :param pulumi.Input[_builtins.str] external_url: ExternalURL is the URL users reach GitLab at, http:// or https://, with no path. Required.
         :param 'BackupArgs' backup: Backup schedules GitLab's own backup of the database and repositories to a bucket. Default nil: no scheduled backup; the platform's own snapshots are all there is.
         :param _builtins.str extra_config: ExtraConfig is Ruby appended to the Omnibus configuration (gitlab.rb) after the component's own settings, for what the component does not model. It lands in a ConfigMap, so it must hold no secret: read secrets with ENV.fetch from variables of the Secret. Default "".
-        :param _builtins.str image: Image is the GitLab Omnibus image. Default DefaultImage.
+        :param _builtins.str image: Image is the GitLab Omnibus image. Default "gitlab/gitlab-ce:18.11.11-ce.0".
         :param _builtins.str namespace: Namespace to deploy into. Default "gitlab".
         :param 'ObjectStorageArgs' object_storage: ObjectStorage is where GitLab keeps artifacts, uploads, LFS objects, packages and its other objects: GitLab's consolidated object storage, on any S3-compatible service. Default nil: objects stay on the zones' shared volume, the layout GitLab documents for a single node only.
         :param 'RedisArgs' redis: Redis is an external Redis. Default nil: the component runs a single in-cluster Redis with a generated password, fit for development; production stacks should pass a managed, replicated one.
-        :param _builtins.str redis_image: RedisImage is the image of the in-cluster Redis. Default DefaultRedisImage.
+        :param _builtins.str redis_image: RedisImage is the image of the in-cluster Redis. Default "redis:7.4.6-alpine".
         :param _builtins.int replicas_per_zone: ReplicasPerZone is the number of GitLab pods in each zone. Default 1.
         :param 'ResourcesArgs' resources: Resources of each GitLab pod. Defaults: see Resources.
         :param 'ServiceArgs' service: Service says how GitLab is exposed. Default: a ClusterIP Service, reachable only inside the cluster.
@@ -139,7 +139,7 @@ class GitLabArgs:
     @pulumi.getter
     def image(self) -> Optional[_builtins.str]:
         """
-        Image is the GitLab Omnibus image. Default DefaultImage.
+        Image is the GitLab Omnibus image. Default "gitlab/gitlab-ce:18.11.11-ce.0".
         """
         return pulumi.get(self, "image")
 
@@ -187,7 +187,7 @@ class GitLabArgs:
     @pulumi.getter(name="redisImage")
     def redis_image(self) -> Optional[_builtins.str]:
         """
-        RedisImage is the image of the in-cluster Redis. Default DefaultRedisImage.
+        RedisImage is the image of the in-cluster Redis. Default "redis:7.4.6-alpine".
         """
         return pulumi.get(self, "redis_image")
 
@@ -314,11 +314,11 @@ class GitLab(pulumi.ComponentResource):
         :param Union['DatabaseArgs', 'DatabaseArgsDict'] database: Database is the external PostgreSQL. Required.
         :param pulumi.Input[_builtins.str] external_url: ExternalURL is the URL users reach GitLab at, http:// or https://, with no path. Required.
         :param _builtins.str extra_config: ExtraConfig is Ruby appended to the Omnibus configuration (gitlab.rb) after the component's own settings, for what the component does not model. It lands in a ConfigMap, so it must hold no secret: read secrets with ENV.fetch from variables of the Secret. Default "".
-        :param _builtins.str image: Image is the GitLab Omnibus image. Default DefaultImage.
+        :param _builtins.str image: Image is the GitLab Omnibus image. Default "gitlab/gitlab-ce:18.11.11-ce.0".
         :param _builtins.str namespace: Namespace to deploy into. Default "gitlab".
         :param Union['ObjectStorageArgs', 'ObjectStorageArgsDict'] object_storage: ObjectStorage is where GitLab keeps artifacts, uploads, LFS objects, packages and its other objects: GitLab's consolidated object storage, on any S3-compatible service. Default nil: objects stay on the zones' shared volume, the layout GitLab documents for a single node only.
         :param Union['RedisArgs', 'RedisArgsDict'] redis: Redis is an external Redis. Default nil: the component runs a single in-cluster Redis with a generated password, fit for development; production stacks should pass a managed, replicated one.
-        :param _builtins.str redis_image: RedisImage is the image of the in-cluster Redis. Default DefaultRedisImage.
+        :param _builtins.str redis_image: RedisImage is the image of the in-cluster Redis. Default "redis:7.4.6-alpine".
         :param _builtins.int replicas_per_zone: ReplicasPerZone is the number of GitLab pods in each zone. Default 1.
         :param Union['ResourcesArgs', 'ResourcesArgsDict'] resources: Resources of each GitLab pod. Defaults: see Resources.
         :param Union['ServiceArgs', 'ServiceArgsDict'] service: Service says how GitLab is exposed. Default: a ClusterIP Service, reachable only inside the cluster.

@@ -29,7 +29,7 @@ class NodePortsArgsDict(TypedDict):
     """
     https: NotRequired[_builtins.int]
     """
-    default 30443; used with TLSPassthrough
+    default 30443; used with "passthrough"
     """
     ssh: NotRequired[_builtins.int]
     """
@@ -46,7 +46,7 @@ class NodePortsArgs:
         NodePorts are the fixed node ports of the GitLab Service that the target groups send to.
 
         :param _builtins.int http: default 30080
-        :param _builtins.int https: default 30443; used with TLSPassthrough
+        :param _builtins.int https: default 30443; used with "passthrough"
         :param _builtins.int ssh: default 30022
         """
         if http is not None:
@@ -72,7 +72,7 @@ class NodePortsArgs:
     @pulumi.getter
     def https(self) -> Optional[_builtins.int]:
         """
-        default 30443; used with TLSPassthrough
+        default 30443; used with "passthrough"
         """
         return pulumi.get(self, "https")
 

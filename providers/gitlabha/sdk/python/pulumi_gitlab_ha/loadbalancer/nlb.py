@@ -41,12 +41,12 @@ class NLBArgs:
         :param pulumi.Input[_builtins.str] vpc_id: VpcID of the network. Required.
         :param Sequence[_builtins.str] zones: Zones the load balancer spans, each with a public subnet and a node group. Required, at least one.
         :param Sequence[_builtins.str] allowed_cidrs: AllowedCIDRs may connect to the listeners. Default ["0.0.0.0/0"]: GitLab is public. Name your networks to make it private.
-        :param pulumi.Input[_builtins.str] certificate_arn: CertificateARN is the ACM certificate for TLSTerminate, and only for it.
+        :param pulumi.Input[_builtins.str] certificate_arn: CertificateARN is the ACM certificate for "terminate", and only for it.
         :param _builtins.bool internal: Internal places the load balancer on private addresses only. Default false. (Its subnets are still the public ones given; pass private subnets with Internal.)
         :param 'NodePortsArgs' node_ports: NodePorts of the GitLab Service. Defaults 30080, 30443, 30022.
         :param _builtins.str ssl_policy: SSLPolicy of a terminating listener. Default "ELBSecurityPolicy-TLS13-1-2-2021-06" (TLS 1.2 and 1.3).
         :param Mapping[str, _builtins.str] tags: Tags added to every resource. Default none.
-        :param _builtins.str tls: TLS is TLSPassthrough (default), TLSTerminate or TLSNone.
+        :param _builtins.str tls: TLS is "passthrough" (default), "terminate" or "none".
         """
         pulumi.set(__self__, "autoscaling_groups", autoscaling_groups)
         pulumi.set(__self__, "node_security_group_id", node_security_group_id)
@@ -144,7 +144,7 @@ class NLBArgs:
     @pulumi.getter(name="certificateArn")
     def certificate_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        CertificateARN is the ACM certificate for TLSTerminate, and only for it.
+        CertificateARN is the ACM certificate for "terminate", and only for it.
         """
         return pulumi.get(self, "certificate_arn")
 
@@ -204,7 +204,7 @@ class NLBArgs:
     @pulumi.getter
     def tls(self) -> Optional[_builtins.str]:
         """
-        TLS is TLSPassthrough (default), TLSTerminate or TLSNone.
+        TLS is "passthrough" (default), "terminate" or "none".
         """
         return pulumi.get(self, "tls")
 
@@ -241,14 +241,14 @@ class NLB(pulumi.ComponentResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param Sequence[_builtins.str] allowed_cidrs: AllowedCIDRs may connect to the listeners. Default ["0.0.0.0/0"]: GitLab is public. Name your networks to make it private.
         :param Mapping[str, pulumi.Input[_builtins.str]] autoscaling_groups: AutoscalingGroups by zone name: each zone's node group, attached to every target group. Required for every zone.
-        :param pulumi.Input[_builtins.str] certificate_arn: CertificateARN is the ACM certificate for TLSTerminate, and only for it.
+        :param pulumi.Input[_builtins.str] certificate_arn: CertificateARN is the ACM certificate for "terminate", and only for it.
         :param _builtins.bool internal: Internal places the load balancer on private addresses only. Default false. (Its subnets are still the public ones given; pass private subnets with Internal.)
         :param Union['NodePortsArgs', 'NodePortsArgsDict'] node_ports: NodePorts of the GitLab Service. Defaults 30080, 30443, 30022.
         :param pulumi.Input[_builtins.str] node_security_group_id: NodeSecurityGroupID is the nodes' group: the component admits the node ports on it from the load balancer's group, and from nothing else. Required.
         :param Mapping[str, pulumi.Input[_builtins.str]] public_subnet_ids: PublicSubnetIDs by zone name. Required for every zone.
         :param _builtins.str ssl_policy: SSLPolicy of a terminating listener. Default "ELBSecurityPolicy-TLS13-1-2-2021-06" (TLS 1.2 and 1.3).
         :param Mapping[str, _builtins.str] tags: Tags added to every resource. Default none.
-        :param _builtins.str tls: TLS is TLSPassthrough (default), TLSTerminate or TLSNone.
+        :param _builtins.str tls: TLS is "passthrough" (default), "terminate" or "none".
         :param pulumi.Input[_builtins.str] vpc_id: VpcID of the network. Required.
         :param Sequence[_builtins.str] zones: Zones the load balancer spans, each with a public subnet and a node group. Required, at least one.
         """

@@ -26,7 +26,7 @@ class LinodeVPCArgs:
         The set of arguments for constructing a LinodeVPC resource.
 
         :param _builtins.str region: Region, e.g. "eu-central". Required.
-        :param _builtins.str subnet_cidr: SubnetCIDR of the one subnet, a private IPv4 range outside 192.168.128.0/17 (Linode's own). Default DefaultLinodeSubnetCIDR.
+        :param _builtins.str subnet_cidr: SubnetCIDR of the one subnet, a private IPv4 range outside 192.168.128.0/17 (Linode's own). Default "10.0.0.0/24".
         :param Sequence[_builtins.str] tags: Tags added to every resource. Default none.
         """
         pulumi.set(__self__, "region", region)
@@ -51,7 +51,7 @@ class LinodeVPCArgs:
     @pulumi.getter(name="subnetCidr")
     def subnet_cidr(self) -> Optional[_builtins.str]:
         """
-        SubnetCIDR of the one subnet, a private IPv4 range outside 192.168.128.0/17 (Linode's own). Default DefaultLinodeSubnetCIDR.
+        SubnetCIDR of the one subnet, a private IPv4 range outside 192.168.128.0/17 (Linode's own). Default "10.0.0.0/24".
         """
         return pulumi.get(self, "subnet_cidr")
 
@@ -90,7 +90,7 @@ class LinodeVPC(pulumi.ComponentResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param _builtins.str region: Region, e.g. "eu-central". Required.
-        :param _builtins.str subnet_cidr: SubnetCIDR of the one subnet, a private IPv4 range outside 192.168.128.0/17 (Linode's own). Default DefaultLinodeSubnetCIDR.
+        :param _builtins.str subnet_cidr: SubnetCIDR of the one subnet, a private IPv4 range outside 192.168.128.0/17 (Linode's own). Default "10.0.0.0/24".
         :param Sequence[_builtins.str] tags: Tags added to every resource. Default none.
         """
         ...

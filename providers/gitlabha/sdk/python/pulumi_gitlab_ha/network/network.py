@@ -38,7 +38,7 @@ class NetworkArgs:
         :param 'ExistingNetworkArgs' existing: Existing adopts a VPC made elsewhere: the component creates nothing and exposes the same outputs. Not with CIDR, NATStrategy, FlowLogs or ReservedCIDRs. Default nil: create the network.
         :param _builtins.int flow_log_retention_days: FlowLogRetentionDays keeps flow logs this long. Default 90.
         :param _builtins.bool flow_logs: FlowLogs sends the VPC's flow logs (all traffic) to a CloudWatch log group. Default false.
-        :param _builtins.str nat_strategy: NATStrategy is NATOnePerZone (default), NATSingle or NATNone.
+        :param _builtins.str nat_strategy: NATStrategy is "OnePerZone" (default), "Single" or "None".
         :param Sequence[_builtins.str] reserved_cidrs: ReservedCIDRs are ranges the VPC must not overlap: peered networks, on-premises ranges, the cluster's service range. Default none.
         :param Mapping[str, _builtins.str] tags: Tags added to every resource. Default none.
         """
@@ -135,7 +135,7 @@ class NetworkArgs:
     @pulumi.getter(name="natStrategy")
     def nat_strategy(self) -> Optional[_builtins.str]:
         """
-        NATStrategy is NATOnePerZone (default), NATSingle or NATNone.
+        NATStrategy is "OnePerZone" (default), "Single" or "None".
         """
         return pulumi.get(self, "nat_strategy")
 
@@ -195,7 +195,7 @@ class Network(pulumi.ComponentResource):
         :param Union['ExistingNetworkArgs', 'ExistingNetworkArgsDict'] existing: Existing adopts a VPC made elsewhere: the component creates nothing and exposes the same outputs. Not with CIDR, NATStrategy, FlowLogs or ReservedCIDRs. Default nil: create the network.
         :param _builtins.int flow_log_retention_days: FlowLogRetentionDays keeps flow logs this long. Default 90.
         :param _builtins.bool flow_logs: FlowLogs sends the VPC's flow logs (all traffic) to a CloudWatch log group. Default false.
-        :param _builtins.str nat_strategy: NATStrategy is NATOnePerZone (default), NATSingle or NATNone.
+        :param _builtins.str nat_strategy: NATStrategy is "OnePerZone" (default), "Single" or "None".
         :param _builtins.str region: Region the zones belong to, e.g. "eu-west-1". Required: zones are checked against it.
         :param Sequence[_builtins.str] reserved_cidrs: ReservedCIDRs are ranges the VPC must not overlap: peered networks, on-premises ranges, the cluster's service range. Default none.
         :param Mapping[str, _builtins.str] tags: Tags added to every resource. Default none.
@@ -283,7 +283,7 @@ class Network(pulumi.ComponentResource):
     @pulumi.getter(name="natGatewayIds")
     def nat_gateway_ids(self) -> pulumi.Output[Mapping[str, _builtins.str]]:
         """
-        NATGatewayIDs maps zone name to the NAT gateway in that zone (none with NATNone; one with NATSingle).
+        NATGatewayIDs maps zone name to the NAT gateway in that zone (none with "None"; one with "Single").
         """
         return pulumi.get(self, "nat_gateway_ids")
 

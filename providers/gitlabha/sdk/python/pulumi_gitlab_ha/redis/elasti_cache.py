@@ -284,7 +284,7 @@ class ElastiCache(pulumi.ComponentResource):
     @pulumi.getter
     def port(self) -> pulumi.Output[_builtins.int]:
         """
-        PrimaryEndpoint is where GitLab writes; Port is RedisPort.
+        PrimaryEndpoint is where GitLab writes; Port is 6379.
         """
         return pulumi.get(self, "port")
 
@@ -292,7 +292,7 @@ class ElastiCache(pulumi.ComponentResource):
     @pulumi.getter(name="primaryEndpoint")
     def primary_endpoint(self) -> pulumi.Output[_builtins.str]:
         """
-        PrimaryEndpoint is where GitLab writes; Port is RedisPort.
+        PrimaryEndpoint is where GitLab writes; Port is 6379.
         """
         return pulumi.get(self, "primary_endpoint")
 
