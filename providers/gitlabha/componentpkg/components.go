@@ -52,8 +52,8 @@ func (c Component) Module() string { return strings.Split(c.Token, ":")[1] }
 // Name is the token's last part: "GitLab".
 func (c Component) Name() string { return strings.Split(c.Token, ":")[2] }
 
-// component adapts a NewX constructor; A is its Args struct, C its component struct.
-func component[A any, C pulumi.ComponentResource](token string,
+// NewComponent adapts a NewX constructor; A is its Args struct, C its component struct.
+func NewComponent[A any, C pulumi.ComponentResource](token string,
 	newX func(*pulumi.Context, string, *A, ...pulumi.ResourceOption) (C, error),
 ) Component {
 	return Component{
@@ -72,20 +72,20 @@ func component[A any, C pulumi.ComponentResource](token string,
 
 // Components are the public components, in the order the schema and the README list them.
 var Components = []Component{
-	component(gitlab.TypeToken, gitlab.NewGitLab),
-	component(network.TypeToken, network.NewNetwork),
-	component(linodevpc.LinodeVPCTypeToken, linodevpc.NewLinodeVPC),
-	component(cluster.EKSTypeToken, cluster.NewEKS),
-	component(lke.LKETypeToken, lke.NewLKE),
-	component(database.RDSTypeToken, database.NewRDS),
-	component(linodedb.LinodePostgresTypeToken, linodedb.NewLinodePostgres),
-	component(filesystem.EFSTypeToken, filesystem.NewEFS),
-	component(linodenfs.LinodeNFSTypeToken, linodenfs.NewLinodeNFS),
-	component(loadbalancer.NLBTypeToken, loadbalancer.NewNLB),
-	component(nodebalancer.NodeBalancerTypeToken, nodebalancer.NewNodeBalancer),
-	component(objectstorage.S3TypeToken, objectstorage.NewS3),
-	component(linodeobj.TypeToken, linodeobj.NewLinodeObjectStorage),
-	component(redis.ElastiCacheTypeToken, redis.NewElastiCache),
+	NewComponent(gitlab.TypeToken, gitlab.NewGitLab),
+	NewComponent(network.TypeToken, network.NewNetwork),
+	NewComponent(linodevpc.LinodeVPCTypeToken, linodevpc.NewLinodeVPC),
+	NewComponent(cluster.EKSTypeToken, cluster.NewEKS),
+	NewComponent(lke.LKETypeToken, lke.NewLKE),
+	NewComponent(database.RDSTypeToken, database.NewRDS),
+	NewComponent(linodedb.LinodePostgresTypeToken, linodedb.NewLinodePostgres),
+	NewComponent(filesystem.EFSTypeToken, filesystem.NewEFS),
+	NewComponent(linodenfs.LinodeNFSTypeToken, linodenfs.NewLinodeNFS),
+	NewComponent(loadbalancer.NLBTypeToken, loadbalancer.NewNLB),
+	NewComponent(nodebalancer.NodeBalancerTypeToken, nodebalancer.NewNodeBalancer),
+	NewComponent(objectstorage.S3TypeToken, objectstorage.NewS3),
+	NewComponent(linodeobj.TypeToken, linodeobj.NewLinodeObjectStorage),
+	NewComponent(redis.ElastiCacheTypeToken, redis.NewElastiCache),
 }
 
 // Lookup finds the component with a type token.

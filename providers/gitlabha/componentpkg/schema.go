@@ -67,9 +67,10 @@ type Resource struct {
 
 // Schema generates the package schema from Components' Go types and the doc comments in the module at root.
 // A Go type with no schema equivalent fails it, naming the field.
-func Schema(root string) (*Package, error) { return schemaOf(root, Components) }
+func Schema(root string) (*Package, error) { return SchemaOf(root, Components) }
 
-func schemaOf(root string, components []Component) (*Package, error) {
+// SchemaOf is the schema of the given components.
+func SchemaOf(root string, components []Component) (*Package, error) {
 	g := &generator{docs: newDocs(root), types: map[string]ObjectType{}, tokens: map[reflect.Type]string{}, owners: map[string]reflect.Type{}}
 	pkg := &Package{
 		Name:        PackageName,

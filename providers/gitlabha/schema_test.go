@@ -1,21 +1,22 @@
-package componentpkg
+package main
 
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gitlab-ha/gitlab-ha/providers/gitlabha/componentpkg"
 )
 
 // root is the module's folder, from this package's.
-const root = "../../.."
+const root = "../.."
 
 func TestSchemaJSONIsGeneratedFromTheComponentsGoTypes(t *testing.T) {
-	pkg, err := Schema(root)
+	pkg, err := componentpkg.Schema(root)
 	require.NoError(t, err)
 	generated, err := pkg.JSON()
 	require.NoError(t, err)
@@ -27,9 +28,9 @@ func TestSchemaJSONIsGeneratedFromTheComponentsGoTypes(t *testing.T) {
 }
 
 func TestEveryComponentIsInTheSchemaWithItsArgsAsInputs(t *testing.T) {
-	pkg, err := Schema(root)
+	pkg, err := componentpkg.Schema(root)
 	require.NoError(t, err)
-	require.Len(t, pkg.Resources, len(Components))
+	require.Len(t, pkg.Resources, len(componentpkg.Components))
 	gitlab := pkg.Resources["gitlab-ha:gitlab:GitLab"]
 	assert.True(t, gitlab.IsComponent)
 
@@ -77,7 +78,7 @@ func TestPropertyNamesAreTheNamesTheComponentsErrorsUse(t *testing.T) {
 		"SubnetIDs": "subnetIds", "HTTPS": "https", "Zones": "zones", "ExternalURL": "externalURL", "VPCCNI": "vpcCni",
 		"CoreDNS": "coreDns", "TransitionToIA": "transitionToIA", "IPv4": "ipv4", "APIAllowedCIDRs": "apiAllowedCidrs",
 	} {
-		assert.Equal(t, want, PropertyName(goName), goName)
+		assert.Equal(t, want, componentpkg.PropertyName(goName), goName)
 	}
 }
 
@@ -94,18 +95,8 @@ func newBad(*pulumi.Context, string, *badArgs, ...pulumi.ResourceOption) (*badCo
 }
 
 func TestAGoTypeWithNoSchemaEquivalentFailsGenerationNamingTheField(t *testing.T) {
-	_, err := schemaOf(root, []Component{component("gitlab-ha:test:Bad", newBad)})
+	_, err := componentpkg.SchemaOf(root, []componentpkg.Component{componentpkg.NewComponent("gitlab-ha:test:Bad", newBad)})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "componentpkg.badArgs.Progress")
+	assert.Contains(t, err.Error(), "main.badArgs.Progress")
 	assert.Contains(t, err.Error(), "chan int")
-}
-
-func TestEveryOverriddenNameIsAFieldOfSomeComponent(t *testing.T) {
-	pkg, err := Schema(root)
-	require.NoError(t, err)
-	data, err := pkg.JSON()
-	require.NoError(t, err)
-	for goName, name := range nameOverrides {
-		assert.True(t, strings.Contains(string(data), `"`+name+`"`), "override %s -> %s names no property any more", goName, name)
-	}
 }
