@@ -117,7 +117,19 @@ case "$running" in
 esac
 `
 	if !phase.postDeployment {
-		script += `migrated="${` + envMigratedVersion + `:-}"
+		script += upgradePathCheck + adoptedKeysCheck()
+	}
+	return kubeletEscape(script + "exec /assets/init-container\n")
+}
+
+// upgradePathCheck refuses, before anything migrates, an upgrade from the recorded version that the rolling
+// path cannot carry: one that skips a required stop (Omnibus's own upgrade-check), goes backwards, or skips a
+// minor release. The zones roll one pod at a time while pods of the recorded version still serve, which GitLab
+// supports one minor release at a time only (doc/update/zero_downtime.md: "You can only upgrade one minor
+// release at a time"; doc/update/downtime_options: across several minors, "you must take your GitLab instance
+// offline"). The first release of the next major, X+1.0, follows the last minor of X, which upgrade-check
+// makes the required stop. Without a record (a first install) nothing is checked.
+const upgradePathCheck = `migrated="${` + envMigratedVersion + `:-}"
 if [ -n "$migrated" ]; then
   if ! verdict=$(/opt/gitlab/bin/gitlab-ctl upgrade-check "$migrated" "$running" 2>&1); then
     refuse "Upgrade refused: the database was last migrated by GitLab $migrated. $verdict"
@@ -126,10 +138,57 @@ if [ -n "$migrated" ]; then
   if [ "$newest" != "$` + envVersion + `" ]; then
     refuse "Downgrade refused: the database was last migrated by GitLab $migrated, newer than $` + envVersion + `. GitLab cannot run on a newer schema: restore a backup taken before that upgrade instead."
   fi
+  from_major=${migrated%%.*}; from_minor=${migrated#*.}; from_minor=${from_minor%%.*}
+  to_major=${` + envVersion + `%%.*}; to_minor=${` + envVersion + `#*.}; to_minor=${to_minor%%.*}
+  next="$from_major.$((from_minor + 1))"
+  if [ "$to_major" -eq "$from_major" ] && [ "$to_minor" -gt $((from_minor + 1)) ]; then
+    refuse "Upgrade refused: the database was last migrated by GitLab $migrated, and $` + envVersion + ` is more than one minor release later. The zones roll while pods of $migrated still serve, which GitLab supports one minor release at a time: upgrade to the latest $next patch first, then to each minor release up to $to_major.$to_minor, one pulumi up each."
+  fi
+  if [ "$to_major" -gt "$from_major" ] && { [ "$to_major" -gt $((from_major + 1)) ] || [ "$to_minor" -ne 0 ]; }; then
+    refuse "Upgrade refused: the database was last migrated by GitLab $migrated, and $` + envVersion + ` is more than one release later. The zones roll while pods of $migrated still serve, which GitLab supports one release at a time: upgrade to the last $from_major.x minor release first, then to $((from_major + 1)).0, then to each minor release up to $to_major.$to_minor, one pulumi up each."
+  fi
 fi
 `
+
+// Variables the adopted-keys check reads.
+const (
+	// envSavedKeys names the keys the stack was given (GitLabArgs.Keys), never their values.
+	envSavedKeys = "GITLAB_HA_SAVED_KEYS"
+)
+
+// adoptedKeysCheck refuses to migrate an installation whose volume still holds the gitlab-secrets.json an
+// earlier version shared, until the keys in it that encrypt and sign (previousKeys) have been given to the
+// stack: until then they would live on that volume alone, in no Secret and no state, and a restore without
+// the volume would lose every column they encrypt. The Active Record keys are letters and digits, so their
+// values are compared too; a key given with another value than the file's is refused as well.
+func adoptedKeysCheck() string {
+	var settings []string
+	for _, setting := range previousKeys {
+		settings = append(settings, setting+":"+adoptedKeyNames[setting])
 	}
-	return kubeletEscape(script + "exec /assets/init-container\n")
+	return `previous=` + previousConfigDir + `/gitlab-secrets.json
+if [ -s "$previous" ]; then
+  flat=$(tr -d ' \t\r\n' < "$previous")
+  missing=""; differing=""
+  for pair in ` + strings.Join(settings, " ") + `; do
+    setting=${pair%%:*}; key=${pair#*:}
+    case "$flat" in *"\"$setting\":"*) ;; *) continue ;; esac
+    case ",${` + envSavedKeys + `:-}," in
+      *",$key,"*) ;;
+      *) missing="$missing $key"; continue ;;
+    esac
+    case "$setting" in openid_connect_signing_key) continue ;; esac
+    value=$(printf '%s' "$flat" | sed -n -e 's/.*"'"$setting"'":\["\([A-Za-z0-9]*\)"\].*/\1/p' -e 's/.*"'"$setting"'":"\([A-Za-z0-9]*\)".*/\1/p' | head -n 1)
+    if [ -z "$value" ] || [ "$value" != "${!key:-}" ]; then differing="$differing $key"; fi
+  done
+  if [ -n "$missing" ]; then
+    refuse "Keys not adopted: ` + previousConfigSubPath + `/gitlab-secrets.json on the shared volume holds keys that an earlier version generated, which encrypt and sign data and are in no Secret and no Pulumi state:$missing. Carry them into the stack once (README, \"Keys\": gitlabkeys adopt), then pulumi up again."
+  fi
+  if [ -n "$differing" ]; then
+    refuse "Keys differ: the stack was given$differing, but ` + previousConfigSubPath + `/gitlab-secrets.json on the shared volume holds other values (or more than one key), and data encrypted with the file's would become unreadable. Adopt them again from that file (README, \"Keys\")."
+  fi
+fi
+`
 }
 
 // migrationJobArgs is what a release's Job is built from.
@@ -143,6 +202,9 @@ type migrationJobArgs struct {
 	zone           Zone
 	pod            omnibusPod
 	configChecksum pulumi.StringInput
+	// rootPasswordSecret holds the initial root password, which only the regular Job, the one that seeds an
+	// empty database, is given.
+	rootPasswordSecret pulumi.StringInput
 }
 
 // newMigrationJob creates one of a release's Jobs, after the objects follows names. Pulumi waits for a Job to
@@ -195,7 +257,7 @@ func (m migrationJobArgs) specInputs(script string) []string {
 		storage = "nfs:" + m.zone.Storage.NFS.Path
 	}
 	inputs := []string{m.args.Image, script, preReconfigureScript(false, m.zone.Storage), m.zone.Name,
-		strings.Join(selector, ","), storage}
+		strings.Join(selector, ","), storage, "saved:" + savedKeyList(m.args.Keys)}
 	if m.pod.serviceAccount != nil {
 		inputs = append(inputs, "serviceAccount:"+ServiceAccountName(m.name))
 	}
@@ -218,6 +280,11 @@ func migrationPodSpec(m migrationJobArgs, phase migrationPhase, script string) *
 	if !phase.postDeployment {
 		env = append(env,
 			&corev1.EnvVarArgs{Name: pulumi.String("SKIP_POST_DEPLOYMENT_MIGRATIONS"), Value: pulumi.String("true")},
+			&corev1.EnvVarArgs{Name: pulumi.String(envSavedKeys), Value: pulumi.String(savedKeyList(m.args.Keys))},
+			// Omnibus seeds the root user with it on an empty database (database_migrations.rb), and only then.
+			&corev1.EnvVarArgs{Name: pulumi.String(envRootPassword), ValueFrom: &corev1.EnvVarSourceArgs{
+				SecretKeyRef: &corev1.SecretKeySelectorArgs{Name: m.rootPasswordSecret, Key: pulumi.String(envRootPassword)},
+			}},
 			&corev1.EnvVarArgs{Name: pulumi.String(envMigratedVersion), ValueFrom: &corev1.EnvVarSourceArgs{
 				ConfigMapKeyRef: &corev1.ConfigMapKeySelectorArgs{
 					Name: pulumi.String(versionRecordName(m.name)), Key: pulumi.String("version"), Optional: pulumi.Bool(true),

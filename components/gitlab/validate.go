@@ -117,6 +117,9 @@ func validateArgs(name string, args GitLabArgs) error {
 	if err := validateVersion(name, args); err != nil {
 		return err
 	}
+	if err := validateKeys(args.Keys); err != nil {
+		return err
+	}
 	if err := validateObjectStorage(args.ObjectStorage); err != nil {
 		return err
 	}
