@@ -123,7 +123,7 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 		return err
 	}
 
-	secrets, err := newSecrets(ctx, c, name, namespace, pulumi.ToSecret(args.Database.Password).(pulumi.StringOutput), redis.password,
+	secrets, err := newSecrets(ctx, c, name, namespace, args.Database, redis.password,
 		objectStoreKey(args.ObjectStorage), args.Keys)
 	if err != nil {
 		return err
@@ -139,6 +139,7 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	configMap, checksum, err := newConfigMap(ctx, c, name, namespace, configInputs{
 		externalURL: args.ExternalURL, serveTLS: args.TLSSecretName != "", extra: args.ExtraConfig,
 		database: args.Database, redis: redis, sizing: size, objectStorage: args.ObjectStorage, backup: args.Backup,
+		secret: secrets.secret,
 	})
 	if err != nil {
 		return err

@@ -94,7 +94,7 @@ func TestANewStackGivenTheSavedSecretsRendersTheSameSecretsByteForByte(t *testin
 	keys, left, err := gitlab.KeysFromSecrets(kubectlGetSecrets(t, old))
 	require.NoError(t, err)
 	assert.Equal(t, gitlab.KeyNames(), sortedKeys(keys), "every key, from the three Secrets")
-	assert.Equal(t, []string{"GITLAB_DB_PASSWORD", "GITLAB_REDIS_PASSWORD"}, left, "the stack's own credentials are left out")
+	assert.Equal(t, []string{"GITLAB_DB_PASSWORD", "GITLAB_DB_USERNAME", "GITLAB_REDIS_PASSWORD"}, left, "the stack's own credentials are left out")
 
 	unsaved := secretData(t, deployWith(t, threeZones(), componenttest.WithAnswer(passwordType, anotherStacksPasswords)))
 	assert.NotEqual(t, old["gitlab-secrets"]["GITLAB_DB_KEY_BASE"], unsaved["gitlab-secrets"]["GITLAB_DB_KEY_BASE"],
