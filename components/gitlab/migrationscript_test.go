@@ -85,9 +85,9 @@ func TestTheMigrationJobRollsOnlyAnUpgradeGitLabSupportsWithoutDowntime(t *testi
 	}{
 		{"", "18.11.11", ""}, // a first install has no record to check
 		{"18.11.11", "18.11.11", ""},
-		{"18.11.3", "18.11.11", ""},  // a patch
-		{"18.10.7", "18.11.11", ""},  // the next minor
-		{"18.11.11", "19.0.2", ""},   // the next major's first minor, after upgrade-check's required stop
+		{"18.11.3", "18.11.11", ""}, // a patch
+		{"18.10.7", "18.11.11", ""}, // the next minor
+		{"18.11.11", "19.0.2", ""},  // the next major's first minor, after upgrade-check's required stop
 		{"18.9.4", "18.11.11", "more than one minor release later"},
 		{"18.8.0", "18.11.11", "upgrade to the latest 18.9 patch first"},
 		{"18.11.11", "19.1.0", "more than one release later"},
