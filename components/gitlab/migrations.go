@@ -215,7 +215,7 @@ func newMigrationJob(ctx *pulumi.Context, parent pulumi.Resource, m migrationJob
 	// A secret among the inputs (a database host a provider marks secret) would make the name secret, and
 	// with it the Job's labels and every reference to it; eight hex digits of a hash reveal none of it.
 	name := pulumi.Unsecret(pulumi.All(m.configChecksum, nfsServer(m.zone.Storage)).ApplyT(func(v []any) string {
-		return jobName(m.name, phase, m.version, append(m.specInputs(script), v[0].(string), v[1].(string))...)
+		return jobName(m.name, phase, m.version, append(m.specInputs(phase, script), v[0].(string), v[1].(string))...)
 	})).(pulumi.StringOutput)
 	labels := toStringMap(zoneLabels(m.name, MigrationsComponent, m.zone.Name))
 	return batchv1.NewJob(ctx, m.name+"-"+phase.suffix, &batchv1.JobArgs{
@@ -246,7 +246,7 @@ func newMigrationJob(ctx *pulumi.Context, parent pulumi.Resource, m migrationJob
 
 // specInputs are the known values a Job's pod spec is built from, for its name's hash; the configuration's
 // checksum and the NFS server, known only at deployment, are added to them there.
-func (m migrationJobArgs) specInputs(script string) []string {
+func (m migrationJobArgs) specInputs(phase migrationPhase, script string) []string {
 	selector := make([]string, 0, len(m.zone.NodeSelector))
 	for key, value := range m.zone.NodeSelector {
 		selector = append(selector, key+"="+value)
@@ -256,7 +256,7 @@ func (m migrationJobArgs) specInputs(script string) []string {
 	if m.zone.Storage.NFS != nil {
 		storage = "nfs:" + m.zone.Storage.NFS.Path
 	}
-	inputs := []string{m.args.Image, script, preReconfigureScript(false, m.zone.Storage), m.zone.Name,
+	inputs := []string{m.args.Image, script, preReconfigureScript(false, m.zone.Storage), postReconfigureScript(phase), m.zone.Name,
 		strings.Join(selector, ","), storage, "saved:" + savedKeyList(m.args.Keys)}
 	if m.pod.serviceAccount != nil {
 		inputs = append(inputs, "serviceAccount:"+ServiceAccountName(m.name))
@@ -272,11 +272,28 @@ func nfsServer(storage Storage) pulumi.StringOutput {
 	return storage.NFS.Server.ToStringOutput()
 }
 
+// authorizedKeysOff turns off GitLab's writes to the authorized_keys file, as its guide to fast SSH key lookup
+// has them turned off (doc/administration/operations/fast_ssh_key_lookup.md, "Use authorized_keys file"): sshd
+// looks keys up in the database (sshdKeysFromGitLabOnly), and otherwise every zone's Sidekiq would rewrite the
+// shared file on NFS whenever a key changes. It is an application setting, not a gitlab.rb key, so the regular
+// Job sets it in the database each release, once migrated; an administrator who turns it back on sees it off
+// again after the next release.
+const authorizedKeysOff = `/opt/gitlab/bin/gitlab-rails runner 'settings = ApplicationSetting.current_without_cache || ApplicationSetting.create_from_defaults; settings.update!(authorized_keys_enabled: false) if settings.authorized_keys_enabled'
+`
+
+// postReconfigureScript is what a Job runs once reconfigure has migrated, ending with the exit that stops it.
+func postReconfigureScript(phase migrationPhase) string {
+	if phase.postDeployment {
+		return "exit 0\n"
+	}
+	return authorizedKeysOff + "exit 0\n"
+}
+
 func migrationPodSpec(m migrationJobArgs, phase migrationPhase, script string) *corev1.PodSpecArgs {
 	env := append(corev1.EnvVarArray{
 		&corev1.EnvVarArgs{Name: pulumi.String(envMigrations), Value: pulumi.String("true")},
 		&corev1.EnvVarArgs{Name: pulumi.String(envVersion), Value: pulumi.String(m.version)},
-	}, entrypointEnv(preReconfigureScript(false, m.zone.Storage), "exit 0")...) // stop once reconfigure has migrated
+	}, entrypointEnv(preReconfigureScript(false, m.zone.Storage), postReconfigureScript(phase))...)
 	if !phase.postDeployment {
 		env = append(env,
 			&corev1.EnvVarArgs{Name: pulumi.String("SKIP_POST_DEPLOYMENT_MIGRATIONS"), Value: pulumi.String("true")},
