@@ -159,8 +159,8 @@ const (
 // adoptedKeysCheck refuses to migrate an installation whose volume still holds the gitlab-secrets.json an
 // earlier version shared, until the keys in it that encrypt and sign (previousKeys) have been given to the
 // stack: until then they would live on that volume alone, in no Secret and no state, and a restore without
-// the volume would lose every column they encrypt. The Active Record keys are letters and digits, so their
-// values are compared too; a key given with another value than the file's is refused as well.
+// the volume would lose every column they encrypt. The values are compared too (the file flattened, the
+// Secret's without line breaks): a key given with another value than the file's is refused as well.
 func adoptedKeysCheck() string {
 	var settings []string
 	for _, setting := range previousKeys {
@@ -177,9 +177,11 @@ if [ -s "$previous" ]; then
       *",$key,"*) ;;
       *) missing="$missing $key"; continue ;;
     esac
-    case "$setting" in openid_connect_signing_key) continue ;; esac
-    value=$(printf '%s' "$flat" | sed -n -e 's/.*"'"$setting"'":\["\([A-Za-z0-9]*\)"\].*/\1/p' -e 's/.*"'"$setting"'":"\([A-Za-z0-9]*\)".*/\1/p' | head -n 1)
-    if [ -z "$value" ] || [ "$value" != "${!key:-}" ]; then differing="$differing $key"; fi
+    # The file's value without JSON's \n escapes, and the Secret's without its line breaks: a PEM key compares
+    # whole, and letters and digits as they are.
+    value=$(printf '%s' "$flat" | sed -n -e 's/.*"'"$setting"'":\["\([^"]*\)"\].*/\1/p' -e 's/.*"'"$setting"'":"\([^"]*\)".*/\1/p' | head -n 1 | sed 's/\\n//g')
+    given=$(printf '%s' "${!key:-}" | tr -d ' \t\r\n')
+    if [ -z "$value" ] || [ "$value" != "$given" ]; then differing="$differing $key"; fi
   done
   if [ -n "$missing" ]; then
     refuse "Keys not adopted: ` + previousConfigSubPath + `/gitlab-secrets.json on the shared volume holds keys that an earlier version generated, which encrypt and sign data and are in no Secret and no Pulumi state:$missing. Carry them into the stack once (README, \"Keys\": gitlabkeys adopt), then pulumi up again."

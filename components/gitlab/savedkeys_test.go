@@ -226,6 +226,15 @@ func TestTheMigrationJobRefusesAVolumeWhoseKeysTheStackWasNotGiven(t *testing.T)
 	code, message = withPrevious(t).run(t, job, withEnv(job, wrong))
 	assert.Equal(t, 3, code, message)
 	assert.Contains(t, message, "Keys differ: the stack was given GITLAB_ACTIVE_RECORD_PRIMARY_KEY,")
+
+	otherPEM := map[string]string{}
+	for k, v := range adopted {
+		otherPEM[k] = v
+	}
+	otherPEM["GITLAB_OPENID_CONNECT_SIGNING_KEY"] = "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qv\n-----END RSA PRIVATE KEY-----\n"
+	code, message = withPrevious(t).run(t, job, withEnv(job, otherPEM))
+	assert.Equal(t, 3, code, message)
+	assert.Contains(t, message, "Keys differ: the stack was given GITLAB_OPENID_CONNECT_SIGNING_KEY,", "a PEM compares whole")
 }
 
 func TestKeysAreRefusedByNameOrFormBeforeAnythingIsRegistered(t *testing.T) {
