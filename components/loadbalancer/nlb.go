@@ -136,6 +136,9 @@ const (
 	healthCheckInterval  = 5
 	healthCheckTimeout   = 2
 	healthCheckThreshold = 2
+	// unhealthyDrainingSeconds is how long an unhealthy node keeps its open connections: the GitLab pod's
+	// termination grace period, within which Puma and a git push in flight finish.
+	unhealthyDrainingSeconds = 120
 )
 
 // healthCheck asks kube-proxy on each node, over HTTP on the Service's health-check port, whether the node
@@ -156,11 +159,18 @@ func healthCheck(port int) *lb.TargetGroupHealthCheckArgs {
 func (n *NLB) forward(ctx *pulumi.Context, name string, args NLBArgs, balancer *lb.LoadBalancer, l listener) (pulumi.StringOutput, error) {
 	resourceName := name + "-" + l.name
 	targetGroup, err := lb.NewTargetGroup(ctx, resourceName, &lb.TargetGroupArgs{
-		VpcId:               args.VpcID,
-		TargetType:          pulumi.String("instance"),
-		Protocol:            pulumi.String("TCP"),
-		Port:                pulumi.Int(l.nodePort),
-		HealthCheck:         healthCheck(args.NodePorts.HealthCheck),
+		VpcId:       args.VpcID,
+		TargetType:  pulumi.String("instance"),
+		Protocol:    pulumi.String("TCP"),
+		Port:        pulumi.Int(l.nodePort),
+		HealthCheck: healthCheck(args.NodePorts.HealthCheck),
+		// A node turns unhealthy whenever its pod stops being ready, a rollout's drain included: it then
+		// gets no new connection, and keeps those it has for as long as the pod takes to stop (its
+		// termination grace period), rather than the NLB resetting them (its default; AWS's "Health checks
+		// for Network Load Balancer target groups", connection termination for unhealthy targets).
+		TargetHealthStates: lb.TargetGroupTargetHealthStateArray{&lb.TargetGroupTargetHealthStateArgs{
+			EnableUnhealthyConnectionTermination: pulumi.Bool(false), UnhealthyDrainingInterval: pulumi.Int(unhealthyDrainingSeconds),
+		}},
 		DeregistrationDelay: pulumi.Int(60), // long enough for a git push in flight to finish
 		Tags:                awstags.For(componentTag, resourceName, args.Tags),
 	}, pulumi.Parent(n))

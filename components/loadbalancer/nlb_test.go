@@ -154,6 +154,8 @@ func TestEveryTargetGroupChecksTheHealthCheckPortOverHTTPAsFastAsTheNLBAllows(t 
 				"protocol": "HTTP", "port": "30100", "path": "/healthz", "matcher": "200",
 				"interval": float64(5), "timeout": float64(2), "healthyThreshold": float64(2), "unhealthyThreshold": float64(2),
 			}, tg.MustInput(t, "healthCheck"), "%s: %s", tls, tg.Name)
+			assert.Equal(t, []any{map[string]any{"enableUnhealthyConnectionTermination": false, "unhealthyDrainingInterval": float64(120)}},
+				tg.MustInput(t, "targetHealthStates"), "an unhealthy node keeps its open connections while its pod drains")
 			assert.Equal(t, "instance", tg.InputString("targetType"), "instance targets see the client's address")
 			assert.Equal(t, "TCP", tg.InputString("protocol"))
 		}
