@@ -118,6 +118,10 @@ func renderTraffic(line func(string, ...any), t trafficSettings, externalURL str
 		line("nginx['real_ip_header'] = 'proxy_protocol'")
 		line("nginx['real_ip_trusted_addresses'] = [%s]", rubyStrings(t.proxyFrom))
 		line("nginx['custom_gitlab_server_config'] = %s", rubyString(fmt.Sprintf("listen *:%d proxy_protocol;\n", proxiedHTTPPort)))
+		// proxy_allowed is gitlab-shell's (internal/config/config.go; internal/sshd/sshd.go turns it into a
+		// strict allow-list: a header from another address is refused), not an Omnibus default: Omnibus passes
+		// every gitlab_sshd key it is given into the sshd section of gitlab-shell's config.yml
+		// (package/libraries/settings_dsl.rb sanitized_config, gitlab/libraries/gitlab_sshd_helper.rb).
 		line("# gitlab-sshd, not OpenSSH, serves SSH: it reads the header, from the load balancer's addresses only.")
 		line("gitlab_sshd['enable'] = true")
 		line("gitlab_sshd['listen_address'] = %s", rubyString(fmt.Sprintf("0.0.0.0:%d", gitlabSSHDPort)))

@@ -19,8 +19,9 @@ import (
 const namespace = "gitlab"
 
 // stacks are the plans `make e2e` writes, each applied to a control plane of its own: dev and prod (a
-// NodePort Service behind the NLB, nodes labelled topology.kubernetes.io/zone) and the Linode example (a
-// LoadBalancer Service, nodes labelled gitlab-ha.io/zone by pool).
+// LoadBalancer Service of the external class behind the stack's NLB, nodes labelled
+// topology.kubernetes.io/zone) and the Linode example (a LoadBalancer Service the cloud controller serves,
+// nodes labelled gitlab-ha.io/zone by pool). Every one is Local, with its health-check port pinned.
 var stacks = []string{"dev", "prod", "linode"}
 
 func TestTheZoneDesignOnARealControlPlane(t *testing.T) {
