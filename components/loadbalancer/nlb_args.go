@@ -51,7 +51,9 @@ type NLBArgs struct {
 	// NodeSecurityGroupID is the nodes' group: the component admits the node ports on it from the load
 	// balancer's group, and from nothing else. Required.
 	NodeSecurityGroupID pulumi.StringInput
-	// NodePorts of the GitLab Service. Defaults 30080, 30443, 30022.
+	// NodePorts of the GitLab Service. Defaults 30080, 30443, 30022, 30081 (the redirect), 30056 (the health
+	// check). Kubernetes gives a health-check port to a LoadBalancer Service only: make the GitLab Service
+	// one of gitlab.ExternalLoadBalancerClass with the same ports, or every target stays unhealthy.
 	NodePorts NodePorts
 	// TLS is TLSPassthrough (default), TLSTerminate or TLSNone.
 	TLS string
