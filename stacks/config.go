@@ -153,6 +153,9 @@ type GitLabConfig struct {
 	ReplicasPerZone *int            `json:"replicasPerZone,omitempty"`
 	Resources       ResourcesConfig `json:"resources,omitempty"`
 	AllowedCIDRs    []string        `json:"allowedCidrs,omitempty"`
+	// HealthCheckNodePort is the GitLab Service's health-check node port, which the load balancer checks.
+	// Default gitlab.DefaultHealthCheckNodePort.
+	HealthCheckNodePort int `json:"healthCheckNodePort,omitempty"`
 }
 
 // ResourcesConfig sizes each GitLab pod.
@@ -239,6 +242,9 @@ type ExistingConfig struct {
 	NFSPath     string            `json:"nfsPath,omitempty"`
 	Database    ExternalDatabase  `json:"database,omitempty"`
 	ServiceType string            `json:"serviceType,omitempty"`
+	// ProxyProtocolFrom are the addresses of a load balancer of the team's own (serviceType NodePort) that
+	// sends PROXY protocol: GitLab then reads each client's address from it. Default none.
+	ProxyProtocolFrom []string `json:"proxyProtocolFrom,omitempty"`
 }
 
 // ExternalDatabase is an existing PostgreSQL; its password is gitlab-ha:databasePassword.
@@ -517,6 +523,18 @@ func (c *Config) validateExisting(key func(string) string) error {
 	case "", "LoadBalancer", "NodePort", "ClusterIP":
 	default:
 		return validate.Errorf(key("existing.serviceType"), c.Existing.ServiceType, "is not LoadBalancer, NodePort or ClusterIP")
+	}
+	if len(c.Existing.ProxyProtocolFrom) > 0 && c.Existing.ServiceType != "NodePort" {
+		serviceType := c.Existing.ServiceType
+		if serviceType == "" {
+			serviceType = "LoadBalancer"
+		}
+		reason := "the cluster's own controller builds that load balancer, and this stack cannot tell it to send PROXY protocol"
+		if serviceType == "ClusterIP" {
+			reason = "a ClusterIP Service has no load balancer to send it"
+		}
+		return validate.Errorf(key("existing.proxyProtocolFrom"), c.Existing.ProxyProtocolFrom,
+			"is set, but existing.serviceType is %s: %s; it is for a load balancer of your own in front of the node ports (serviceType NodePort)", serviceType, reason)
 	}
 	return nil
 }

@@ -42,7 +42,9 @@ type omnibusSettings struct {
 	ObjectStorage *objectStorageSettings
 	// Backup configures the backup pod; nil when there is no scheduled backup.
 	Backup *backupSettings
-	Extra  string // appended verbatim
+	// Traffic is the load balancer in front: trusted proxies, PROXY protocol, the HTTP redirect.
+	Traffic trafficSettings
+	Extra   string // appended verbatim
 }
 
 // rubyString quotes s as a single-quoted Ruby string literal.
@@ -89,6 +91,7 @@ func renderOmnibusConfig(s omnibusSettings) string {
 		}
 	}
 	line("gitlab_rails['gitlab_shell_ssh_port'] = 22")
+	renderTraffic(line, s.Traffic, s.ExternalURL)
 
 	line("postgresql['enable'] = false")
 	line("gitlab_rails['db_adapter'] = 'postgresql'")
@@ -197,6 +200,7 @@ type configInputs struct {
 	database    Database
 	redis       redisEndpoint
 	sizing      sizing
+	traffic     trafficSettings
 	// objectStorage and backup are the caller's, possibly nil.
 	objectStorage *ObjectStorage
 	backup        *Backup
@@ -226,7 +230,7 @@ func newConfigMap(ctx *pulumi.Context, parent pulumi.Resource, name string, name
 			ServeTLS:    in.serveTLS,
 			DBHost:      v[1].(string), DBPort: v[2].(int), DBName: v[3].(string), DBSSLMode: in.database.SSLMode,
 			RedisHost: v[4].(string), RedisPort: v[5].(int), RedisAuth: in.redis.password != nil,
-			RedisTLS: in.redis.tls, Sizing: in.sizing, Extra: in.extra,
+			RedisTLS: in.redis.tls, Sizing: in.sizing, Traffic: in.traffic, Extra: in.extra,
 		}
 		if in.objectStorage != nil {
 			settings.ObjectStorage = resolveObjectStorage(in.objectStorage, v[objectsAt:backupAt])

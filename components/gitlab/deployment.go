@@ -125,22 +125,23 @@ func zonePodSpec(d zoneDeploymentArgs) *corev1.PodSpecArgs {
 }
 
 func gitlabContainer(d zoneDeploymentArgs) *corev1.ContainerArgs {
-	ports := corev1.ContainerPortArray{
-		&corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(httpPort), Protocol: pulumi.String("TCP")},
-		&corev1.ContainerPortArgs{Name: pulumi.String("ssh"), ContainerPort: pulumi.Int(sshPort), Protocol: pulumi.String("TCP")},
-	}
+	ports := zoneContainerPorts(d.args)
 	mounts := append(d.pod.mounts(),
 		&corev1.VolumeMountArgs{Name: pulumi.String("shm"), MountPath: pulumi.String("/dev/shm")},
 		&corev1.VolumeMountArgs{Name: pulumi.String("ssh-host-keys"), MountPath: pulumi.String(hostKeyDir), ReadOnly: pulumi.Bool(true)},
 	)
 	serveTLS := d.args.TLSSecretName != ""
 	if serveTLS {
-		ports = append(ports, &corev1.ContainerPortArgs{Name: pulumi.String("https"), ContainerPort: pulumi.Int(httpsPort), Protocol: pulumi.String("TCP")})
 		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String("tls"), MountPath: pulumi.String(tlsDir), ReadOnly: pulumi.Bool(true)})
 	}
+	preReconfigure := preReconfigureScript(true, d.zone.Storage)
+	if d.args.Service.ProxyProtocol != nil {
+		preReconfigure += kubeletEscape(gitlabSSHDHostKeyScript())
+	}
 	env := append(corev1.EnvVarArray{&corev1.EnvVarArgs{
-		Name: pulumi.String(envPreReconfigureScript), Value: pulumi.String(preReconfigureScript(true, d.zone.Storage)),
+		Name: pulumi.String(envPreReconfigureScript), Value: pulumi.String(preReconfigure),
 	}}, d.pod.nfsEnv()...)
+	env = append(env, sshdEnv(d.args)...)
 	r := d.args.Resources
 	return &corev1.ContainerArgs{
 		Name:            pulumi.String("gitlab"),

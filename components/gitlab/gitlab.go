@@ -138,7 +138,7 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	}
 	configMap, checksum, err := newConfigMap(ctx, c, name, namespace, configInputs{
 		externalURL: args.ExternalURL, serveTLS: args.TLSSecretName != "", extra: args.ExtraConfig,
-		database: args.Database, redis: redis, sizing: size, objectStorage: args.ObjectStorage, backup: args.Backup,
+		database: args.Database, redis: redis, sizing: size, traffic: trafficSettingsFor(args), objectStorage: args.ObjectStorage, backup: args.Backup,
 		secret: secrets.secret,
 	})
 	if err != nil {

@@ -20,11 +20,24 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/stacks"
 )
 
-// Fixed node ports of the GitLab Service: the load balancer's target groups send to them.
+// Fixed node ports of the GitLab Service: the load balancer's target groups send to them, and check its
+// health-check node port (gitlab-ha:gitlab.healthCheckNodePort).
 const (
-	httpNodePort = 30080
-	sshNodePort  = 30022
+	httpNodePort         = 30080
+	sshNodePort          = 30022
+	httpRedirectNodePort = 30081 // where TLS ends at the NLB, its port 80 sends here
 )
+
+// healthCheckNodePort is the configured health-check port, or the GitLab component's default.
+func healthCheckNodePort(cfg *stacks.Config) int {
+	if port := cfg.GitLab.HealthCheckNodePort; port != 0 {
+		return port
+	}
+	return gitlab.DefaultHealthCheckNodePort
+}
+
+// terminatesTLS: with a certificate, TLS ends at the NLB and GitLab serves plain HTTP behind it.
+func terminatesTLS(cfg *stacks.Config) bool { return cfg.GitLab.CertificateARN != "" }
 
 // awsRefs are the values one AWS component takes from another. The pre-flight fills them with stand-ins
 // (the builders below are the same for both), the deployment with real outputs.
@@ -169,10 +182,11 @@ func redisArgs(cfg *stacks.Config, refs awsRefs) *redis.ElastiCacheArgs {
 func loadBalancerArgs(cfg *stacks.Config, refs awsRefs) *loadbalancer.NLBArgs {
 	args := &loadbalancer.NLBArgs{
 		VpcID: refs.vpcID, Zones: cfg.Zones, PublicSubnetIDs: refs.publicSubnets, AutoscalingGroups: refs.autoscalingGroups,
-		NodeSecurityGroupID: refs.nodeSecurityGroup, NodePorts: loadbalancer.NodePorts{HTTP: httpNodePort, SSH: sshNodePort},
-		TLS: loadbalancer.TLSNone, AllowedCIDRs: cfg.GitLab.AllowedCIDRs,
+		NodeSecurityGroupID: refs.nodeSecurityGroup, TLS: loadbalancer.TLSNone, AllowedCIDRs: cfg.GitLab.AllowedCIDRs,
+		NodePorts: loadbalancer.NodePorts{HTTP: httpNodePort, SSH: sshNodePort, HTTPRedirect: httpRedirectNodePort,
+			HealthCheck: healthCheckNodePort(cfg)},
 	}
-	if cfg.GitLab.CertificateARN != "" {
+	if terminatesTLS(cfg) {
 		args.TLS, args.CertificateARN = loadbalancer.TLSTerminate, pulumi.String(cfg.GitLab.CertificateARN)
 	}
 	return args
@@ -186,7 +200,15 @@ func awsGitLabArgs(cfg *stacks.Config, refs awsRefs) *gitlab.GitLabArgs {
 			NFS: &gitlab.NFS{Server: refs.mountTargets[zone]},
 		}})
 	}
-	args.Service = gitlab.Service{Type: "NodePort", NodePorts: gitlab.NodePorts{HTTP: httpNodePort, SSH: sshNodePort}}
+	// The NLB is the stack's, not the cluster's: a LoadBalancer Service of a class no controller implements
+	// gets the node ports it sends to and the health-check port it checks, and no second load balancer.
+	args.Service = gitlab.Service{
+		Type: "LoadBalancer", LoadBalancerClass: gitlab.ExternalLoadBalancerClass, HealthCheckNodePort: healthCheckNodePort(cfg),
+		NodePorts: gitlab.NodePorts{HTTP: httpNodePort, SSH: sshNodePort},
+	}
+	if terminatesTLS(cfg) {
+		args.Service.HTTPRedirect, args.Service.NodePorts.HTTPRedirect = true, httpRedirectNodePort
+	}
 	args.ObjectStorage, args.Backup = refs.objectStorage, refs.backup
 	return args
 }
@@ -207,7 +229,9 @@ func checks(cfg *stacks.Config) []stacks.Check {
 		})},
 		{Component: "database", Validate: func() error { return database.ValidateRDS(databaseArgs(cfg, refs)) }, Key: stacks.Renames("database", map[string]string{"zones": "zones"})},
 		{Component: "file system", Validate: func() error { return filesystem.ValidateEFS(fileSystemArgs(cfg, refs)) }, Key: stacks.Renames("fileStorage", map[string]string{"zones": "zones"})},
-		{Component: "load balancer", Validate: func() error { return loadbalancer.ValidateNLB(loadBalancerArgs(cfg, refs)) }, Key: stacks.Renames("gitlab", map[string]string{"zones": "zones"})},
+		{Component: "load balancer", Validate: func() error { return loadbalancer.ValidateNLB(loadBalancerArgs(cfg, refs)) }, Key: stacks.Renames("gitlab", map[string]string{
+			"zones": "zones", "nodePorts.healthCheck": "gitlab.healthCheckNodePort",
+		})},
 		{Component: "gitlab", Validate: func() error { return gitlab.Validate(stacks.GitLabName, awsGitLabArgs(cfg, refs)) }, Key: stacks.GitLabKey(cfg.Zones)},
 	}
 	if cfg.ObjectStorageOn() {

@@ -39,13 +39,30 @@ func existingGitLabArgs(cfg *stacks.Config) *gitlab.GitLabArgs {
 			Storage: gitlab.Storage{NFS: &gitlab.NFS{Server: optionalString(e.NFSServers[zone]), Path: e.NFSPath}},
 		})
 	}
-	serviceType := e.ServiceType
-	if serviceType == "" {
-		serviceType = "LoadBalancer"
-	}
-	args.Service = gitlab.Service{Type: serviceType}
+	args.Service = existingService(cfg)
 	args.ObjectStorage, args.Backup = existingStorage(cfg)
 	return args
+}
+
+// existingService is the GitLab Service on the team's cluster: a LoadBalancer one by default, which the
+// cluster's controller builds a load balancer for, and which checks the health-check port if the controller
+// follows Kubernetes' convention for a Local Service. serviceType NodePort is for a load balancer of the
+// team's own in front of the node ports: Kubernetes gives a health-check port to a LoadBalancer Service
+// only, so it is a LoadBalancer Service of a class no controller implements, which no cloud acts on. With
+// existing.proxyProtocolFrom, GitLab reads that load balancer's PROXY protocol.
+func existingService(cfg *stacks.Config) gitlab.Service {
+	e := cfg.Existing
+	switch e.ServiceType {
+	case "ClusterIP":
+		return gitlab.Service{Type: "ClusterIP", HealthCheckNodePort: cfg.GitLab.HealthCheckNodePort} // refused if set: no load balancer checks it
+	case "NodePort":
+		s := gitlab.Service{Type: "LoadBalancer", LoadBalancerClass: gitlab.ExternalLoadBalancerClass, HealthCheckNodePort: cfg.GitLab.HealthCheckNodePort}
+		if len(e.ProxyProtocolFrom) > 0 {
+			s.ProxyProtocol = &gitlab.ProxyProtocol{TrustedCIDRs: e.ProxyProtocolFrom}
+		}
+		return s
+	}
+	return gitlab.Service{Type: "LoadBalancer", HealthCheckNodePort: cfg.GitLab.HealthCheckNodePort}
 }
 
 // existingStorage connects GitLab to the team's S3-compatible service, when objectStorage.buckets names

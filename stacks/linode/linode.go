@@ -31,13 +31,16 @@ type linodeRefs struct {
 	db            gitlab.Database
 	annotations   pulumi.StringMapInput
 	loadBalancer  pulumi.StringInput
+	// proxySources are where the NodeBalancer's PROXY protocol comes from.
+	proxySources  []string
 	objectStorage *gitlab.ObjectStorage
 	backup        *gitlab.Backup
 }
 
 func linodeStandIns(cfg *stacks.Config) linodeRefs {
 	refs := linodeRefs{nfsServer: pulumi.String("10.128.0.10"), nodeSelectors: map[string]map[string]string{},
-		db: gitlab.Database{Host: pulumi.String("db"), Password: pulumi.String("password")}, loadBalancer: pulumi.String("192.0.2.1")}
+		db: gitlab.Database{Host: pulumi.String("db"), Password: pulumi.String("password")}, loadBalancer: pulumi.String("192.0.2.1"),
+		proxySources: []string{linodekit.NodeBalancerRange}}
 	for _, zone := range cfg.Zones {
 		refs.nodeSelectors[zone] = map[string]string{lke.PoolLabel: zone}
 	}
@@ -119,8 +122,11 @@ func nfsArgs(cfg *stacks.Config) *linodenfs.LinodeNFSArgs {
 	}
 }
 
+// nodeBalancerArgs: a TCP-mode NodeBalancer hides the client's address, so it sends PROXY protocol v2 on
+// both ports, which GitLab reads (linodeGitLabArgs).
 func nodeBalancerArgs(cfg *stacks.Config) *nodebalancer.NodeBalancerArgs {
-	return &nodebalancer.NodeBalancerArgs{Region: cfg.Region, Ports: []int{80, 22}, AllowedCIDRs: cfg.GitLab.AllowedCIDRs}
+	return &nodebalancer.NodeBalancerArgs{Region: cfg.Region, Ports: []int{80, 22}, AllowedCIDRs: cfg.GitLab.AllowedCIDRs,
+		ProxyProtocol: nodebalancer.ProxyProtocolV2}
 }
 
 // linodeGitLabArgs runs each zone's GitLab on its pool, on the NFS server (or a Block Storage volume of its
@@ -134,7 +140,8 @@ func linodeGitLabArgs(cfg *stacks.Config, refs linodeRefs) *gitlab.GitLabArgs {
 		}
 		args.Zones = append(args.Zones, gitlab.Zone{Name: zone, NodeSelector: refs.nodeSelectors[zone], Storage: storage})
 	}
-	args.Service = gitlab.Service{Type: "LoadBalancer", Annotations: refs.annotations}
+	args.Service = gitlab.Service{Type: "LoadBalancer", Annotations: refs.annotations, HealthCheckNodePort: cfg.GitLab.HealthCheckNodePort,
+		ProxyProtocol: &gitlab.ProxyProtocol{TrustedCIDRs: refs.proxySources}}
 	args.ObjectStorage, args.Backup = refs.objectStorage, refs.backup
 	return args
 }
@@ -241,7 +248,7 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	refs.annotations, refs.loadBalancer = balancer.ServiceAnnotations(), balancer.IPv4
+	refs.annotations, refs.loadBalancer, refs.proxySources = balancer.ServiceAnnotations(), balancer.IPv4, balancer.ProxyProtocolSources
 
 	site, err := gitlab.NewGitLab(ctx, stacks.GitLabName, linodeGitLabArgs(cfg, refs), pulumi.Provider(cluster.Provider))
 	if err != nil {
