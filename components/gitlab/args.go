@@ -63,6 +63,9 @@ type GitLabArgs struct {
 	// Backup schedules GitLab's own backup of the database and repositories to a bucket. Default nil: no
 	// scheduled backup; the platform's own snapshots are all there is.
 	Backup *Backup
+	// GitStorage says where Git repositories live. Default: on the zones' shared NFS volume, served by a
+	// Gitaly in every zone's pod (see gitstorage.go).
+	GitStorage GitStorage
 
 	// ExtraConfig is Ruby appended to the Omnibus configuration (gitlab.rb) after the component's own
 	// settings, for what the component does not model. It lands in a ConfigMap, so it must hold no secret:
@@ -82,7 +85,8 @@ type Zone struct {
 	Name string
 	// NodeSelector pins the zone's pods to its nodes. Default {ZoneLabel: Name}.
 	NodeSelector map[string]string
-	// Storage is the zone's volume. Required.
+	// Storage is the zone's volume. Required, unless GitStorage keeps Git data outside the zones' pods (its
+	// Repositories without KeepNFS): the zones then have no volume, and Storage must be empty.
 	Storage Storage
 }
 

@@ -43,7 +43,9 @@ type omnibusSettings struct {
 	ObjectStorage *objectStorageSettings
 	// Backup configures the backup pod; nil when there is no scheduled backup.
 	Backup *backupSettings
-	Extra  string // appended verbatim
+	// GitStorage are the repository storages outside the pods; nil keeps Omnibus's own, on the zone's volume.
+	GitStorage *gitStorageSettings
+	Extra      string // appended verbatim
 }
 
 // rubyString quotes s as a single-quoted Ruby string literal.
@@ -110,6 +112,9 @@ func renderOmnibusConfig(s omnibusSettings) string {
 	line("gitlab_rails['redis_ssl'] = %t", s.RedisTLS)
 	if s.ObjectStorage != nil {
 		renderObjectStorage(line, s.ObjectStorage)
+	}
+	if s.GitStorage != nil {
+		renderGitStorage(line, s.GitStorage)
 	}
 
 	renderSecrets(line)
@@ -199,6 +204,7 @@ type configInputs struct {
 	// objectStorage and backup are the caller's, possibly nil.
 	objectStorage *ObjectStorage
 	backup        *Backup
+	gitStorage    GitStorage
 }
 
 // newConfigMap renders the Omnibus configuration into a ConfigMap and returns it with a checksum of its
@@ -217,6 +223,8 @@ func newConfigMap(ctx *pulumi.Context, parent pulumi.Resource, name string, name
 	if in.backup != nil {
 		values = append(values, backupInputs(in.backup)...)
 	}
+	gitStorageAt := len(values)
+	values = append(values, gitStorageInputs(in.gitStorage)...)
 	rendered := pulumi.All(values...).ApplyT(func(v []any) string {
 		settings := omnibusSettings{
 			ExternalURL: strings.TrimSuffix(v[0].(string), "/"),
@@ -230,8 +238,9 @@ func newConfigMap(ctx *pulumi.Context, parent pulumi.Resource, name string, name
 			settings.ObjectStorage = resolveObjectStorage(in.objectStorage, v[objectsAt:backupAt])
 		}
 		if in.backup != nil {
-			settings.Backup = resolveBackup(in.backup, v[backupAt:])
+			settings.Backup = resolveBackup(in.backup, v[backupAt:gitStorageAt])
 		}
+		settings.GitStorage = resolveGitStorage(in.gitStorage, v[gitStorageAt:])
 		return renderOmnibusConfig(settings)
 	}).(pulumi.StringOutput)
 

@@ -123,8 +123,15 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 		return err
 	}
 
+	extraSecrets := objectStoreKey(args.ObjectStorage)
+	for env, value := range gitStorageSecrets(args.GitStorage) {
+		if extraSecrets == nil {
+			extraSecrets = pulumi.StringMap{}
+		}
+		extraSecrets[env] = value
+	}
 	secrets, err := newSecrets(ctx, c, name, namespace, pulumi.ToSecret(args.Database.Password).(pulumi.StringOutput), redis.password,
-		objectStoreKey(args.ObjectStorage))
+		extraSecrets)
 	if err != nil {
 		return err
 	}
@@ -139,6 +146,7 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	configMap, checksum, err := newConfigMap(ctx, c, name, namespace, configInputs{
 		externalURL: args.ExternalURL, serveTLS: args.TLSSecretName != "", extra: args.ExtraConfig,
 		database: args.Database, redis: redis, sizing: size, objectStorage: args.ObjectStorage, backup: args.Backup,
+		gitStorage: args.GitStorage,
 	})
 	if err != nil {
 		return err
@@ -147,6 +155,13 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	volumes, claims := pulumi.StringMap{}, pulumi.StringMap{}
 	pods := make([]omnibusPod, len(args.Zones))
 	for i, zone := range args.Zones {
+		pods[i] = omnibusPod{
+			storage: zone.Storage, configMapName: configMap.Metadata.Name().Elem(), secretName: secrets.secret.Metadata.Name().Elem(),
+			serviceAccount: serviceAccount,
+		}
+		if args.GitStorage.stateless() {
+			continue // Git data lives in the Git storage's servers: the zone has no volume
+		}
 		storage, err := newZoneStorage(ctx, c, name, args.Namespace, namespace, zone)
 		if err != nil {
 			return err
@@ -155,11 +170,7 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 			volumes[zone.Name] = storage.volume.Metadata.Name().Elem()
 		}
 		claims[zone.Name] = storage.claim.Metadata.Name().Elem()
-		pods[i] = omnibusPod{
-			claimName: storage.claim.Metadata.Name().Elem(), storage: zone.Storage,
-			configMapName: configMap.Metadata.Name().Elem(), secretName: secrets.secret.Metadata.Name().Elem(),
-			serviceAccount: serviceAccount,
-		}
+		pods[i].claimName = storage.claim.Metadata.Name().Elem()
 	}
 
 	// The release's migrations run first, from the first zone; every zone's Deployment waits for them, and

@@ -179,7 +179,7 @@ func newMigrationJob(ctx *pulumi.Context, parent pulumi.Resource, m migrationJob
 				Spec:     migrationPodSpec(m, phase, script),
 			},
 		},
-	}, pulumi.Parent(parent), waitFor(migrationWait))
+	}, append([]pulumi.ResourceOption{pulumi.Parent(parent), waitFor(migrationWait)}, gitStorageWaits(m.args, phase)...)...)
 }
 
 // specInputs are the known values a Job's pod spec is built from, for its name's hash; the configuration's
@@ -199,7 +199,7 @@ func (m migrationJobArgs) specInputs(script string) []string {
 	if m.pod.serviceAccount != nil {
 		inputs = append(inputs, "serviceAccount:"+ServiceAccountName(m.name))
 	}
-	return inputs
+	return append(inputs, gitStorageJobInputs(m.args.GitStorage)...)
 }
 
 // nfsServer is the zone's NFS server, or "" for a zone with its own volume.
@@ -214,7 +214,11 @@ func migrationPodSpec(m migrationJobArgs, phase migrationPhase, script string) *
 	env := append(corev1.EnvVarArray{
 		&corev1.EnvVarArgs{Name: pulumi.String(envMigrations), Value: pulumi.String("true")},
 		&corev1.EnvVarArgs{Name: pulumi.String(envVersion), Value: pulumi.String(m.version)},
-	}, entrypointEnv(preReconfigureScript(false, m.zone.Storage), "exit 0")...) // stop once reconfigure has migrated
+	}, entrypointEnv(preReconfigureScript(false, m.zone.Storage), postReconfigureScript(m.args.GitStorage, phase))...) // stop once reconfigure has migrated
+	storageEnv := gitStorageEnv(m.args.GitStorage, phase)
+	for _, key := range sortedKeys(storageEnv) {
+		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(key), Value: pulumi.String(storageEnv[key])})
+	}
 	if !phase.postDeployment {
 		env = append(env,
 			&corev1.EnvVarArgs{Name: pulumi.String("SKIP_POST_DEPLOYMENT_MIGRATIONS"), Value: pulumi.String("true")},
@@ -243,7 +247,7 @@ func migrationPodSpec(m migrationJobArgs, phase migrationPhase, script string) *
 // pods of the given components, the pod's own among them, so that on a first install, with no GitLab pod yet,
 // a migration Job may go anywhere in the zone. A shared (NFS) volume needs no such placement.
 func volumeHolderAffinity(name string, zone Zone, components ...string) *corev1.AffinityArgs {
-	if zone.Storage.NFS != nil {
+	if zone.Storage.StorageClass == "" { // NFS, or no volume at all
 		return nil
 	}
 	return &corev1.AffinityArgs{PodAffinity: &corev1.PodAffinityArgs{

@@ -98,13 +98,10 @@ func password(ctx *pulumi.Context, parent pulumi.Resource, name string, length i
 // in one Secret that every zone's pods and the migration Jobs read as environment variables; the SSH host
 // keys go into a second Secret, mounted as files.
 func newSecrets(ctx *pulumi.Context, parent pulumi.Resource, name string, namespace pulumi.StringInput,
-	dbPassword, redisPassword pulumi.StringInput, objectStoreKey pulumi.StringMap) (*generatedSecrets, error) {
+	dbPassword, redisPassword pulumi.StringInput, extra pulumi.StringMap) (*generatedSecrets, error) {
 	data := pulumi.StringMap{envDBPassword: dbPassword}
 	if redisPassword != nil {
 		data[envRedisPassword] = redisPassword
-	}
-	for env, value := range objectStoreKey {
-		data[env] = value
 	}
 	for _, key := range keyBases {
 		value, err := password(ctx, parent, name+"-"+key.suffix, keyBaseLength)
@@ -126,6 +123,11 @@ func newSecrets(ctx *pulumi.Context, parent pulumi.Resource, name string, namesp
 		return nil, err
 	}
 	data[envRootPassword] = root.Result
+	// Last: a value given (an object store's key, the Git storage's tokens and shell secret) wins over one
+	// generated for the same variable.
+	for env, value := range extra {
+		data[env] = value
+	}
 
 	secret, err := corev1.NewSecret(ctx, name+"-secrets", &corev1.SecretArgs{
 		Metadata: &metav1.ObjectMetaArgs{

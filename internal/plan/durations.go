@@ -50,6 +50,12 @@ var durations = map[string]duration{
 		}
 		return 0.5
 	}, "estimate: GitLab's start reconfigures and boots Puma, within the 15 minutes its startup probe allows (migrations ran before, in a Job); other Deployments half a minute"},
+	"kubernetes:apps/v1:StatefulSet": {func(inputs map[string]any) float64 {
+		if runsGitLab(inputs) {
+			return 3
+		}
+		return 0.5
+	}, "estimate: a zone's Gitaly (the Omnibus image in its Gitaly role) waits for its block volume to be made and attached in the zone, then reconfigures Gitaly alone, well under the 15 minutes its startup probe allows"},
 	"kubernetes:batch/v1:Job": {func(inputs map[string]any) float64 {
 		if runsGitLab(inputs) {
 			return 5

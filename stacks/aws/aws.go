@@ -40,6 +40,9 @@ type awsRefs struct {
 	oidcProviderARN, oidcIssuer   pulumi.StringInput
 	objectStorage                 *gitlab.ObjectStorage
 	backup                        *gitlab.Backup
+	clusterName                   pulumi.StringInput
+	gitStorage                    gitlab.GitStorage
+	awsProvider                   pulumi.ProviderResource
 }
 
 // standIns are references for the pre-flight: literal, non-empty, and for the VPC's CIDR the value the
@@ -74,6 +77,10 @@ func standIns(cfg *stacks.Config) awsRefs {
 	role := func(name string) pulumi.StringInput { return pulumi.String("arn:aws:iam::123456789012:role/" + name) }
 	refs.objectStorage, refs.backup = s3Storage(cfg, pulumi.String(cfg.Region), stacks.StandInBuckets(), pulumi.String("stand-in-backups"),
 		role("stand-in-gitlab"), role("stand-in-backup"))
+	refs.clusterName = pulumi.String("stand-in-cluster")
+	if cfg.GitKind() == stacks.GitGitaly {
+		refs.gitStorage = stacks.StandInGitalyStorage(cfg)
+	}
 	return refs
 }
 
@@ -182,10 +189,13 @@ func loadBalancerArgs(cfg *stacks.Config, refs awsRefs) *loadbalancer.NLBArgs {
 func awsGitLabArgs(cfg *stacks.Config, refs awsRefs) *gitlab.GitLabArgs {
 	args := stacks.GitLabArgs(cfg, stacks.ExternalURL(cfg, refs.loadBalancerDNS), refs.db, refs.redis)
 	for _, zone := range cfg.Zones {
-		args.Zones = append(args.Zones, gitlab.Zone{Name: zone, Storage: gitlab.Storage{
-			NFS: &gitlab.NFS{Server: refs.mountTargets[zone]},
-		}})
+		storage := gitlab.Storage{NFS: &gitlab.NFS{Server: refs.mountTargets[zone]}}
+		if cfg.StatelessZones() {
+			storage = gitlab.Storage{} // Git data lives in Gitaly, everything else in S3
+		}
+		args.Zones = append(args.Zones, gitlab.Zone{Name: zone, Storage: storage})
 	}
+	args.GitStorage = refs.gitStorage
 	args.Service = gitlab.Service{Type: "NodePort", NodePorts: gitlab.NodePorts{HTTP: httpNodePort, SSH: sshNodePort}}
 	args.ObjectStorage, args.Backup = refs.objectStorage, refs.backup
 	return args
@@ -206,10 +216,14 @@ func checks(cfg *stacks.Config) []stacks.Check {
 			"region": "region", "zones": "zones", "nodes": "cluster.nodesPerZone",
 		})},
 		{Component: "database", Validate: func() error { return database.ValidateRDS(databaseArgs(cfg, refs)) }, Key: stacks.Renames("database", map[string]string{"zones": "zones"})},
-		{Component: "file system", Validate: func() error { return filesystem.ValidateEFS(fileSystemArgs(cfg, refs)) }, Key: stacks.Renames("fileStorage", map[string]string{"zones": "zones"})},
 		{Component: "load balancer", Validate: func() error { return loadbalancer.ValidateNLB(loadBalancerArgs(cfg, refs)) }, Key: stacks.Renames("gitlab", map[string]string{"zones": "zones"})},
 		{Component: "gitlab", Validate: func() error { return gitlab.Validate(stacks.GitLabName, awsGitLabArgs(cfg, refs)) }, Key: stacks.GitLabKey(cfg.Zones)},
 	}
+	if cfg.NeedsNFS() {
+		checks = append(checks, stacks.Check{Component: "file system", Validate: func() error { return filesystem.ValidateEFS(fileSystemArgs(cfg, refs)) },
+			Key: stacks.Renames("fileStorage", map[string]string{"zones": "zones"})})
+	}
+	checks = append(checks, gitStorageChecks(cfg, refs)...)
 	if cfg.ObjectStorageOn() {
 		checks = append(checks, stacks.Check{Component: "object storage",
 			Validate: func() error { return objectstorage.ValidateS3(s3Args(cfg, refs), cfg.Project, cfg.Stack) },
@@ -239,7 +253,8 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	refs := awsRefs{vpcID: net.VpcID, vpcCIDR: net.CIDR, publicSubnets: net.PublicSubnets(), privateSubnets: net.PrivateSubnets()}
+	refs := awsRefs{vpcID: net.VpcID, vpcCIDR: net.CIDR, publicSubnets: net.PublicSubnets(), privateSubnets: net.PrivateSubnets(),
+		awsProvider: provider}
 
 	eks, err := cluster.NewEKS(ctx, "gitlab", clusterArgs(cfg, refs), onAWS)
 	if err != nil {
@@ -248,6 +263,7 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	refs.nodeSecurityGroup = eks.NodeSecurityGroupID
 	refs.autoscalingGroups = perZone(cfg.Zones, eks.AutoscalingGroups)
 	refs.oidcProviderARN, refs.oidcIssuer = eks.OIDCProviderARN, eks.OIDCIssuer
+	refs.clusterName = eks.ClusterName
 
 	objectBuckets, backupBucket, notes, err := buildObjectStorage(ctx, cfg, &refs, onAWS)
 	if err != nil {
@@ -260,13 +276,17 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	}
 	refs.db = gitlab.Database{Host: db.Address, Port: db.Port, Name: db.DatabaseName, User: db.Username, Password: db.Password}
 
-	efs, err := filesystem.NewEFS(ctx, "gitlab-data", fileSystemArgs(cfg, refs), onAWS)
-	if err != nil {
-		return nil, err
-	}
-	refs.mountTargets = map[string]pulumi.StringInput{}
-	for _, zone := range cfg.Zones {
-		refs.mountTargets[zone] = efs.MountTargetIP(zone)
+	fileSystemID, mountTargets := pulumi.String("").ToStringOutput(), pulumi.StringMap{}.ToStringMapOutput()
+	if cfg.NeedsNFS() {
+		efs, err := filesystem.NewEFS(ctx, "gitlab-data", fileSystemArgs(cfg, refs), onAWS)
+		if err != nil {
+			return nil, err
+		}
+		refs.mountTargets = map[string]pulumi.StringInput{}
+		for _, zone := range cfg.Zones {
+			refs.mountTargets[zone] = efs.MountTargetIP(zone)
+		}
+		fileSystemID, mountTargets = efs.FileSystemID, efs.MountTargetIPs
 	}
 
 	if cfg.Redis.Mode == stacks.RedisManaged {
@@ -283,6 +303,14 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	}
 	refs.loadBalancerDNS = nlb.DNSName
 
+	gitNote, err := buildGitStorage(ctx, cfg, &refs, onAWS, eks)
+	if err != nil {
+		return nil, err
+	}
+	if gitNote != "" {
+		notes = append(notes, gitNote)
+	}
+
 	site, err := gitlab.NewGitLab(ctx, stacks.GitLabName, awsGitLabArgs(cfg, refs), pulumi.Provider(eks.Provider))
 	if err != nil {
 		return nil, err
@@ -291,7 +319,7 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 		URL: site.URL, SSHEndpoint: stacks.SSHEndpoint(cfg, nlb.DNSName), LoadBalancer: nlb.DNSName,
 		ClusterName: eks.ClusterName, Kubeconfig: eks.Kubeconfig,
 		DatabaseEndpoint: pulumi.Sprintf("%s:%d", db.Address, db.Port),
-		FileSystemID:     efs.FileSystemID, MountTargets: efs.MountTargetIPs,
+		FileSystemID:     fileSystemID, MountTargets: mountTargets,
 		RootPassword: site.RootPassword, GitLab: site,
 		ObjectBuckets: objectBuckets, BackupBucket: backupBucket, Notes: notes,
 	}, nil
