@@ -130,8 +130,7 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 		}
 		extraSecrets[env] = value
 	}
-	secrets, err := newSecrets(ctx, c, name, namespace, pulumi.ToSecret(args.Database.Password).(pulumi.StringOutput), redis.password,
-		extraSecrets)
+	secrets, err := newSecrets(ctx, c, name, namespace, args.Database, redis.password, extraSecrets)
 	if err != nil {
 		return err
 	}
@@ -146,7 +145,7 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	configMap, checksum, err := newConfigMap(ctx, c, name, namespace, configInputs{
 		externalURL: args.ExternalURL, serveTLS: args.TLSSecretName != "", extra: args.ExtraConfig,
 		database: args.Database, redis: redis, sizing: size, objectStorage: args.ObjectStorage, backup: args.Backup,
-		gitStorage: args.GitStorage,
+		gitStorage: args.GitStorage, secret: secrets.secret,
 	})
 	if err != nil {
 		return err

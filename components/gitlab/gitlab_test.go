@@ -191,11 +191,14 @@ func TestNoSecretValueIsSentInPlainText(t *testing.T) {
 		require.True(t, ok)
 		assert.True(t, secret.InputIsSecret("stringData"), name)
 		for key := range secret.InputMap("stringData") {
+			if key == "GITLAB_DB_USERNAME" {
+				continue // in the Secret because a provider may mark it secret; "gitlab" here, a name seen everywhere
+			}
 			secrets = append(secrets, secret.InputString(`stringData["`+key+`"]`))
 		}
 	}
 
-	require.Len(t, secrets, 19+16+3, "and the 16 entries of the environment Secret, the 3 host keys")
+	require.Len(t, secrets, 19+16+3, "and the 16 other entries of the environment Secret, the 3 host keys")
 	assert.Empty(t, result.PlaintextLeaks(secrets...))
 	assert.True(t, componenttest.MustAwait(t, component.RootPassword).Secret, "the root password output is secret")
 }

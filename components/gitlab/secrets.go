@@ -10,6 +10,9 @@ import (
 // Environment variables that carry secrets into the GitLab container. The Omnibus configuration reads them
 // with ENV.fetch, so no secret is ever written into the ConfigMap.
 const (
+	// envDBUser carries the database user too: a provider may mark it secret (Linode's rootUsername is), and a
+	// secret value in the ConfigMap would hide all of gitlab.rb from the plan and sit where more roles read it.
+	envDBUser        = "GITLAB_DB_USERNAME"
 	envDBPassword    = "GITLAB_DB_PASSWORD"
 	envRedisPassword = "GITLAB_REDIS_PASSWORD"
 	envRootPassword  = "GITLAB_ROOT_PASSWORD"
@@ -94,12 +97,16 @@ func password(ctx *pulumi.Context, parent pulumi.Resource, name string, length i
 	}, pulumi.Parent(parent))
 }
 
-// newSecrets generates every secret a replica needs and stores them, with the database and Redis passwords,
+// newSecrets generates every secret a replica needs and stores them, with the database's user and password and
+// Redis's password,
 // in one Secret that every zone's pods and the migration Jobs read as environment variables; the SSH host
 // keys go into a second Secret, mounted as files.
 func newSecrets(ctx *pulumi.Context, parent pulumi.Resource, name string, namespace pulumi.StringInput,
-	dbPassword, redisPassword pulumi.StringInput, extra pulumi.StringMap) (*generatedSecrets, error) {
-	data := pulumi.StringMap{envDBPassword: dbPassword}
+	db Database, redisPassword pulumi.StringInput, extra pulumi.StringMap) (*generatedSecrets, error) {
+	data := pulumi.StringMap{
+		envDBUser:     pulumi.ToSecret(db.User).(pulumi.StringOutput),
+		envDBPassword: pulumi.ToSecret(db.Password).(pulumi.StringOutput),
+	}
 	if redisPassword != nil {
 		data[envRedisPassword] = redisPassword
 	}
