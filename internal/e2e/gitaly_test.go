@@ -56,7 +56,7 @@ func TestGitalyPerZoneOnARealControlPlane(t *testing.T) {
 		}
 		require.NoError(t, cp.api.apply(map[string]any{
 			"apiVersion": "v1", "kind": "PersistentVolume",
-			"metadata":   map[string]any{"name": "block-" + zone, "labels": map[string]any{"zone": zone}},
+			"metadata": map[string]any{"name": "block-" + zone, "labels": map[string]any{"zone": zone}},
 			"spec": map[string]any{
 				"capacity": map[string]any{"storage": "100Gi"}, "accessModes": []any{"ReadWriteOnce"},
 				"storageClassName": class, "persistentVolumeReclaimPolicy": "Retain",
