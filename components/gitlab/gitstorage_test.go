@@ -180,7 +180,7 @@ func TestBadGitStorageIsRefusedNamingTheField(t *testing.T) {
 			`gitStorage.repositories[0].address: "gitaly:8075" is not a Gitaly address`},
 		"bad name": {func(a *gitlab.GitLabArgs) { a.GitStorage.Repositories[0].Name = "gitaly a" },
 			`gitStorage.repositories[0].name: "gitaly a" is not a storage name`},
-		"no token": {func(a *gitlab.GitLabArgs) { a.GitStorage.Repositories[2].Token = nil }, "gitStorage.repositories[2].token"},
+		"no token":        {func(a *gitlab.GitLabArgs) { a.GitStorage.Repositories[2].Token = nil }, "gitStorage.repositories[2].token"},
 		"no shell secret": {func(a *gitlab.GitLabArgs) { a.GitStorage.ShellSecret = nil }, "gitStorage.shellSecret"},
 		"weight": {func(a *gitlab.GitLabArgs) { a.GitStorage.Repositories[0].Weight = pulumi.IntRef(101) },
 			"gitStorage.repositories[0].weight: 101 is not a weight from 0 to 100"},
