@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -38,6 +39,9 @@ type GitStorageConfig struct {
 	// StorageClass (gitaly) provisions the zones' volumes: required on existing; linode's Block Storage class
 	// and, on aws, the class the stack builds on the EBS CSI driver by default.
 	StorageClass string `json:"storageClass,omitempty"`
+	// VirtualStorage (gitaly-cluster) is the name GitLab knows the cluster by. Default "default", or "cluster"
+	// while keepNfs holds "default".
+	VirtualStorage string `json:"virtualStorage,omitempty"`
 	// GitalyInstanceType and PraefectInstanceType (gitaly-cluster) size the instances.
 	GitalyInstanceType   string `json:"gitalyInstanceType,omitempty"`
 	PraefectInstanceType string `json:"praefectInstanceType,omitempty"`
@@ -95,9 +99,19 @@ func (c *Config) validateGitStorage(key func(string) string) error {
 		{"volumeSizeGiB", g.VolumeSizeGiB != 0, g.VolumeSizeGiB, []string{GitGitaly, GitGitalyCluster}},
 		{"gitalyInstanceType", g.GitalyInstanceType != "", g.GitalyInstanceType, []string{GitGitalyCluster}},
 		{"praefectInstanceType", g.PraefectInstanceType != "", g.PraefectInstanceType, []string{GitGitalyCluster}},
+		{"virtualStorage", g.VirtualStorage != "", g.VirtualStorage, []string{GitGitalyCluster}},
 	} {
 		if err := only(f.field, f.set, f.value, f.kinds...); err != nil {
 			return err
+		}
+	}
+	if kind == GitGitalyCluster && c.Network.NATStrategy == "None" {
+		return validate.Errorf(key("network.natStrategy"), "None", "leaves the private subnets without egress, but gitStorage.kind %s "+
+			"installs GitLab's package on its instances from packages.gitlab.com and reads their secrets from SSM", kind)
+	}
+	if kind == GitGitalyCluster {
+		if _, err := c.PackageRelease(); err != nil {
+			return validate.Errorf(key("gitlab.image"), c.GitLab.Image, "%v", err)
 		}
 	}
 	if g.NFSWeight != nil && !g.KeepNFS {
@@ -165,4 +179,33 @@ func GitStorageNote(cfg *Config, where string) string {
 		return "Git storage: " + cfg.GitKind() + " — " + where + "; NFS kept as the storage \"default\" until its repositories are moved (README: \"A way off NFS\")"
 	}
 	return "Git storage: " + cfg.GitKind() + " — " + where + "; the zones' GitLab pods run no Gitaly and mount no volume"
+}
+
+// VirtualStorageName is the Gitaly Cluster's name in GitLab: gitStorage.virtualStorage, else "cluster" while
+// NFS holds "default", else "default".
+func (c *Config) VirtualStorageName() string {
+	switch {
+	case c.GitStorage.VirtualStorage != "":
+		return c.GitStorage.VirtualStorage
+	case c.GitStorage.KeepNFS:
+		return "cluster"
+	}
+	return gitlab.DefaultStorageName
+}
+
+// omnibusTag is an Omnibus image tag, 18.11.11-ce.0: the version and the package's release.
+var omnibusTag = regexp.MustCompile(`:([0-9]+\.[0-9]+\.[0-9]+)-((ce|ee)\.[0-9]+)$`)
+
+// PackageRelease is the GitLab package the image's tag names, which Gitaly Cluster's instances install: the same
+// release as GitLab's pods.
+func (c *Config) PackageRelease() ([2]string, error) {
+	image := c.GitLab.Image
+	if image == "" {
+		image = gitlab.DefaultImage
+	}
+	m := omnibusTag.FindStringSubmatch(image)
+	if m == nil {
+		return [2]string{}, fmt.Errorf("has no tag such as 18.11.11-ce.0, but gitStorage.kind %s installs the package the tag names on its instances", GitGitalyCluster)
+	}
+	return [2]string{m[1], m[2]}, nil
 }

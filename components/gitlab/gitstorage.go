@@ -42,6 +42,11 @@ type GitStorage struct {
 	// (gitlab_shell['secret_token']); the Git storage's servers hold the same. Required with Repositories;
 	// kept secret.
 	ShellSecret pulumi.StringInput
+	// Databases are databases the Git storage keeps on GitLab's PostgreSQL server (Praefect's): the release's
+	// regular migration Job makes each, with its role, as GitLab's database user, before it migrates, and sets
+	// the role's password again at every release. Their passwords join GitLab's Secret: GitLab's own database
+	// user, in the same pods, may already do anything to them. Default none.
+	Databases []StorageDatabase
 	// DependsOn are what the release's migration Job waits for besides the database: the Git storage's
 	// servers, so that an upgrade reaches Gitaly and Praefect before Rails migrates (GitLab's order: Gitaly,
 	// Praefect, Rails). Default none.
@@ -125,6 +130,9 @@ func gitStorageSecrets(g GitStorage) pulumi.StringMap {
 		data[tokenEnv(r.Name)] = pulumi.ToSecret(r.Token).(pulumi.StringOutput)
 	}
 	data[envShellSecretToken] = pulumi.ToSecret(g.ShellSecret).(pulumi.StringOutput)
+	for i, d := range g.Databases {
+		data[storageDatabasePasswordEnv(i)] = pulumi.ToSecret(d.Password).(pulumi.StringOutput)
+	}
 	return data
 }
 
@@ -284,6 +292,9 @@ func validateGitStorage(args GitLabArgs) error {
 			return err
 		}
 	}
+	if err := validateStorageDatabases(g.Databases); err != nil {
+		return err
+	}
 	if !g.KeepNFS {
 		if _, ok := seen[DefaultStorageName]; !ok {
 			return validate.Errorf("gitStorage.repositories", nil, "has no storage named %q, which GitLab requires (gitlab-org/gitlab#237861)", DefaultStorageName)
@@ -315,16 +326,6 @@ func validateStatelessZone(field string, zone Zone) error {
 		return validate.Errorf(field+".storage", nil, "is set, but gitStorage.repositories holds Git data outside the zones' pods and gitStorage.keepNFS is false: the zones mount no volume; remove it")
 	}
 	return nil
-}
-
-// storageNames are the storages GitLab is configured with, sorted, for the plan and tests.
-func (g GitStorage) storageNames() []string {
-	var names []string
-	for name := range g.weights() {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // gitStorageWaits makes the release's regular migration Job wait for the Git storage's servers.

@@ -52,6 +52,12 @@ func TestWithGitalyTheZonesPodsMountNoVolumeAndRunNoGitaly(t *testing.T) {
 			assert.NotContains(t, volume, "persistentVolumeClaim", "%s mounts a claim", name)
 			assert.NotContains(t, volume, "nfs", "%s mounts NFS", name)
 		}
+		containers := spec.MustInput(t, "spec.template.spec.containers").([]any)
+		for _, m := range containers[0].(map[string]any)["volumeMounts"].([]any) {
+			path := m.(map[string]any)["mountPath"].(string)
+			assert.False(t, strings.HasPrefix(path, "/var/opt/gitlab/git-data") || strings.HasPrefix(path, "/var/opt/gitlab/gitlab-rails/uploads") ||
+				path == "/var/opt/gitlab/.ssh" || path == "/etc/gitlab-previous", "%s mounts %s from a volume it has not", name, path)
+		}
 	}
 	for _, zone := range zoneNames {
 		deployment, ok := result.Find(deploymentType, "gitlab-"+zone)

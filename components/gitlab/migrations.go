@@ -102,7 +102,7 @@ const (
 
 // migrationScript checks the version, then hands over to the image's entrypoint, which reconfigures and, with
 // GITLAB_POST_RECONFIGURE_SCRIPT set to exit, stops instead of supervising services.
-func migrationScript(phase migrationPhase) string {
+func migrationScript(phase migrationPhase, g GitStorage) string {
 	script := `set -eu
 refuse() {
   echo "$1" > /dev/termination-log 2>/dev/null || true
@@ -129,7 +129,7 @@ if [ -n "$migrated" ]; then
 fi
 `
 	}
-	return kubeletEscape(script + "exec /assets/init-container\n")
+	return kubeletEscape(script + storageDatabasesScript(g, phase) + "exec /assets/init-container\n")
 }
 
 // migrationJobArgs is what a release's Job is built from.
@@ -149,7 +149,7 @@ type migrationJobArgs struct {
 // complete before anything that depends on it proceeds, and fails the update when it fails.
 func newMigrationJob(ctx *pulumi.Context, parent pulumi.Resource, m migrationJobArgs, phase migrationPhase,
 	follows []pulumi.StringOutput) (*batchv1.Job, error) {
-	script := migrationScript(phase)
+	script := migrationScript(phase, m.args.GitStorage)
 	// A secret among the inputs (a database host a provider marks secret) would make the name secret, and
 	// with it the Job's labels and every reference to it; eight hex digits of a hash reveal none of it.
 	name := pulumi.Unsecret(pulumi.All(m.configChecksum, nfsServer(m.zone.Storage)).ApplyT(func(v []any) string {
@@ -215,6 +215,7 @@ func migrationPodSpec(m migrationJobArgs, phase migrationPhase, script string) *
 		&corev1.EnvVarArgs{Name: pulumi.String(envMigrations), Value: pulumi.String("true")},
 		&corev1.EnvVarArgs{Name: pulumi.String(envVersion), Value: pulumi.String(m.version)},
 	}, entrypointEnv(preReconfigureScript(false, m.zone.Storage), postReconfigureScript(m.args.GitStorage, phase))...) // stop once reconfigure has migrated
+	env = append(env, storageDatabasesEnv(m.name, m.args, phase)...)
 	storageEnv := gitStorageEnv(m.args.GitStorage, phase)
 	for _, key := range sortedKeys(storageEnv) {
 		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(key), Value: pulumi.String(storageEnv[key])})

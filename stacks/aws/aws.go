@@ -42,6 +42,7 @@ type awsRefs struct {
 	backup                        *gitlab.Backup
 	clusterName                   pulumi.StringInput
 	gitStorage                    gitlab.GitStorage
+	dbSecurityGroup, ami          pulumi.StringInput
 	awsProvider                   pulumi.ProviderResource
 }
 
@@ -78,8 +79,13 @@ func standIns(cfg *stacks.Config) awsRefs {
 	refs.objectStorage, refs.backup = s3Storage(cfg, pulumi.String(cfg.Region), stacks.StandInBuckets(), pulumi.String("stand-in-backups"),
 		role("stand-in-gitlab"), role("stand-in-backup"))
 	refs.clusterName = pulumi.String("stand-in-cluster")
-	if cfg.GitKind() == stacks.GitGitaly {
+	refs.dbSecurityGroup, refs.ami = pulumi.String("sg-database"), pulumi.String("ami-stand-in")
+	switch cfg.GitKind() {
+	case stacks.GitGitaly:
 		refs.gitStorage = stacks.StandInGitalyStorage(cfg)
+	case stacks.GitGitalyCluster:
+		standIn := pulumi.String("stand-in")
+		refs.gitStorage = clusterStorage(cfg, pulumi.String("tcp://praefect.internal:2305"), standIn, standIn, standIn, nil)
 	}
 	return refs
 }
@@ -275,6 +281,7 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 		return nil, err
 	}
 	refs.db = gitlab.Database{Host: db.Address, Port: db.Port, Name: db.DatabaseName, User: db.Username, Password: db.Password}
+	refs.dbSecurityGroup = db.SecurityGroupID
 
 	fileSystemID, mountTargets := pulumi.String("").ToStringOutput(), pulumi.StringMap{}.ToStringMapOutput()
 	if cfg.NeedsNFS() {
