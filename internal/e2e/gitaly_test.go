@@ -82,6 +82,30 @@ func TestGitalyPerZoneOnARealControlPlane(t *testing.T) {
 	}
 	t.Logf("gitaly: every zone's claim bound to its zone's volume, its Gitaly running on the zone's node")
 
+	// An upgrade: the new release's image rolls every zone's Gitaly on its own volume, before Rails migrates.
+	upgraded := planWith(t, "linode", func(config map[string]any) {
+		config["gitlab-ha:gitStorage"] = map[string]any{"kind": "gitaly"}
+		linode := section(config, "gitlab-ha:linode")
+		delete(linode, "fileStorage")
+		delete(linode, "nfsVolumeGiB")
+		section(config, "gitlab-ha:gitlab")["image"] = upgradeImage
+	})
+	upgradeStarted := time.Now()
+	seen = cp.deploy(t, upgraded, plan)
+	migrated = seen[find(t, upgraded, jobType, "gitlab-migrations").urn]
+	for _, zone := range sortedZones(zones) {
+		rolled := seen[find(t, upgraded, "kubernetes:apps/v1:StatefulSet", "gitaly-"+zone).urn]
+		require.NotNil(t, rolled)
+		assert.False(t, migrated.applied.Before(rolled.done), "the upgrade's migrations started before zone %s's Gitaly ran the release", zone)
+		var p map[string]any
+		require.NoError(t, cp.api.get("/api/v1/namespaces/"+gitalyNamespace+"/pods/gitaly-"+zone+"-0", &p))
+		assert.Equal(t, upgradeImage, str(dig(p, "spec", "containers").([]any)[0].(map[string]any)["image"]), "zone %s's Gitaly runs the release", zone)
+		require.NoError(t, cp.gitalyOnItsVolume(zone), "zone %s's Gitaly is back on the same volume", zone)
+	}
+	checkMigrationsOrdered(t, "gitaly", upgraded, seen, plan)
+	t.Logf("gitaly: upgrade to %s rolled every zone's Gitaly on its own volume, then Rails, in %s", upgradeImage,
+		time.Since(upgradeStarted).Round(time.Millisecond))
+
 	_, lost, others := zoneToLose(zones)
 	code, body, err := cp.api.do("DELETE", "/api/v1/nodes/"+nodeName(lost), "", nil)
 	require.NoError(t, err)

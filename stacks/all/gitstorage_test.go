@@ -145,3 +145,19 @@ func TestAnExistingClusterRunsGitalyOnItsOwnStorageClass(t *testing.T) {
 	assert.Equal(t, map[string]string{"example.com/zone": "zone-b"}, set.InputMap("spec.template.spec.nodeSelector"))
 	assert.Empty(t, result.OfType("kubernetes:core/v1:PersistentVolume"))
 }
+
+func TestAVersionChangeRollsEachZonesGitalyOnItsOwnVolume(t *testing.T) {
+	before, _ := linodeWithGitaly(t).run(t)
+	require.NoError(t, before.Err)
+	after, _ := linodeWithGitaly(t).patch("gitlab", map[string]any{"image": "gitlab/gitlab-ce:18.11.12-ce.0"}).run(t)
+	require.NoError(t, after.Err)
+	for _, pool := range []string{"pool-a", "pool-b", "pool-c"} {
+		old, _ := before.Find(statefulSetType, "gitaly-"+pool)
+		updated, _ := after.Find(statefulSetType, "gitaly-"+pool)
+		assert.Equal(t, "gitlab/gitlab-ce:18.11.12-ce.0", updated.InputString("spec.template.spec.containers[0].image"))
+		assert.Equal(t, old.InputString("metadata.name"), updated.InputString("metadata.name"), "the same StatefulSet, updated in place")
+		assert.Equal(t, old.MustInput(t, "spec.volumeClaimTemplates"), updated.MustInput(t, "spec.volumeClaimTemplates"),
+			"its claim template, which Kubernetes cannot change, is untouched: the zone keeps its volume")
+		assert.Equal(t, "RollingUpdate", updated.InputString("spec.updateStrategy.type"))
+	}
+}
