@@ -65,6 +65,13 @@ type GitalyArgs struct {
 	// zone's Gitaly also serves it, empty (weight 0), because the zones' storages are named for their zones.
 	// Set it while GitLab's own NFS volume still holds "default" (the way off NFS). Default false.
 	WithoutDefaultStorage bool
+	// DefaultStorageOnly makes the zones' Gitaly serve the storage "default" alone, and no storage of their
+	// own: GitLab's required "default" beside a Gitaly Cluster that GitLab knows by another name (a stack moved
+	// off NFS, whose NFS held "default"). It takes one zone. Default false.
+	DefaultStorageOnly bool
+	// ShellSecret is the secret Gitaly's hooks call GitLab's internal API with, when GitLab's is another Git
+	// storage's (a Gitaly Cluster's). Default nil: generated here, and handed to GitLab as ShellSecret.
+	ShellSecret pulumi.StringInput
 	// Resources of each Gitaly pod. Defaults: see Resources.
 	Resources Resources
 }
@@ -102,6 +109,7 @@ type Gitaly struct {
 
 	zones                 []Zone
 	withoutDefaultStorage bool
+	defaultStorageOnly    bool
 }
 
 // Repositories are the zones' storages, in the zones' order, and the empty "default" on the first zone's
@@ -109,6 +117,9 @@ type Gitaly struct {
 func (g *Gitaly) Repositories() []gitlab.RepositoryStorage {
 	var storages []gitlab.RepositoryStorage
 	for _, zone := range g.zones {
+		if g.defaultStorageOnly {
+			break
+		}
 		storages = append(storages, gitlab.RepositoryStorage{
 			Name: StorageName(zone.Name), Address: g.Addresses.MapIndex(pulumi.String(zone.Name)), Token: g.AuthToken,
 		})
@@ -176,6 +187,12 @@ func validateArgs(name string, a GitalyArgs) error {
 	if len(a.Zones) == 0 {
 		return validate.Errorf("zones", nil, "needs at least one zone")
 	}
+	if a.DefaultStorageOnly && len(a.Zones) > 1 {
+		return validate.Errorf("zones", nil, "has %d zones, but defaultStorageOnly serves the one storage from one zone", len(a.Zones))
+	}
+	if a.DefaultStorageOnly && a.WithoutDefaultStorage {
+		return validate.Errorf("withoutDefaultStorage", true, "is set with defaultStorageOnly; choose one")
+	}
 	seen := map[string]int{}
 	for i, zone := range a.Zones {
 		field := fmt.Sprintf("zones[%d]", i)
@@ -232,7 +249,8 @@ func NewGitaly(ctx *pulumi.Context, name string, args *GitalyArgs, opts ...pulum
 	if err := validateArgs(name, a); err != nil {
 		return nil, fmt.Errorf("gitaly %q: %w", name, err)
 	}
-	g := &Gitaly{zones: a.Zones, withoutDefaultStorage: a.WithoutDefaultStorage, StatefulSets: map[string]*appsv1.StatefulSet{}}
+	g := &Gitaly{zones: a.Zones, withoutDefaultStorage: a.WithoutDefaultStorage, defaultStorageOnly: a.DefaultStorageOnly,
+		StatefulSets: map[string]*appsv1.StatefulSet{}}
 	if err := ctx.RegisterComponentResource(TypeToken, name, g, opts...); err != nil {
 		return nil, err
 	}
@@ -248,9 +266,11 @@ func NewGitaly(ctx *pulumi.Context, name string, args *GitalyArgs, opts ...pulum
 	if err != nil {
 		return nil, err
 	}
-	// GitLab generates this secret as 64 hex digits (gitlab/libraries/gitlab_shell.rb); any string will do.
-	shellSecret, err := token(ctx, g, name+"-shell-secret", 128)
-	if err != nil {
+	var shellSecret pulumi.StringOutput
+	if a.ShellSecret != nil {
+		shellSecret = pulumi.ToSecret(a.ShellSecret).(pulumi.StringOutput)
+	} else if shellSecret, err = token(ctx, g, name+"-shell-secret", 128); err != nil {
+		// GitLab generates this secret as 64 hex digits (gitlab/libraries/gitlab_shell.rb); any string will do.
 		return nil, err
 	}
 	secret, err := corev1.NewSecret(ctx, name+"-secrets", &corev1.SecretArgs{
@@ -268,7 +288,7 @@ func NewGitaly(ctx *pulumi.Context, name string, args *GitalyArgs, opts ...pulum
 	for i, zone := range a.Zones {
 		set, service, err := newZoneGitaly(ctx, g, zoneGitalyArgs{
 			name: name, namespace: ns, zone: zone, args: a, secret: secret.Metadata.Name().Elem(),
-			storages: zoneStorages(zone.Name, i == 0 && !a.WithoutDefaultStorage),
+			storages: zoneStorages(zone.Name, i == 0 && !a.WithoutDefaultStorage, a.DefaultStorageOnly),
 		})
 		if err != nil {
 			return nil, err

@@ -32,7 +32,10 @@ type storage struct{ name, path string }
 // zoneStorages are what a zone's Gitaly serves: its own, and on the first zone the empty "default" GitLab
 // requires, each in a directory of the volume (Omnibus refuses two storages on one path, gitaly/libraries/
 // gitaly.rb, check_duplicate_storage_paths).
-func zoneStorages(zone string, withDefault bool) []storage {
+func zoneStorages(zone string, withDefault, defaultOnly bool) []storage {
+	if defaultOnly {
+		return []storage{{gitlab.DefaultStorageName, gitData + "/default"}}
+	}
 	storages := []storage{{StorageName(zone), gitData + "/repositories"}}
 	if withDefault {
 		storages = append(storages, storage{gitlab.DefaultStorageName, gitData + "/default"})

@@ -251,3 +251,32 @@ func resourceInputs(r componenttest.Resource) any {
 	}
 	return out
 }
+
+// TestAStackMovedOffNFSKeepsDefaultOnAGitalyOfItsOwn follows the way off NFS on prod: first both storages,
+// the cluster under its own name; then NFS retired, when GitLab's required "default" moves to an empty Gitaly.
+func TestAStackMovedOffNFSKeepsDefaultOnAGitalyOfItsOwn(t *testing.T) {
+	moving, _ := load(t, "prod").withGit(map[string]any{"kind": "gitaly-cluster", "keepNfs": true}).run(t)
+	require.NoError(t, moving.Err)
+	assert.Len(t, moving.OfType("aws:efs/fileSystem:FileSystem"), 1, "NFS serves while repositories move")
+	rb := gitlabRB(t, moving)
+	assert.Contains(t, rb, "'default' => { 'gitaly_address' => 'unix:/var/opt/gitlab/gitaly/gitaly.socket' },")
+	assert.Contains(t, rb, "'cluster' => { 'gitaly_address' => 'tcp://")
+	praefect, _ := moving.Find(instanceType, "gitaly-cluster-praefect-eu-west-1a")
+	assert.Contains(t, praefect.InputString("userData"), "name: 'cluster',", "Praefect's virtual storage is GitLab's 'cluster'")
+	assert.Empty(t, moving.OfType(statefulSetType))
+
+	retired, _ := load(t, "prod").withGit(map[string]any{"kind": "gitaly-cluster", "virtualStorage": "cluster"}).run(t)
+	require.NoError(t, retired.Err)
+	assert.Empty(t, retired.OfType("aws:efs/fileSystem:FileSystem"), "NFS retired")
+	rb = gitlabRB(t, retired)
+	assert.Contains(t, rb, "'cluster' => { 'gitaly_address' => 'tcp://")
+	assert.Contains(t, rb, "'default' => { 'gitaly_address' => 'tcp://gitaly-default-eu-west-1a.gitlab-gitaly.svc:8075'",
+		"GitLab's required default, empty, on a Gitaly of its own")
+	sets := retired.OfType(statefulSetType)
+	require.Len(t, sets, 1)
+	for _, instance := range []string{"gitaly-cluster-praefect-eu-west-1a", "gitaly-cluster-gitaly-eu-west-1a"} {
+		before, _ := moving.Find(instanceType, instance)
+		after, _ := retired.Find(instanceType, instance)
+		assert.Equal(t, before.InputString("userData"), after.InputString("userData"), "retiring NFS replaces no instance of the cluster")
+	}
+}

@@ -86,6 +86,10 @@ func standIns(cfg *stacks.Config) awsRefs {
 	case stacks.GitGitalyCluster:
 		standIn := pulumi.String("stand-in")
 		refs.gitStorage = clusterStorage(cfg, pulumi.String("tcp://praefect.internal:2305"), standIn, standIn, standIn, nil)
+		if needsDefaultGitaly(cfg) {
+			refs.gitStorage.Repositories = append(refs.gitStorage.Repositories, gitlab.RepositoryStorage{
+				Name: gitlab.DefaultStorageName, Address: pulumi.String("tcp://gitaly-default:8075"), Token: standIn, Weight: pulumi.IntRef(0)})
+		}
 	}
 	return refs
 }

@@ -80,8 +80,13 @@ func gitalyStorageClass(cfg *stacks.Config) string {
 // gitStorageChecks are the pre-flight checks of the Git storage's components.
 func gitStorageChecks(cfg *stacks.Config, refs awsRefs) []stacks.Check {
 	if cfg.GitKind() == stacks.GitGitalyCluster {
-		return []stacks.Check{{Component: "gitaly cluster", Validate: func() error { return gitalycluster.Validate(gitalyClusterArgs(cfg, refs)) },
+		checks := []stacks.Check{{Component: "gitaly cluster", Validate: func() error { return gitalycluster.Validate(gitalyClusterArgs(cfg, refs)) },
 			Key: stacks.Renames("gitStorage", map[string]string{"zones": "zones", "region": "region", "version": "gitlab.image", "release": "gitlab.image"})}}
+		if needsDefaultGitaly(cfg) {
+			checks = append(checks, stacks.Check{Component: "gitaly", Validate: func() error { return gitaly.Validate(defaultGitalyName, defaultGitalyArgs(cfg)) },
+				Key: stacks.Renames("gitStorage", map[string]string{"zones": "zones"})})
+		}
+		return checks
 	}
 	if cfg.GitKind() != stacks.GitGitaly {
 		return nil
@@ -105,6 +110,14 @@ func buildGitStorage(ctx *pulumi.Context, cfg *stacks.Config, refs *awsRefs, onA
 			return "", err
 		}
 		refs.gitStorage = clusterStorage(cfg, cluster.Address, cluster.ExternalToken, cluster.ShellSecret, cluster.DatabasePassword, cluster.Ready())
+		if needsDefaultGitaly(cfg) {
+			placeholder, err := defaultGitaly(ctx, cfg, refs, eks, cluster.ShellSecret)
+			if err != nil {
+				return "", err
+			}
+			refs.gitStorage.Repositories = append(refs.gitStorage.Repositories, placeholder.Repositories()...)
+			refs.gitStorage.DependsOn = append(refs.gitStorage.DependsOn, placeholder.Resources()...)
+		}
 		return stacks.GitStorageNote(cfg, fmt.Sprintf("Gitaly Cluster, virtual storage %q: a Gitaly (its own encrypted gp3 volume) and a Praefect "+
 			"instance in every zone's private subnet, Praefect behind an internal load balancer, its database on the stack's RDS; "+
 			"secrets in SSM SecureString", cfg.VirtualStorageName())), nil
@@ -123,4 +136,31 @@ func buildGitStorage(ctx *pulumi.Context, cfg *stacks.Config, refs *awsRefs, onA
 			gitalyStorageClass(cfg)+", the EBS CSI add-on with a role of its own)"), nil
 	}
 	return "", nil // nfs: the plan says nothing new
+}
+
+// defaultGitalyName names the Gitaly that serves "default" beside a cluster GitLab knows by another name.
+const defaultGitalyName = "gitaly-default"
+
+// needsDefaultGitaly says whether GitLab's required "default" needs a home of its own: a stack moved off NFS
+// keeps its repositories in the cluster's own name, and once NFS is retired nothing else serves "default".
+func needsDefaultGitaly(cfg *stacks.Config) bool {
+	return cfg.GitKind() == stacks.GitGitalyCluster && cfg.VirtualStorageName() != gitlab.DefaultStorageName && !cfg.GitStorage.KeepNFS
+}
+
+// defaultGitalyArgs serve the empty "default" (weight 0) from a small Gitaly in the first zone, on an EBS volume.
+func defaultGitalyArgs(cfg *stacks.Config) *gitaly.GitalyArgs {
+	args := stacks.GitalyArgs(cfg, map[string]map[string]string{cfg.Zones[0]: {gitlab.ZoneLabel: cfg.Zones[0]}}, gitalyStorageClass(cfg))
+	args.Zones, args.VolumeSize, args.DefaultStorageOnly, args.WithoutDefaultStorage = args.Zones[:1], "10Gi", true, false
+	return args
+}
+
+func defaultGitaly(ctx *pulumi.Context, cfg *stacks.Config, refs *awsRefs, eks *cluster.EKS, shellSecret pulumi.StringInput) (*gitaly.Gitaly, error) {
+	volumes, err := ebs.NewEBSStorage(ctx, ebsStorageName, ebsArgs(cfg, *refs), pulumi.Providers(refs.awsProvider, eks.Provider))
+	if err != nil {
+		return nil, err
+	}
+	args := defaultGitalyArgs(cfg)
+	args.ShellSecret = shellSecret // GitLab's is the cluster's
+	return gitaly.NewGitaly(ctx, defaultGitalyName, args, pulumi.Provider(eks.Provider),
+		pulumi.DependsOn([]pulumi.Resource{volumes}))
 }
