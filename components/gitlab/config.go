@@ -151,7 +151,9 @@ func renderSecrets(line func(string, ...any)) {
 			line("%s = %s", setting, value)
 		}
 	}
-	line("gitlab_rails['initial_root_password'] = ENV.fetch(%s)", rubyString(envRootPassword))
+	// Only the regular migration Job, which seeds an empty database, has the root password (gitlab_rails.rb
+	// transform_secrets reads the same variable): every other pod starts without it, nil.
+	line("gitlab_rails['initial_root_password'] = ENV[%s]", rubyString(envRootPassword))
 
 	// A pod of the earlier version that restarts during the upgrade reads this configuration with its own
 	// spec, where the shared directory is still /etc/gitlab; the new pods never write a file there.

@@ -12,7 +12,7 @@
 // <name>-migrations-<version>-<hash>, which the Deployments wait for, and <name>-post-migrations-<version>-
 // <hash>, which waits for them; then ConfigMap <name>-migrated-version records the version.
 //
-// Shared: the Namespace, Secrets <name>-secrets and <name>-ssh-host-keys, ConfigMap <name>-config, Service
+// Shared: the Namespace, Secrets <name>-secrets, <name>-ssh-host-keys and <name>-initial-root-password, ConfigMap <name>-config, Service
 // <name>, PodDisruptionBudget <name>, NetworkPolicies <name> and <name>-migrations, and, without an external
 // Redis, <name>-redis (Deployment, Service, Secret, NetworkPolicy).
 //
@@ -130,7 +130,7 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 		}
 		extraSecrets[env] = value
 	}
-	secrets, err := newSecrets(ctx, c, name, namespace, args.Database, redis.password, extraSecrets)
+	secrets, err := newSecrets(ctx, c, name, namespace, args.Database, redis.password, extraSecrets, args.Keys)
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,8 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 		return err
 	}
 	migration := migrationJobArgs{name: name, namespace: namespace, args: args, version: args.Version,
-		zone: args.Zones[0], pod: pods[0], configChecksum: checksum}
+		zone: args.Zones[0], pod: pods[0], configChecksum: checksum,
+		rootPasswordSecret: secrets.rootPasswordSecret.Metadata.Name().Elem()}
 	var redisReady []pulumi.StringOutput
 	if redis.deployment != nil {
 		redisReady = append(redisReady, deploymentRef(redis.deployment))

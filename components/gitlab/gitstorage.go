@@ -230,13 +230,13 @@ func gitStorageJobInputs(g GitStorage) []string {
 	return []string{"git-storage", string(weights), fmt.Sprint(g.KeepNFS)}
 }
 
-// postReconfigureScript is what a Job runs once reconfigure has migrated: the storage script where there is
-// one, then exit, which stops the container.
-func postReconfigureScript(g GitStorage, phase migrationPhase) string {
+// storagePostReconfigure is the post-deployment Job's storage step, once reconfigure has migrated: gitlab-rails
+// runner with the storage script; "" where there is none. What follows it ends the Job.
+func storagePostReconfigure(g GitStorage, phase migrationPhase) string {
 	if gitStorageEnv(g, phase) == nil {
-		return "exit 0"
+		return ""
 	}
-	return kubeletEscape(`/opt/gitlab/bin/gitlab-rails runner "$` + envStorageScript + `"` + "\nexit 0\n")
+	return kubeletEscape(`/opt/gitlab/bin/gitlab-rails runner "$` + envStorageScript + `"` + "\n")
 }
 
 // validateGitStorage checks GitStorage against the rest of args: names, addresses, tokens, weights, and
