@@ -106,7 +106,9 @@ func newZoneGitaly(ctx *pulumi.Context, parent pulumi.Resource, z zoneGitalyArgs
 	service, err := corev1.NewService(ctx, objectName, &corev1.ServiceArgs{
 		Metadata: meta,
 		Spec: &corev1.ServiceSpecArgs{
-			Type:     pulumi.String("ClusterIP"),
+			// Headless, as GitLab's chart makes Gitaly's: the StatefulSet's governing Service, whose name resolves
+			// to the zone's pod itself.
+			Type: pulumi.String("ClusterIP"), ClusterIP: pulumi.String("None"),
 			Selector: selector(z.name, z.zone.Name),
 			Ports: corev1.ServicePortArray{&corev1.ServicePortArgs{
 				Name: pulumi.String("gitaly"), Port: pulumi.Int(Port), TargetPort: pulumi.String("gitaly"), Protocol: pulumi.String("TCP"),
@@ -172,7 +174,7 @@ func podSpec(z zoneGitalyArgs, configMap pulumi.StringInput) *corev1.PodSpecArgs
 		Containers: corev1.ContainerArray{&corev1.ContainerArgs{
 			Name:            pulumi.String("gitaly"),
 			Image:           pulumi.String(z.args.Image),
-			ImagePullPolicy: pulumi.String("IfNotPresent"),
+			ImagePullPolicy: pulumi.String("Always"), // layers are cached; Always re-checks the registry's credentials
 			Ports: corev1.ContainerPortArray{&corev1.ContainerPortArgs{
 				Name: pulumi.String("gitaly"), ContainerPort: pulumi.Int(Port), Protocol: pulumi.String("TCP"),
 			}},
@@ -190,10 +192,13 @@ func podSpec(z zoneGitalyArgs, configMap pulumi.StringInput) *corev1.PodSpecArgs
 				Requests: pulumi.StringMap{"cpu": pulumi.String(r.CPURequest), "memory": pulumi.String(r.MemoryRequest), "ephemeral-storage": pulumi.String("1Gi")},
 				Limits:   pulumi.StringMap{"cpu": pulumi.String(r.CPULimit), "memory": pulumi.String(r.MemoryLimit), "ephemeral-storage": pulumi.String("10Gi")},
 			},
-			// Listening on its port is Gitaly's readiness: the gRPC health service sits behind the same listener.
-			StartupProbe:             &corev1.ProbeArgs{TcpSocket: port(), PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(startupFailures)},
-			ReadinessProbe:           &corev1.ProbeArgs{TcpSocket: port(), PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(3)},
-			LivenessProbe:            &corev1.ProbeArgs{TcpSocket: port(), PeriodSeconds: pulumi.Int(30), FailureThreshold: pulumi.Int(6)},
+			// Ready once Gitaly accepts connections on its port; alive while runit keeps Gitaly running. A
+			// reconfigure (the first start) may take the startup probe's 15 minutes.
+			StartupProbe:   &corev1.ProbeArgs{TcpSocket: port(), PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(startupFailures)},
+			ReadinessProbe: &corev1.ProbeArgs{TcpSocket: port(), PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(3)},
+			LivenessProbe: &corev1.ProbeArgs{Exec: &corev1.ExecActionArgs{Command: pulumi.ToStringArray([]string{
+				"/bin/sh", "-c", "/opt/gitlab/embedded/bin/sv status /opt/gitlab/service/gitaly | grep -q '^run:'",
+			})}, PeriodSeconds: pulumi.Int(30), TimeoutSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(6)},
 			TerminationMessagePolicy: pulumi.String("FallbackToLogsOnError"),
 			SecurityContext: &corev1.SecurityContextArgs{
 				AllowPrivilegeEscalation: pulumi.Bool(false),
