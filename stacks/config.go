@@ -47,6 +47,7 @@ type Config struct {
 
 	ObjectStorage ObjectStorageConfig
 	Backup        BackupConfig
+	GitStorage    GitStorageConfig
 
 	// Kubeconfig of an existing cluster (platform existing). Secret.
 	Kubeconfig pulumi.StringInput
@@ -259,7 +260,7 @@ type ExternalDatabase struct {
 // ConfigKeys lists every key the program reads, under Namespace. Pulumi.yaml declares exactly these.
 var ConfigKeys = []string{"platform", "region", "zones", "network", "cluster", "database", "fileStorage", "redis",
 	"gitlab", "existing", "linode", "protect", "tags", "kubeconfig", "databasePassword", "objectStorage", "backup",
-	"objectStorageAccessKeyId", "objectStorageSecretAccessKey", "backupAccessKeyId", "backupSecretAccessKey", "gitlabKeys"}
+	"objectStorageAccessKeyId", "objectStorageSecretAccessKey", "backupAccessKeyId", "backupSecretAccessKey", "gitlabKeys", "gitStorage"}
 
 // Load reads every gitlab-ha:* key into a Config; a value that cannot be read is one error naming the key.
 // The platforms' Deploy check the configuration as a whole (Preflight), before anything is registered.
@@ -280,7 +281,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		{"zones", &cfg.Zones}, {"network", &cfg.Network}, {"cluster", &cfg.Cluster}, {"database", &cfg.Database},
 		{"fileStorage", &cfg.FileStorage}, {"redis", &cfg.Redis}, {"gitlab", &cfg.GitLab},
 		{"existing", &cfg.Existing}, {"linode", &cfg.Linode}, {"protect", &cfg.Protect}, {"tags", &cfg.Tags},
-		{"objectStorage", &cfg.ObjectStorage}, {"backup", &cfg.Backup},
+		{"objectStorage", &cfg.ObjectStorage}, {"backup", &cfg.Backup}, {"gitStorage", &cfg.GitStorage},
 	}
 	for _, o := range objects {
 		raw, ok := get(o.key)
@@ -375,6 +376,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.validateObjectStorage(key); err != nil {
+		return err
+	}
+	if err := c.validateGitStorage(key); err != nil {
 		return err
 	}
 	if c.Platform == PlatformExisting {

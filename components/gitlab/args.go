@@ -63,6 +63,9 @@ type GitLabArgs struct {
 	// Backup schedules GitLab's own backup of the database and repositories to a bucket. Default nil: no
 	// scheduled backup; the platform's own snapshots are all there is.
 	Backup *Backup
+	// GitStorage says where Git repositories live. Default: on the zones' shared NFS volume, served by a
+	// Gitaly in every zone's pod (see gitstorage.go).
+	GitStorage GitStorage
 
 	// Keys are saved values of keys the component otherwise generates, by their names in its Secrets
 	// (KeyNames): "GITLAB_DB_KEY_BASE", "ssh_host_rsa_key", and so on. A stack restored into a new cluster
@@ -91,7 +94,8 @@ type Zone struct {
 	Name string
 	// NodeSelector pins the zone's pods to its nodes. Default {ZoneLabel: Name}.
 	NodeSelector map[string]string
-	// Storage is the zone's volume. Required.
+	// Storage is the zone's volume. Required, unless GitStorage keeps Git data outside the zones' pods (its
+	// Repositories without KeepNFS): the zones then have no volume, and Storage must be empty.
 	Storage Storage
 }
 

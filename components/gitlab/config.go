@@ -44,7 +44,9 @@ type omnibusSettings struct {
 	Backup *backupSettings
 	// Traffic is the load balancer in front: trusted proxies, PROXY protocol, the HTTP redirect.
 	Traffic trafficSettings
-	Extra   string // appended verbatim
+	// GitStorage are the repository storages outside the pods; nil keeps Omnibus's own, on the zone's volume.
+	GitStorage *gitStorageSettings
+	Extra      string // appended verbatim
 }
 
 // rubyString quotes s as a single-quoted Ruby string literal.
@@ -112,6 +114,9 @@ func renderOmnibusConfig(s omnibusSettings) string {
 	line("gitlab_rails['redis_ssl'] = %t", s.RedisTLS)
 	if s.ObjectStorage != nil {
 		renderObjectStorage(line, s.ObjectStorage)
+	}
+	if s.GitStorage != nil {
+		renderGitStorage(line, s.GitStorage)
 	}
 
 	renderSecrets(line)
@@ -204,6 +209,7 @@ type configInputs struct {
 	// objectStorage and backup are the caller's, possibly nil.
 	objectStorage *ObjectStorage
 	backup        *Backup
+	gitStorage    GitStorage
 	// secret holds every variable the configuration reads with ENV.fetch. The ConfigMap waits for it, so that
 	// on an update a pod that restarts between the two never reads a configuration naming a key not there yet.
 	secret *corev1.Secret
@@ -224,6 +230,8 @@ func newConfigMap(ctx *pulumi.Context, parent pulumi.Resource, name string, name
 	if in.backup != nil {
 		values = append(values, backupInputs(in.backup)...)
 	}
+	gitStorageAt := len(values)
+	values = append(values, gitStorageInputs(in.gitStorage)...)
 	rendered := pulumi.All(values...).ApplyT(func(v []any) string {
 		settings := omnibusSettings{
 			ExternalURL: strings.TrimSuffix(v[0].(string), "/"),
@@ -236,8 +244,9 @@ func newConfigMap(ctx *pulumi.Context, parent pulumi.Resource, name string, name
 			settings.ObjectStorage = resolveObjectStorage(in.objectStorage, v[objectsAt:backupAt])
 		}
 		if in.backup != nil {
-			settings.Backup = resolveBackup(in.backup, v[backupAt:])
+			settings.Backup = resolveBackup(in.backup, v[backupAt:gitStorageAt])
 		}
+		settings.GitStorage = resolveGitStorage(in.gitStorage, v[gitStorageAt:])
 		return renderOmnibusConfig(settings)
 	}).(pulumi.StringOutput)
 

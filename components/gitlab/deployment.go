@@ -80,10 +80,10 @@ func newZoneDeployment(ctx *pulumi.Context, parent pulumi.Resource, d zoneDeploy
 	}, pulumi.Parent(parent), waitFor(zoneRolloutWait(*d.args.ReplicasPerZone)))
 }
 
-// deploymentStrategy rolls a shared (ReadWriteMany) zone one new pod at a time, never below the desired
-// count; a ReadWriteOnce volume can be attached to one pod only, so its old pod must go first.
+// deploymentStrategy rolls a shared (ReadWriteMany) zone, or one without a volume, one new pod at a time,
+// never below the desired count; a ReadWriteOnce volume can be attached to one pod only, so its old pod must go first.
 func deploymentStrategy(storage Storage) *appsv1.DeploymentStrategyArgs {
-	if storage.NFS == nil {
+	if storage.StorageClass != "" {
 		return &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")}
 	}
 	return &appsv1.DeploymentStrategyArgs{

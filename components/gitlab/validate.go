@@ -133,6 +133,9 @@ func validateArgs(name string, args GitLabArgs) error {
 	if err := validateBackup(name, args.Backup, args.ObjectStorage); err != nil {
 		return err
 	}
+	if err := validateGitStorage(args); err != nil {
+		return err
+	}
 	if err := validateService(args.Service); err != nil {
 		return err
 	}
@@ -219,9 +222,18 @@ func validateZones(name string, args GitLabArgs) error {
 				return err
 			}
 		}
+		if args.GitStorage.stateless() {
+			if err := validateStatelessZone(field, zone); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := validateStorage(field+".storage", zone.Storage, *args.ReplicasPerZone); err != nil {
 			return err
 		}
+	}
+	if args.GitStorage.stateless() {
+		return nil // no zone holds data: any number of them serve the same repositories and buckets
 	}
 	return validateSharedStorage(args.Zones)
 }

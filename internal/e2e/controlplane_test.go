@@ -385,8 +385,11 @@ func collectionPath(apiVersion, namespace, resource string) string {
 
 func plural(kind string) string {
 	lower := strings.ToLower(kind)
-	if strings.HasSuffix(lower, "y") {
+	switch {
+	case strings.HasSuffix(lower, "y"):
 		return strings.TrimSuffix(lower, "y") + "ies"
+	case strings.HasSuffix(lower, "ss"): // StorageClass
+		return lower + "es"
 	}
 	return lower + "s"
 }

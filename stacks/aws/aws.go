@@ -53,6 +53,10 @@ type awsRefs struct {
 	oidcProviderARN, oidcIssuer   pulumi.StringInput
 	objectStorage                 *gitlab.ObjectStorage
 	backup                        *gitlab.Backup
+	clusterName                   pulumi.StringInput
+	gitStorage                    gitlab.GitStorage
+	dbSecurityGroup, ami          pulumi.StringInput
+	awsProvider                   pulumi.ProviderResource
 }
 
 // standIns are references for the pre-flight: literal, non-empty, and for the VPC's CIDR the value the
@@ -87,6 +91,19 @@ func standIns(cfg *stacks.Config) awsRefs {
 	role := func(name string) pulumi.StringInput { return pulumi.String("arn:aws:iam::123456789012:role/" + name) }
 	refs.objectStorage, refs.backup = s3Storage(cfg, pulumi.String(cfg.Region), stacks.StandInBuckets(), pulumi.String("stand-in-backups"),
 		role("stand-in-gitlab"), role("stand-in-backup"))
+	refs.clusterName = pulumi.String("stand-in-cluster")
+	refs.dbSecurityGroup, refs.ami = pulumi.String("sg-database"), pulumi.String("ami-stand-in")
+	switch cfg.GitKind() {
+	case stacks.GitGitaly:
+		refs.gitStorage = stacks.StandInGitalyStorage(cfg)
+	case stacks.GitGitalyCluster:
+		standIn := pulumi.String("stand-in")
+		refs.gitStorage = clusterStorage(cfg, pulumi.String("tcp://praefect.internal:2305"), standIn, standIn, standIn, nil)
+		if needsDefaultGitaly(cfg) {
+			refs.gitStorage.Repositories = append(refs.gitStorage.Repositories, gitlab.RepositoryStorage{
+				Name: gitlab.DefaultStorageName, Address: pulumi.String("tcp://gitaly-default:8075"), Token: standIn, Weight: pulumi.IntRef(0)})
+		}
+	}
 	return refs
 }
 
@@ -196,10 +213,13 @@ func loadBalancerArgs(cfg *stacks.Config, refs awsRefs) *loadbalancer.NLBArgs {
 func awsGitLabArgs(cfg *stacks.Config, refs awsRefs) *gitlab.GitLabArgs {
 	args := stacks.GitLabArgs(cfg, stacks.ExternalURL(cfg, refs.loadBalancerDNS), refs.db, refs.redis)
 	for _, zone := range cfg.Zones {
-		args.Zones = append(args.Zones, gitlab.Zone{Name: zone, Storage: gitlab.Storage{
-			NFS: &gitlab.NFS{Server: refs.mountTargets[zone]},
-		}})
+		storage := gitlab.Storage{NFS: &gitlab.NFS{Server: refs.mountTargets[zone]}}
+		if cfg.StatelessZones() {
+			storage = gitlab.Storage{} // Git data lives in Gitaly, everything else in S3
+		}
+		args.Zones = append(args.Zones, gitlab.Zone{Name: zone, Storage: storage})
 	}
+	args.GitStorage = refs.gitStorage
 	// The NLB is the stack's, not the cluster's: a LoadBalancer Service of a class no controller implements
 	// gets the node ports it sends to and the health-check port it checks, and no second load balancer.
 	args.Service = gitlab.Service{
@@ -228,12 +248,16 @@ func checks(cfg *stacks.Config) []stacks.Check {
 			"region": "region", "zones": "zones", "nodes": "cluster.nodesPerZone",
 		})},
 		{Component: "database", Validate: func() error { return database.ValidateRDS(databaseArgs(cfg, refs)) }, Key: stacks.Renames("database", map[string]string{"zones": "zones"})},
-		{Component: "file system", Validate: func() error { return filesystem.ValidateEFS(fileSystemArgs(cfg, refs)) }, Key: stacks.Renames("fileStorage", map[string]string{"zones": "zones"})},
 		{Component: "load balancer", Validate: func() error { return loadbalancer.ValidateNLB(loadBalancerArgs(cfg, refs)) }, Key: stacks.Renames("gitlab", map[string]string{
 			"zones": "zones", "nodePorts.healthCheck": "gitlab.healthCheckNodePort",
 		})},
 		{Component: "gitlab", Validate: func() error { return gitlab.Validate(stacks.GitLabName, awsGitLabArgs(cfg, refs)) }, Key: stacks.GitLabKey(cfg.Zones)},
 	}
+	if cfg.NeedsNFS() {
+		checks = append(checks, stacks.Check{Component: "file system", Validate: func() error { return filesystem.ValidateEFS(fileSystemArgs(cfg, refs)) },
+			Key: stacks.Renames("fileStorage", map[string]string{"zones": "zones"})})
+	}
+	checks = append(checks, gitStorageChecks(cfg, refs)...)
 	if cfg.ObjectStorageOn() {
 		checks = append(checks, stacks.Check{Component: "object storage",
 			Validate: func() error { return objectstorage.ValidateS3(s3Args(cfg, refs), cfg.Project, cfg.Stack) },
@@ -263,7 +287,8 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	refs := awsRefs{vpcID: net.VpcID, vpcCIDR: net.CIDR, publicSubnets: net.PublicSubnets(), privateSubnets: net.PrivateSubnets()}
+	refs := awsRefs{vpcID: net.VpcID, vpcCIDR: net.CIDR, publicSubnets: net.PublicSubnets(), privateSubnets: net.PrivateSubnets(),
+		awsProvider: provider}
 
 	eks, err := cluster.NewEKS(ctx, "gitlab", clusterArgs(cfg, refs), onAWS)
 	if err != nil {
@@ -272,6 +297,7 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	refs.nodeSecurityGroup = eks.NodeSecurityGroupID
 	refs.autoscalingGroups = perZone(cfg.Zones, eks.AutoscalingGroups)
 	refs.oidcProviderARN, refs.oidcIssuer = eks.OIDCProviderARN, eks.OIDCIssuer
+	refs.clusterName = eks.ClusterName
 
 	objectBuckets, backupBucket, notes, err := buildObjectStorage(ctx, cfg, &refs, onAWS)
 	if err != nil {
@@ -283,14 +309,19 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 		return nil, err
 	}
 	refs.db = gitlab.Database{Host: db.Address, Port: db.Port, Name: db.DatabaseName, User: db.Username, Password: db.Password}
+	refs.dbSecurityGroup = db.SecurityGroupID
 
-	efs, err := filesystem.NewEFS(ctx, "gitlab-data", fileSystemArgs(cfg, refs), onAWS)
-	if err != nil {
-		return nil, err
-	}
-	refs.mountTargets = map[string]pulumi.StringInput{}
-	for _, zone := range cfg.Zones {
-		refs.mountTargets[zone] = efs.MountTargetIP(zone)
+	fileSystemID, mountTargets := pulumi.String("").ToStringOutput(), pulumi.StringMap{}.ToStringMapOutput()
+	if cfg.NeedsNFS() {
+		efs, err := filesystem.NewEFS(ctx, "gitlab-data", fileSystemArgs(cfg, refs), onAWS)
+		if err != nil {
+			return nil, err
+		}
+		refs.mountTargets = map[string]pulumi.StringInput{}
+		for _, zone := range cfg.Zones {
+			refs.mountTargets[zone] = efs.MountTargetIP(zone)
+		}
+		fileSystemID, mountTargets = efs.FileSystemID, efs.MountTargetIPs
 	}
 
 	if cfg.Redis.Mode == stacks.RedisManaged {
@@ -307,6 +338,14 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	}
 	refs.loadBalancerDNS = nlb.DNSName
 
+	gitNote, err := buildGitStorage(ctx, cfg, &refs, onAWS, eks)
+	if err != nil {
+		return nil, err
+	}
+	if gitNote != "" {
+		notes = append(notes, gitNote)
+	}
+
 	site, err := gitlab.NewGitLab(ctx, stacks.GitLabName, awsGitLabArgs(cfg, refs), pulumi.Provider(eks.Provider))
 	if err != nil {
 		return nil, err
@@ -315,7 +354,7 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 		URL: site.URL, SSHEndpoint: stacks.SSHEndpoint(cfg, nlb.DNSName), LoadBalancer: nlb.DNSName,
 		ClusterName: eks.ClusterName, Kubeconfig: eks.Kubeconfig,
 		DatabaseEndpoint: pulumi.Sprintf("%s:%d", db.Address, db.Port),
-		FileSystemID:     efs.FileSystemID, MountTargets: efs.MountTargetIPs,
+		FileSystemID:     fileSystemID, MountTargets: mountTargets,
 		RootPassword: site.RootPassword, GitLab: site,
 		ObjectBuckets: objectBuckets, BackupBucket: backupBucket, Notes: notes,
 	}, nil
