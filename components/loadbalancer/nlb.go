@@ -141,12 +141,13 @@ const (
 	unhealthyDrainingSeconds = 120
 )
 
-// healthCheck asks kube-proxy on each node, over HTTP on the Service's health-check port, whether the node
+// KubeProxyHealthCheck asks kube-proxy on each node, over HTTP on the Service's health-check port, whether the node
 // holds a ready GitLab pod: kube-proxy answers 200 with the count of local ready endpoints, 503 with none
 // (or while its own rules are stale), from k8s.io/kubernetes v1.33 pkg/proxy/healthcheck/service_health.go.
 // The check follows GitLab's readiness probe, through the Service's endpoints, on every port alike, and
 // a node whose pod is terminating answers 503 while it drains.
-func healthCheck(port int) *lb.TargetGroupHealthCheckArgs {
+// Every NLB that sends to GitLab's node ports checks this way: this one, and the Gitaly Cluster's internal one.
+func KubeProxyHealthCheck(port int) *lb.TargetGroupHealthCheckArgs {
 	return &lb.TargetGroupHealthCheckArgs{
 		Protocol: pulumi.String("HTTP"), Port: pulumi.String(strconv.Itoa(port)), Path: pulumi.String(HealthCheckPath),
 		Matcher:  pulumi.String("200"),
@@ -163,7 +164,7 @@ func (n *NLB) forward(ctx *pulumi.Context, name string, args NLBArgs, balancer *
 		TargetType:  pulumi.String("instance"),
 		Protocol:    pulumi.String("TCP"),
 		Port:        pulumi.Int(l.nodePort),
-		HealthCheck: healthCheck(args.NodePorts.HealthCheck),
+		HealthCheck: KubeProxyHealthCheck(args.NodePorts.HealthCheck),
 		// A node turns unhealthy whenever its pod stops being ready, a rollout's drain included: it then
 		// gets no new connection, and keeps those it has for as long as the pod takes to stop (its
 		// termination grace period), rather than the NLB resetting them (its default; AWS's "Health checks

@@ -30,7 +30,7 @@ func gitalyClusterArgs(cfg *stacks.Config, refs awsRefs) *gitalycluster.GitalyCl
 	release, _ := cfg.PackageRelease() // the pre-flight refuses an image without one
 	return &gitalycluster.GitalyClusterArgs{
 		VpcID: refs.vpcID, Zones: cfg.Zones, SubnetIDs: refs.privateSubnets, ClientSecurityGroupID: refs.nodeSecurityGroup,
-		GitLabNodePort: httpNodePort, GitLabAutoscalingGroups: refs.autoscalingGroups,
+		GitLabNodePort: httpNodePort, GitLabHealthCheckNodePort: healthCheckNodePort(cfg), GitLabAutoscalingGroups: refs.autoscalingGroups,
 		Database: gitalycluster.Database{Host: refs.db.Host, Port: refs.db.Port, SecurityGroupID: refs.dbSecurityGroup},
 		Version:  release[0], Release: release[1], VirtualStorage: cfg.VirtualStorageName(),
 		GitalyInstanceType: cfg.GitStorage.GitalyInstanceType, PraefectInstanceType: cfg.GitStorage.PraefectInstanceType,

@@ -59,6 +59,10 @@ type GitalyClusterArgs struct {
 	// GitLabNodePort is GitLab's HTTP node port on those nodes: the load balancer's internal API listener
 	// sends Gitaly's and Praefect's calls to GitLab there. Required.
 	GitLabNodePort int
+	// GitLabHealthCheckNodePort is the GitLab Service's health-check node port (externalTrafficPolicy Local):
+	// the internal API's target group checks it, so that Gitaly's calls reach only nodes that hold a ready
+	// GitLab pod, as the public load balancer's do. Required.
+	GitLabHealthCheckNodePort int
 	// GitLabAutoscalingGroups are the node groups' autoscaling groups by zone, the internal API listener's
 	// targets. Required for every zone.
 	GitLabAutoscalingGroups map[string]pulumi.StringInput
@@ -166,6 +170,10 @@ func validateArgs(a GitalyClusterArgs) error {
 	}
 	if a.GitLabNodePort < 30000 || a.GitLabNodePort > 32767 {
 		return validate.Errorf("gitLabNodePort", a.GitLabNodePort, "is outside the node port range 30000-32767")
+	}
+	if a.GitLabHealthCheckNodePort < 30000 || a.GitLabHealthCheckNodePort > 32767 || a.GitLabHealthCheckNodePort == a.GitLabNodePort {
+		return validate.Errorf("gitLabHealthCheckNodePort", a.GitLabHealthCheckNodePort,
+			"is outside the node port range 30000-32767 or is gitLabNodePort")
 	}
 	if !versionPattern.MatchString(a.Version) {
 		return validate.Errorf("version", a.Version, "is not a GitLab version such as 18.11.11")

@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer"
 	"github.com/gitlab-ha/gitlab-ha/internal/awstags"
 	"github.com/gitlab-ha/gitlab-ha/internal/securitygroup"
 )
@@ -45,6 +46,7 @@ func (c *GitalyCluster) newSecurityGroups(ctx *pulumi.Context, name string, a Gi
 	balancer.Egress = []securitygroup.Rule{
 		{Key: "to-praefect", Description: "Praefect", FromPort: PraefectPort, FromGroup: g.praefect.ID()},
 		{Key: "to-gitlab", Description: "GitLab's internal API, on its HTTP node port", FromPort: a.GitLabNodePort, FromGroup: a.ClientSecurityGroupID},
+		{Key: "to-gitlab-health", Description: "GitLab Service's health-check port (kube-proxy)", FromPort: a.GitLabHealthCheckNodePort, FromGroup: a.ClientSecurityGroupID},
 	}
 	if g.balancer, err = securitygroup.New(ctx, name+"-balancer", balancer, c); err != nil {
 		return nil, err
@@ -72,6 +74,8 @@ func (c *GitalyCluster) newSecurityGroups(ctx *pulumi.Context, name string, a Gi
 			FromPort: 5432, FromGroup: g.praefect.ID()}},
 		{name + "-nodes", a.ClientSecurityGroupID, securitygroup.Rule{Key: "api-from-balancer", Description: "GitLab's HTTP node port, from the Gitaly Cluster's load balancer",
 			FromPort: a.GitLabNodePort, FromGroup: g.balancer.ID()}},
+		{name + "-nodes", a.ClientSecurityGroupID, securitygroup.Rule{Key: "api-health-from-balancer", Description: "GitLab Service's health-check port, from the Gitaly Cluster's load balancer",
+			FromPort: a.GitLabHealthCheckNodePort, FromGroup: g.balancer.ID()}},
 	}
 	for _, r := range rules {
 		if err := securitygroup.AddIngress(ctx, r.group, r.groupID, componentTag, r.rule, a.Tags, c); err != nil {
@@ -104,24 +108,26 @@ func (c *GitalyCluster) newBalancer(ctx *pulumi.Context, name string, a GitalyCl
 	if err != nil {
 		return nil, err
 	}
-	target := func(key string, port int, vpc pulumi.StringInput) (*lb.TargetGroup, error) {
+	target := func(key string, port int, check *lb.TargetGroupHealthCheckArgs) (*lb.TargetGroup, error) {
 		return lb.NewTargetGroup(ctx, name+"-"+key, &lb.TargetGroupArgs{
-			VpcId: vpc, TargetType: pulumi.String("instance"), Protocol: pulumi.String("TCP"), Port: pulumi.Int(port),
+			VpcId: a.VpcID, TargetType: pulumi.String("instance"), Protocol: pulumi.String("TCP"), Port: pulumi.Int(port),
 			// The source is the load balancer, whose group the targets admit: no client address to preserve.
-			PreserveClientIp: pulumi.String("false"),
-			HealthCheck: &lb.TargetGroupHealthCheckArgs{
-				Protocol: pulumi.String("TCP"), Port: pulumi.String("traffic-port"),
-				Interval: pulumi.Int(10), HealthyThreshold: pulumi.Int(3), UnhealthyThreshold: pulumi.Int(3),
-			},
+			PreserveClientIp:    pulumi.String("false"),
+			HealthCheck:         check,
 			DeregistrationDelay: pulumi.Int(60),
 			Tags:                awstags.For(componentTag, name+"-"+key, a.Tags),
 		}, pulumi.Parent(c))
 	}
-	praefect, err := target("praefect", PraefectPort, a.VpcID)
+	praefect, err := target("praefect", PraefectPort, &lb.TargetGroupHealthCheckArgs{
+		Protocol: pulumi.String("TCP"), Port: pulumi.String("traffic-port"),
+		Interval: pulumi.Int(10), HealthyThreshold: pulumi.Int(3), UnhealthyThreshold: pulumi.Int(3),
+	})
 	if err != nil {
 		return nil, err
 	}
-	api, err := target("gitlab-api", a.GitLabNodePort, a.VpcID)
+	// GitLab's node port answers only on nodes with a ready GitLab pod (the Service's Local policy): the
+	// check asks kube-proxy which those are, as the public load balancer does.
+	api, err := target("gitlab-api", a.GitLabNodePort, loadbalancer.KubeProxyHealthCheck(a.GitLabHealthCheckNodePort))
 	if err != nil {
 		return nil, err
 	}
