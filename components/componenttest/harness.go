@@ -50,6 +50,8 @@ type Resource struct {
 	DataDependencies []string
 	Protect          bool
 	RetainOnDelete   bool
+	// DeleteBeforeReplace: a replacement deletes this resource before it creates its successor.
+	DeleteBeforeReplace bool
 	// CustomTimeouts are the resource's pulumi.Timeouts option, nil when it has none: how long the provider
 	// waits for it to be ready before failing.
 	CustomTimeouts *CustomTimeouts
@@ -171,6 +173,7 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		sort.Strings(rec.DataDependencies)
 		rec.Protect = rpc.GetProtect()
 		rec.RetainOnDelete = rpc.GetRetainOnDelete()
+		rec.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		rec.IgnoreChanges = rpc.GetIgnoreChanges()
 		if timeouts := rpc.GetCustomTimeouts(); timeouts != nil && timeouts.GetCreate()+timeouts.GetUpdate()+timeouts.GetDelete() != "" {
 			rec.CustomTimeouts = &CustomTimeouts{Create: timeouts.GetCreate(), Update: timeouts.GetUpdate(), Delete: timeouts.GetDelete()}
