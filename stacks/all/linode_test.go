@@ -248,4 +248,3 @@ func TestAOneZoneLinodeStackCanUseBlockStorageInstead(t *testing.T) {
 	db := result.OfType("linode:index/databasePostgresqlV2:DatabasePostgresqlV2")[0]
 	assert.Equal(t, float64(1), db.Inputs["clusterSize"].V)
 }
-
