@@ -36,6 +36,7 @@ import (
 type controlPlane struct {
 	dir       string
 	api       *client
+	caFile    string // the CA the API server's certificate is signed by
 	processes []*exec.Cmd
 }
 
@@ -75,6 +76,7 @@ func startControlPlane(t *testing.T) *controlPlane {
 	t.Cleanup(cp.stop)
 
 	pki := writePKI(t, dir)
+	cp.caFile = pki.caCert
 	token := randomToken(t)
 	writeFile(t, dir, "tokens.csv", fmt.Sprintf("%s,admin,admin,system:masters\n", token))
 
@@ -96,7 +98,8 @@ func startControlPlane(t *testing.T) *controlPlane {
 		"--token-auth-file", filepath.Join(dir, "tokens.csv"), "--authorization-mode", "RBAC",
 		"--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file", pki.saPublic, "--service-account-signing-key-file", pki.saPrivate,
-		"--service-cluster-ip-range", "10.96.0.0/16", "--profiling=false")
+		// LKE's Service network, where the Linode plan's NFS Service asks for its fixed address.
+		"--service-cluster-ip-range", "10.128.0.0/16", "--profiling=false")
 
 	server := fmt.Sprintf("https://127.0.0.1:%d", apiPort)
 	cp.api = newClient(t, server, token, pki.caCert)
@@ -212,7 +215,7 @@ func writePKI(t *testing.T, dir string) pkiFiles {
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "kube-apiserver"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("10.96.0.1")},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("10.128.0.1")},
 		DNSNames:    []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"},
 	}
 	serverDER, err := x509.CreateCertificate(rand.Reader, serverTemplate, ca, &serverKey.PublicKey, caKey)
