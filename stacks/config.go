@@ -52,6 +52,9 @@ type Config struct {
 	Kubeconfig pulumi.StringInput
 	// DatabasePassword of an external database (platform existing). Secret.
 	DatabasePassword pulumi.StringInput
+	// GitLabKeys are saved GitLab keys, by their names in the GitLab component's Secrets (GitLabArgs.Keys):
+	// gitlab-ha:gitlabKeys, secret config holding a JSON object. Nil: every key is generated.
+	GitLabKeys map[string]string
 	// ObjectStorageKey is the key GitLab uses on an existing cluster's S3-compatible service, BackupKey the
 	// backup job's (default: ObjectStorageKey). Secret, both halves.
 	ObjectStorageKey, BackupKey AccessKey
@@ -259,7 +262,7 @@ type ExternalDatabase struct {
 // ConfigKeys lists every key the program reads, under Namespace. Pulumi.yaml declares exactly these.
 var ConfigKeys = []string{"platform", "region", "zones", "network", "cluster", "database", "fileStorage", "redis",
 	"gitlab", "existing", "linode", "protect", "tags", "kubeconfig", "databasePassword", "objectStorage", "backup",
-	"objectStorageAccessKeyId", "objectStorageSecretAccessKey", "backupAccessKeyId", "backupSecretAccessKey"}
+	"objectStorageAccessKeyId", "objectStorageSecretAccessKey", "backupAccessKeyId", "backupSecretAccessKey", "gitlabKeys"}
 
 // Load reads every gitlab-ha:* key into a Config; a value that cannot be read is one error naming the key.
 // The platforms' Deploy check the configuration as a whole (Preflight), before anything is registered.
@@ -311,6 +314,9 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 			*secret.into = pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput)
 		}
 	}
+	if err := loadGitLabKeys(ctx, cfg); err != nil {
+		return nil, err
+	}
 	if cfg.Platform == "" {
 		cfg.Platform = PlatformAWS
 	}
@@ -318,6 +324,25 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		cfg.Redis.Mode = RedisInCluster
 	}
 	return cfg, nil
+}
+
+// loadGitLabKeys reads gitlab-ha:gitlabKeys, which must be secret: a JSON object of key names and values, as
+// `go run ./internal/cmd/gitlabkeys` prints it.
+func loadGitLabKeys(ctx *pulumi.Context, cfg *Config) error {
+	key := Namespace + ":gitlabKeys"
+	raw, ok := ctx.GetConfig(key)
+	if !ok || isEmpty(raw) {
+		return nil
+	}
+	cfg.set["gitlabKeys"] = true
+	if !ctx.IsConfigSecret(key) {
+		return validate.Errorf(key, nil, "is in plain text; set it with `pulumi config set --secret gitlabKeys < gitlab-keys.json`")
+	}
+	if err := json.Unmarshal([]byte(raw), &cfg.GitLabKeys); err != nil {
+		// The message names no value: it could quote a key.
+		return validate.Errorf(key, nil, "is not a JSON object of key names and values, as `go run ./internal/cmd/gitlabkeys` prints")
+	}
+	return nil
 }
 
 // Validate checks what no component can: the platform, which keys go together, and what each platform

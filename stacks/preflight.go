@@ -82,6 +82,7 @@ func GitLabKey(zones []string) func(string) string {
 	rest := Renames("gitlab", map[string]string{
 		"externalURL": "gitlab.host", "database.host": "existing.database.host", "database.port": "existing.database.port",
 		"database.sslMode": "existing.database.sslMode", "database.password": "databasePassword", "namespace": "gitlab.namespace",
+		"keys": "gitlabKeys",
 		// Object storage: an existing cluster's service comes from objectStorage and the secret keys; the
 		// platforms that build their buckets pass generated values.
 		"objectStorage": "objectStorage", "objectStorage.connection": "objectStorage",

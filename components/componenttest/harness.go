@@ -24,6 +24,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
@@ -57,6 +58,17 @@ type Resource struct {
 	CustomTimeouts *CustomTimeouts
 	// IgnoreChanges are the input paths whose changes the engine would not send to the provider.
 	IgnoreChanges []string
+	// DeleteBeforeReplace deletes the old resource before creating its replacement.
+	DeleteBeforeReplace bool
+	// ReplaceOnChanges are the input paths whose changes replace the resource rather than update it.
+	ReplaceOnChanges []string
+	// Aliases are the resource's earlier identities, each a URN or a spec such as "name=old,type=T".
+	Aliases []string
+	// DeletedWith is the URN of the resource whose deletion deletes this one too; ReplaceWith the URNs
+	// whose replacement replaces it; ImportID the ID of an existing resource it adopts.
+	DeletedWith string
+	ReplaceWith []string
+	ImportID    string
 
 	// Inputs as sent to the engine; secret values are resource.Secret property values.
 	Inputs resource.PropertyMap
@@ -175,6 +187,10 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		rec.RetainOnDelete = rpc.GetRetainOnDelete()
 		rec.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		rec.IgnoreChanges = rpc.GetIgnoreChanges()
+		rec.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
+		rec.ReplaceOnChanges = rpc.GetReplaceOnChanges()
+		rec.Aliases = aliases(rpc.GetAliases(), rpc.GetAliasURNs())
+		rec.DeletedWith, rec.ReplaceWith, rec.ImportID = rpc.GetDeletedWith(), rpc.GetReplaceWith(), rpc.GetImportId()
 		if timeouts := rpc.GetCustomTimeouts(); timeouts != nil && timeouts.GetCreate()+timeouts.GetUpdate()+timeouts.GetDelete() != "" {
 			rec.CustomTimeouts = &CustomTimeouts{Create: timeouts.GetCreate(), Update: timeouts.GetUpdate(), Delete: timeouts.GetDelete()}
 		}
@@ -254,6 +270,32 @@ func (m *monitor) urn(parent, typ, name string) string {
 	}
 	return string(resource.NewURN(tokens.QName(m.settings.stack), tokens.PackageName(m.settings.project),
 		parentType, tokens.Type(typ), name))
+}
+
+// aliases renders a registration's aliases: a URN as it is, a spec as its set fields ("name=old,type=T").
+func aliases(specs []*pulumirpc.Alias, urns []string) []string {
+	rendered := append([]string(nil), urns...)
+	for _, alias := range specs {
+		if urn := alias.GetUrn(); urn != "" {
+			rendered = append(rendered, urn)
+			continue
+		}
+		spec := alias.GetSpec()
+		var fields []string
+		for _, field := range []struct{ key, value string }{
+			{"name", spec.GetName()}, {"type", spec.GetType()}, {"stack", spec.GetStack()},
+			{"project", spec.GetProject()}, {"parent", spec.GetParentUrn()},
+		} {
+			if field.value != "" {
+				fields = append(fields, field.key+"="+field.value)
+			}
+		}
+		if spec.GetNoParent() {
+			fields = append(fields, "noParent")
+		}
+		rendered = append(rendered, strings.Join(fields, ","))
+	}
+	return rendered
 }
 
 // providerID is the ID part of a provider reference "urn::id".

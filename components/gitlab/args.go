@@ -64,6 +64,15 @@ type GitLabArgs struct {
 	// scheduled backup; the platform's own snapshots are all there is.
 	Backup *Backup
 
+	// Keys are saved values of keys the component otherwise generates, by their names in its Secrets
+	// (KeyNames): "GITLAB_DB_KEY_BASE", "ssh_host_rsa_key", and so on. A stack restored into a new cluster
+	// passes the old stack's, saved from its Secrets; an installation made before the component generated every
+	// key passes those adopted once from the gitlab-secrets.json on its volume (README: "Keys"). Each is used as
+	// it is, in place of the generated value, which stays in the state unused; kept secret. The key set must be
+	// known when the program runs (a map of inputs, not an output of one). Default none: every key is
+	// generated.
+	Keys pulumi.StringMap
+
 	// ExtraConfig is Ruby appended to the Omnibus configuration (gitlab.rb) after the component's own
 	// settings, for what the component does not model. It lands in a ConfigMap, so it must hold no secret:
 	// read secrets with ENV.fetch from variables of the Secret. Default "".

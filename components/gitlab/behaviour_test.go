@@ -57,6 +57,31 @@ func TestTheConfigurationPointsAtTheDatabaseAndReadsEverySecretFromTheEnvironmen
 	assert.Equal(t, fetched, names, "every ENV.fetch in the configuration has a key in the Secret, and every key is read")
 }
 
+// Linode's provider marks the database's user secret. Written into gitlab.rb, that one value would make the whole
+// ConfigMap secret: no plan diff could show a change to GitLab's configuration, and a value its provider calls
+// secret would sit in a ConfigMap. The user travels as the password does, through the Secret.
+func TestADatabaseUserTheProviderMarksSecretReachesGitLabThroughTheSecretAndTheConfigurationStaysPlain(t *testing.T) {
+	args := threeZones()
+	args.Database.User = pulumi.ToSecret(pulumi.String("linroot")).(pulumi.StringOutput)
+	result, _ := deploy(t, args)
+
+	configMap, ok := result.Find(configMapType, "gitlab-config")
+	require.True(t, ok)
+	assert.False(t, configMap.InputIsSecret(`data["GITLAB_OMNIBUS_CONFIG"]`), "gitlab.rb is plain text in the plan")
+	config := omnibusConfig(t, result)
+	assert.Contains(t, config, "gitlab_rails['db_username'] = ENV.fetch('GITLAB_DB_USERNAME')")
+	assert.NotContains(t, config, "linroot")
+
+	gitlabSecret, ok := result.Find(secretType, "gitlab-secrets")
+	require.True(t, ok)
+	assert.Equal(t, "linroot", gitlabSecret.InputString(`stringData["GITLAB_DB_USERNAME"]`))
+	for _, deployment := range result.OfType(deploymentType) {
+		assert.False(t, deployment.InputIsSecret(`spec.template.metadata.annotations["checksum/config"]`), deployment.Name)
+	}
+	assert.Contains(t, configMap.Dependencies, gitlabSecret.URN,
+		"the ConfigMap waits for the Secret whose keys it reads, so no restarting pod reads a key not there yet")
+}
+
 func TestEveryZoneSharesOneSetOfKeysSoReplicasCanReadEachOthersData(t *testing.T) {
 	result, _ := deploy(t, threeZones())
 	for _, deployment := range result.OfType(deploymentType) {

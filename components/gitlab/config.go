@@ -32,7 +32,6 @@ type omnibusSettings struct {
 	DBHost      string
 	DBPort      int
 	DBName      string
-	DBUser      string
 	DBSSLMode   string
 	RedisHost   string
 	RedisPort   int
@@ -97,7 +96,7 @@ func renderOmnibusConfig(s omnibusSettings) string {
 	line("gitlab_rails['db_host'] = %s", rubyString(s.DBHost))
 	line("gitlab_rails['db_port'] = %d", s.DBPort)
 	line("gitlab_rails['db_database'] = %s", rubyString(s.DBName))
-	line("gitlab_rails['db_username'] = %s", rubyString(s.DBUser))
+	line("gitlab_rails['db_username'] = ENV.fetch(%s)", rubyString(envDBUser))
 	line("gitlab_rails['db_password'] = ENV.fetch(%s)", rubyString(envDBPassword))
 	line("gitlab_rails['db_sslmode'] = %s", rubyString(s.DBSSLMode))
 
@@ -147,7 +146,9 @@ func renderSecrets(line func(string, ...any)) {
 			line("%s = %s", setting, value)
 		}
 	}
-	line("gitlab_rails['initial_root_password'] = ENV.fetch(%s)", rubyString(envRootPassword))
+	// Only the regular migration Job, which seeds an empty database, has the root password (gitlab_rails.rb
+	// transform_secrets reads the same variable): every other pod starts without it, nil.
+	line("gitlab_rails['initial_root_password'] = ENV[%s]", rubyString(envRootPassword))
 
 	// A pod of the earlier version that restarts during the upgrade reads this configuration with its own
 	// spec, where the shared directory is still /etc/gitlab; the new pods never write a file there.
@@ -199,6 +200,9 @@ type configInputs struct {
 	// objectStorage and backup are the caller's, possibly nil.
 	objectStorage *ObjectStorage
 	backup        *Backup
+	// secret holds every variable the configuration reads with ENV.fetch. The ConfigMap waits for it, so that
+	// on an update a pod that restarts between the two never reads a configuration naming a key not there yet.
+	secret *corev1.Secret
 }
 
 // newConfigMap renders the Omnibus configuration into a ConfigMap and returns it with a checksum of its
@@ -207,8 +211,7 @@ func newConfigMap(ctx *pulumi.Context, parent pulumi.Resource, name string, name
 	in configInputs) (*corev1.ConfigMap, pulumi.StringOutput, error) {
 	// The base values first, in a fixed order; then those of object storage and the backup, where set, each
 	// from the index recorded here.
-	values := []any{in.externalURL, in.database.Host, in.database.Port, in.database.Name, in.database.User,
-		in.redis.host, in.redis.port}
+	values := []any{in.externalURL, in.database.Host, in.database.Port, in.database.Name, in.redis.host, in.redis.port}
 	objectsAt := len(values)
 	if in.objectStorage != nil {
 		values = append(values, objectStorageInputs(in.objectStorage)...)
@@ -221,9 +224,8 @@ func newConfigMap(ctx *pulumi.Context, parent pulumi.Resource, name string, name
 		settings := omnibusSettings{
 			ExternalURL: strings.TrimSuffix(v[0].(string), "/"),
 			ServeTLS:    in.serveTLS,
-			DBHost:      v[1].(string), DBPort: v[2].(int), DBName: v[3].(string), DBUser: v[4].(string),
-			DBSSLMode: in.database.SSLMode,
-			RedisHost: v[5].(string), RedisPort: v[6].(int), RedisAuth: in.redis.password != nil,
+			DBHost:      v[1].(string), DBPort: v[2].(int), DBName: v[3].(string), DBSSLMode: in.database.SSLMode,
+			RedisHost: v[4].(string), RedisPort: v[5].(int), RedisAuth: in.redis.password != nil,
 			RedisTLS: in.redis.tls, Sizing: in.sizing, Extra: in.extra,
 		}
 		if in.objectStorage != nil {
@@ -242,7 +244,7 @@ func newConfigMap(ctx *pulumi.Context, parent pulumi.Resource, name string, name
 			Labels:    toStringMap(standardLabels(name, ConfigComponent)),
 		},
 		Data: pulumi.StringMap{omnibusConfigKey: rendered},
-	}, pulumi.Parent(parent))
+	}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{in.secret}))
 	if err != nil {
 		return nil, pulumi.StringOutput{}, err
 	}

@@ -30,14 +30,18 @@ func curlProbe(url string, insecure bool) pulumi.StringArray {
 // checks no dependency). It decides liveness: a database or Redis outage must not restart every replica.
 var livenessCheck = curlProbe("http://127.0.0.1:8080/-/liveness", false)
 
-// readinessCheck asks through NGINX, Workhorse and Puma whether the database, Redis and Gitaly answer:
-// /-/readiness checks Puma alone unless all=1 is given. It decides readiness: when the database fails over,
-// replicas leave the Service until it is back, and are not restarted for it.
+// readinessCheck asks through NGINX, Workhorse and Puma whether this replica can serve a request, and nothing
+// more: plain /-/readiness checks Puma's master, not the database, Redis or Gitaly, as GitLab's Helm chart
+// and its zero-downtime guide probe it (doc/update/zero_downtime.md: load balancers check /-/readiness). Those
+// dependencies are shared by every zone, so ?all=1 would take every replica out of the Service together in
+// one database failover and refuse every request, where a replica left in it still serves what needs no
+// database and answers the rest the moment the database is back. A replica whose NGINX, Workhorse or Puma is
+// stuck still leaves the Service within 30 s. Dependencies are for alerts to watch, not for traffic.
 func readinessCheck(serveTLS bool) pulumi.StringArray {
 	if serveTLS {
-		return curlProbe("https://127.0.0.1:443/-/readiness?all=1", true)
+		return curlProbe("https://127.0.0.1:443/-/readiness", true)
 	}
-	return curlProbe("http://127.0.0.1:80/-/readiness?all=1", false)
+	return curlProbe("http://127.0.0.1:80/-/readiness", false)
 }
 
 // zoneDeploymentArgs is what one zone's Deployment is built from.

@@ -12,7 +12,7 @@
 // <name>-migrations-<version>-<hash>, which the Deployments wait for, and <name>-post-migrations-<version>-
 // <hash>, which waits for them; then ConfigMap <name>-migrated-version records the version.
 //
-// Shared: the Namespace, Secrets <name>-secrets and <name>-ssh-host-keys, ConfigMap <name>-config, Service
+// Shared: the Namespace, Secrets <name>-secrets, <name>-ssh-host-keys and <name>-initial-root-password, ConfigMap <name>-config, Service
 // <name>, PodDisruptionBudget <name>, NetworkPolicies <name> and <name>-migrations, and, without an external
 // Redis, <name>-redis (Deployment, Service, Secret, NetworkPolicy).
 //
@@ -123,8 +123,8 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 		return err
 	}
 
-	secrets, err := newSecrets(ctx, c, name, namespace, pulumi.ToSecret(args.Database.Password).(pulumi.StringOutput), redis.password,
-		objectStoreKey(args.ObjectStorage))
+	secrets, err := newSecrets(ctx, c, name, namespace, args.Database, redis.password,
+		objectStoreKey(args.ObjectStorage), args.Keys)
 	if err != nil {
 		return err
 	}
@@ -139,6 +139,7 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	configMap, checksum, err := newConfigMap(ctx, c, name, namespace, configInputs{
 		externalURL: args.ExternalURL, serveTLS: args.TLSSecretName != "", extra: args.ExtraConfig,
 		database: args.Database, redis: redis, sizing: size, objectStorage: args.ObjectStorage, backup: args.Backup,
+		secret: secrets.secret,
 	})
 	if err != nil {
 		return err
@@ -168,7 +169,8 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 		return err
 	}
 	migration := migrationJobArgs{name: name, namespace: namespace, args: args, version: args.Version,
-		zone: args.Zones[0], pod: pods[0], configChecksum: checksum}
+		zone: args.Zones[0], pod: pods[0], configChecksum: checksum,
+		rootPasswordSecret: secrets.rootPasswordSecret.Metadata.Name().Elem()}
 	var redisReady []pulumi.StringOutput
 	if redis.deployment != nil {
 		redisReady = append(redisReady, deploymentRef(redis.deployment))

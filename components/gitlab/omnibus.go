@@ -164,12 +164,22 @@ ssh-keygen -y -f /etc/gitlab/$key > /etc/gitlab/$key.pub
 	return b.String()
 }
 
-// preReconfigureScript is what the pod's Omnibus container runs before reconfigure: the host keys, and the
-// root-squash check on an NFS zone.
-func preReconfigureScript(hostKeys bool, storage Storage) string {
+// sshdKeysFromGitLabOnly makes sshd find users' keys only through GitLab, never in an authorized_keys file.
+// The image's sshd (docker/assets/sshd_config, which runit starts with -f /assets/sshd_config) reads both
+// AuthorizedKeysFile and AuthorizedKeysCommand, gitlab-shell's lookup in the database; GitLab's guide to fast
+// SSH key lookup has the file's writes turned off (authorized_keys_enabled, which the migration Job turns off),
+// after which a file left behind would still admit a key deleted since. With the file not read at all, that
+// holds on any volume: the shared one's old file, or a file of a pod's own were the .ssh directory ever not
+// shared.
+const sshdKeysFromGitLabOnly = `sed -i 's|^AuthorizedKeysFile .*|AuthorizedKeysFile none|' /assets/sshd_config
+`
+
+// preReconfigureScript is what the pod's Omnibus container runs before reconfigure: the host keys and sshd's
+// key lookup in a pod that serves SSH, and the root-squash check on an NFS zone.
+func preReconfigureScript(sshd bool, storage Storage) string {
 	script := "set -e\n"
-	if hostKeys {
-		script += hostKeyScript()
+	if sshd {
+		script += hostKeyScript() + sshdKeysFromGitLabOnly
 	}
 	if storage.NFS != nil {
 		script += rootSquashCheck

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -117,6 +118,12 @@ func validateArgs(name string, args GitLabArgs) error {
 	if err := validateVersion(name, args); err != nil {
 		return err
 	}
+	if err := validateExtraConfig(args.ExtraConfig); err != nil {
+		return err
+	}
+	if err := validateKeys(args.Keys); err != nil {
+		return err
+	}
 	if err := validateObjectStorage(args.ObjectStorage); err != nil {
 		return err
 	}
@@ -140,6 +147,42 @@ func validateVersion(name string, args GitLabArgs) error {
 	}
 	if job := longestJobName(name, args.Version); len(job) > maxJobNameLength {
 		return validate.Errorf("name", name, "makes the migration Job name %q, longer than %d characters; use a shorter component name", job, maxJobNameLength)
+	}
+	return nil
+}
+
+// servicesWithoutSecrets are the settings that turn on, through ExtraConfig, an Omnibus service whose secrets
+// Omnibus generates only with package['generate_default_secrets'], which the configuration turns off so that no
+// replica keeps a secret of its own: the Container Registry's http_secret and internal key
+// (gitlab/libraries/registry.rb parse_secrets), Pages' API secret and OAuth registration (gitlab-pages/
+// libraries/gitlab_pages.rb), Mattermost's salts (gitlab_mattermost.rb) and mail room's webhook token
+// (gitlab/libraries/incoming_email.rb). Each would start with empty secrets and no error; none is run across
+// zones by this component.
+var servicesWithoutSecrets = []struct {
+	pattern *regexp.Regexp
+	service string
+}{
+	{regexp.MustCompile(`\bregistry_external_url\b`), "the Container Registry"},
+	{regexp.MustCompile(`\bpages_external_url\b`), "GitLab Pages"},
+	{regexp.MustCompile(`\bmattermost_external_url\b`), "Mattermost"},
+	{regexp.MustCompile(`(incoming_email|service_desk_email)_delivery_method'\]\s*=\s*['"]webhook['"]`), "mail room's webhook delivery"},
+}
+
+// validateExtraConfig refuses ExtraConfig that turns on a service Omnibus would run with empty secrets.
+// Comment lines are skipped.
+func validateExtraConfig(extra string) error {
+	for i, line := range strings.Split(extra, "\n") {
+		code := strings.TrimSpace(line)
+		if strings.HasPrefix(code, "#") {
+			continue
+		}
+		for _, s := range servicesWithoutSecrets {
+			if setting := s.pattern.FindString(code); setting != "" {
+				return validate.Errorf("extraConfig", code,
+					"(line %d) turns on %s, whose secrets Omnibus generates only on a single node: with package['generate_default_secrets'] off, "+
+						"so that every replica shares its keys, it would run with empty secrets; the component does not run it", i+1, s.service)
+			}
+		}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,20 +22,40 @@ import (
 // Redacted replaces every secret value in a plan.
 const Redacted = "[secret]"
 
-// Resource is one resource of a plan, in the resources.json contract.
+// Resource is one resource of a plan, in the resources.json contract: what the program sends, and every resource
+// option that changes what an update does to it (those a resource leaves at their defaults are left out).
 type Resource struct {
-	URN            string         `json:"urn"`
-	Type           string         `json:"type"`
-	Name           string         `json:"name"`
-	Parent         string         `json:"parent"`
-	Provider       string         `json:"provider"`
-	Custom         bool           `json:"custom"`
-	Protect        bool           `json:"protect"`
-	RetainOnDelete bool           `json:"retainOnDelete"`
-	Dependencies   []string       `json:"dependencies"`
-	Inputs         map[string]any `json:"inputs"`
+	URN            string `json:"urn"`
+	Type           string `json:"type"`
+	Name           string `json:"name"`
+	Parent         string `json:"parent"`
+	Provider       string `json:"provider"`
+	Custom         bool   `json:"custom"`
+	Protect        bool   `json:"protect"`
+	RetainOnDelete bool   `json:"retainOnDelete"`
+	// CustomTimeouts are how long the provider waits for the resource to be ready before failing the update.
+	CustomTimeouts *CustomTimeouts `json:"customTimeouts,omitempty"`
+	// DeleteBeforeReplace, ReplaceOnChanges and ReplaceWith decide when and in which order it is replaced;
+	// IgnoreChanges which of its inputs an update leaves alone; Aliases which earlier identities it keeps;
+	// DeletedWith which resource's deletion takes it along; ImportID which existing resource it adopts.
+	DeleteBeforeReplace bool           `json:"deleteBeforeReplace,omitempty"`
+	ReplaceOnChanges    []string       `json:"replaceOnChanges,omitempty"`
+	ReplaceWith         []string       `json:"replaceWith,omitempty"`
+	IgnoreChanges       []string       `json:"ignoreChanges,omitempty"`
+	Aliases             []string       `json:"aliases,omitempty"`
+	DeletedWith         string         `json:"deletedWith,omitempty"`
+	ImportID            string         `json:"importId,omitempty"`
+	Dependencies        []string       `json:"dependencies"`
+	Inputs              map[string]any `json:"inputs"`
 
 	dataDependencies []string // the subset the data implies; see LowerBound
+}
+
+// CustomTimeouts are a resource's timeouts as Pulumi takes them ("25m"); one left out is the provider's default.
+type CustomTimeouts struct {
+	Create string `json:"create,omitempty"`
+	Update string `json:"update,omitempty"`
+	Delete string `json:"delete,omitempty"`
 }
 
 // Plan is what one stack would register.
@@ -52,15 +73,30 @@ func New(stack string, result *componenttest.Result) *Plan {
 	for _, r := range result.Resources {
 		deps := append([]string{}, r.Dependencies...)
 		sort.Strings(deps)
+		var timeouts *CustomTimeouts
+		if t := r.CustomTimeouts; t != nil {
+			timeouts = &CustomTimeouts{Create: t.Create, Update: t.Update, Delete: t.Delete}
+		}
 		p.Resources = append(p.Resources, Resource{
 			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Provider: providerURN(r.Provider),
-			Custom: r.Custom, Protect: r.Protect, RetainOnDelete: r.RetainOnDelete, Dependencies: deps,
+			Custom: r.Custom, Protect: r.Protect, RetainOnDelete: r.RetainOnDelete, CustomTimeouts: timeouts,
+			DeleteBeforeReplace: r.DeleteBeforeReplace, ReplaceOnChanges: sorted(r.ReplaceOnChanges),
+			ReplaceWith: sorted(r.ReplaceWith), IgnoreChanges: sorted(r.IgnoreChanges), Aliases: sorted(r.Aliases),
+			DeletedWith: r.DeletedWith, ImportID: r.ImportID, Dependencies: deps,
 			Inputs:           Redact(resource.NewObjectProperty(r.Inputs)).(map[string]any),
 			dataDependencies: append([]string{}, r.DataDependencies...),
 		})
 	}
 	sort.Slice(p.Resources, func(i, j int) bool { return p.Resources[i].URN < p.Resources[j].URN })
 	return p
+}
+
+// sorted is a sorted copy of a list, nil when it is empty, so that two plans list the same options alike.
+func sorted(list []string) []string {
+	if len(list) == 0 {
+		return nil
+	}
+	return slices.Sorted(slices.Values(list))
 }
 
 // providerURN drops the "::id" of a provider reference: the ID is the mock's, the URN is the program's.

@@ -336,6 +336,13 @@ func TestBadConfigurationsGiveOneErrorNamingTheKeyAndRegisterNothing(t *testing.
 		{"existing backups in an object bucket", func(s *stack) *stack {
 			return existingObjectStorage(t).patch("backup", map[string]any{"bucket": "team-lfs"})
 		}, `gitlab-ha:backup.bucket: "team-lfs" is also the lfs bucket`},
+		{"saved GitLab keys in plain text", func(s *stack) *stack { return s.set("gitlabKeys", `{"GITLAB_DB_KEY_BASE":"k"}`) },
+			"gitlab-ha:gitlabKeys: is in plain text; set it with `pulumi config set --secret gitlabKeys < gitlab-keys.json`"},
+		{"saved GitLab keys that are not JSON", func(s *stack) *stack { return s.secret("gitlabKeys", "GITLAB_DB_KEY_BASE=k") },
+			"gitlab-ha:gitlabKeys: is not a JSON object of key names and values"},
+		{"a saved database password among the GitLab keys", func(s *stack) *stack {
+			return s.secret("gitlabKeys", `{"GITLAB_DB_PASSWORD":"the old stack's"}`)
+		}, `gitlab-ha:gitlabKeys["GITLAB_DB_PASSWORD"]: is not a key the component generates`},
 		{"existing object storage asked for without buckets", func(s *stack) *stack {
 			return existingStack(t).set("objectStorage", map[string]any{"enabled": true, "region": "us-east-1"})
 		}, "gitlab-ha:objectStorage.buckets: is required with objectStorage.enabled on platform existing"},

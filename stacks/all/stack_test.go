@@ -259,3 +259,13 @@ func TestOnlyTheLoadBalancerListenersAreOpenToTheInternet(t *testing.T) {
 		}
 	}
 }
+
+func TestSavedGitLabKeysReachTheSecretAndStaySecret(t *testing.T) {
+	const saved = "a-db-key-base-saved-from-another-stack"
+	result, _ := load(t, "dev").secret("gitlabKeys", `{"GITLAB_DB_KEY_BASE":"`+saved+`"}`).run(t)
+	require.NoError(t, result.Err)
+	secret, ok := result.Find("kubernetes:core/v1:Secret", "gitlab-secrets")
+	require.True(t, ok)
+	assert.Equal(t, saved, secret.InputString(`stringData["GITLAB_DB_KEY_BASE"]`))
+	assert.Empty(t, result.PlaintextLeaks(saved), "the saved key is secret wherever it goes")
+}

@@ -39,6 +39,21 @@ func run(dir, stack, out string) error {
 	if out == "" {
 		out = filepath.Join("plan", stack)
 	}
+	p, manifests, err := planStack(config)
+	if err != nil {
+		return err
+	}
+	if err := p.Write(out); err != nil {
+		return err
+	}
+	fmt.Print(p.Summary())
+	fmt.Printf("\nWrote %s: resources.json, %d manifests, summary.md\n", out, manifests)
+	return nil
+}
+
+// planStack evaluates the project's program with one stack's configuration under the mock harness, as a
+// preview, and returns the plan and how many manifests it holds.
+func planStack(config *stackconfig.Stack) (*plan.Plan, int, error) {
 	// A plan is a preview: what `pulumi preview` would register, placeholders and all. The program is the
 	// project's, keeping the lines the stack has for the summary.
 	var notes []string
@@ -50,16 +65,11 @@ func run(dir, stack, out string) error {
 		return out, err
 	})
 	result := componenttest.Run(program, componenttest.WithPreview(),
-		componenttest.WithStack(config.Project, stack), componenttest.WithConfig(config.Config, config.SecretKeys...))
+		componenttest.WithStack(config.Project, config.Name), componenttest.WithConfig(config.Config, config.SecretKeys...))
 	if result.Err != nil {
-		return result.Err
+		return nil, 0, result.Err
 	}
-	p := plan.New(stack, result)
+	p := plan.New(config.Name, result)
 	p.Notes = notes
-	if err := p.Write(out); err != nil {
-		return err
-	}
-	fmt.Print(p.Summary())
-	fmt.Printf("\nWrote %s: resources.json, %d manifests, summary.md\n", out, len(p.Manifests()))
-	return nil
+	return p, len(p.Manifests()), nil
 }

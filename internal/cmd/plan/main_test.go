@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -144,4 +146,41 @@ func TestAConfigurationErrorFailsThePlanWithTheProgramsErrorAndWritesNothing(t *
 	assert.Contains(t, err.Error(), `gitlab-ha:zones[1]: "eu-west-2b" is not in region eu-west-1`)
 	_, statErr := os.Stat(out)
 	assert.True(t, os.IsNotExist(statErr), "a failed plan writes no files")
+}
+
+// resources.json records the options that decide how an update goes, so that a merge request's plan diff shows a
+// change to them: here the waits of dev's zones (components/gitlab/waits.go: each replica's start-up budget, the
+// startup probe's period times its failures, plus a 10-minute margin), and the NodeBalancer's ignored fields.
+func TestThePlanRecordsTheOptionsThatDecideAnUpdate(t *testing.T) {
+	p := readPlan(t, writePlan(t, "dev"))
+	zones := 0
+	for _, r := range p.Resources {
+		if r.Type != "kubernetes:apps/v1:Deployment" || r.Name == "gitlab-redis" || r.Parent == "" {
+			continue
+		}
+		spec := r.Inputs["spec"].(map[string]any)
+		container := spec["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+		probe := container["startupProbe"].(map[string]any)
+		startup := time.Duration(probe["periodSeconds"].(float64)*probe["failureThreshold"].(float64)) * time.Second
+		wait := time.Duration(spec["replicas"].(float64))*startup + 10*time.Minute
+		minutes := fmt.Sprintf("%dm", int(wait.Minutes()))
+		require.NotNil(t, r.CustomTimeouts, r.Name)
+		assert.Equal(t, plan.CustomTimeouts{Create: minutes, Update: minutes}, *r.CustomTimeouts, r.Name)
+		zones++
+	}
+	assert.Equal(t, 2, zones, "dev's two zones")
+
+	linode := readPlan(t, func() string {
+		dir := t.TempDir()
+		require.NoError(t, run("../../../examples/linode", "example", dir))
+		return dir
+	}())
+	var nodeBalancer *plan.Resource
+	for i, r := range linode.Resources {
+		if r.Type == "linode:index/nodeBalancer:NodeBalancer" {
+			nodeBalancer = &linode.Resources[i]
+		}
+	}
+	require.NotNil(t, nodeBalancer)
+	assert.Equal(t, []string{"firewallId", "tags"}, nodeBalancer.IgnoreChanges, "the fields the Linode cloud controller owns")
 }

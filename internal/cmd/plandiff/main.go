@@ -59,13 +59,7 @@ func diff(w io.Writer, before, after *plan.Plan) {
 			added++
 			fmt.Fprintf(w, "+ %s %s\n", r.Type, r.Name)
 		default:
-			paths := changedPaths("", previous.Inputs, r.Inputs)
-			if previous.Protect != r.Protect {
-				paths = append(paths, "(protect)")
-			}
-			if !reflect.DeepEqual(previous.Dependencies, r.Dependencies) {
-				paths = append(paths, "(dependencies)")
-			}
+			paths := append(changedPaths("", previous.Inputs, r.Inputs), changedOptions(previous, r)...)
 			if len(paths) > 0 {
 				changed++
 				fmt.Fprintf(w, "~ %s %s: %v\n", r.Type, r.Name, paths)
@@ -82,6 +76,36 @@ func diff(w io.Writer, before, after *plan.Plan) {
 		fmt.Fprintf(w, "- %s %s\n", old[urn].Type, old[urn].Name)
 	}
 	fmt.Fprintf(w, "%d to add, %d to change, %d to remove\n", added, changed, removed)
+}
+
+// options are the resource options that change what an update does, as resources.json records them.
+var options = []struct {
+	name  string
+	value func(plan.Resource) any
+}{
+	{"provider", func(r plan.Resource) any { return r.Provider }},
+	{"protect", func(r plan.Resource) any { return r.Protect }},
+	{"retainOnDelete", func(r plan.Resource) any { return r.RetainOnDelete }},
+	{"customTimeouts", func(r plan.Resource) any { return r.CustomTimeouts }},
+	{"deleteBeforeReplace", func(r plan.Resource) any { return r.DeleteBeforeReplace }},
+	{"replaceOnChanges", func(r plan.Resource) any { return r.ReplaceOnChanges }},
+	{"replaceWith", func(r plan.Resource) any { return r.ReplaceWith }},
+	{"ignoreChanges", func(r plan.Resource) any { return r.IgnoreChanges }},
+	{"aliases", func(r plan.Resource) any { return r.Aliases }},
+	{"deletedWith", func(r plan.Resource) any { return r.DeletedWith }},
+	{"importId", func(r plan.Resource) any { return r.ImportID }},
+	{"dependencies", func(r plan.Resource) any { return r.Dependencies }},
+}
+
+// changedOptions names, in parentheses, each option whose value differs between before and after.
+func changedOptions(before, after plan.Resource) []string {
+	var changed []string
+	for _, option := range options {
+		if !reflect.DeepEqual(option.value(before), option.value(after)) {
+			changed = append(changed, "("+option.name+")")
+		}
+	}
+	return changed
 }
 
 // changedPaths lists the input paths whose values differ, descending into objects.

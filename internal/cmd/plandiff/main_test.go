@@ -28,3 +28,22 @@ func TestTheDiffNamesWhatIsAddedRemovedAndWhichInputsChanged(t *testing.T) {
 1 to add, 1 to change, 1 to remove
 `, out.String())
 }
+
+// A change to a resource option alone changes what an update does (how long it waits, what it replaces first,
+// which inputs it leaves alone), so it shows as a change even when no input differs.
+func TestTheDiffShowsAChangedResourceOptionWithNoInputChanged(t *testing.T) {
+	deployment := plan.Resource{URN: "urn:z", Type: "kubernetes:apps/v1:Deployment", Name: "gitlab-eu-west-1a",
+		CustomTimeouts: &plan.CustomTimeouts{Create: "25m", Update: "25m"}, Inputs: map[string]any{"kind": "Deployment"}}
+	volume := plan.Resource{URN: "urn:v", Type: "kubernetes:core/v1:PersistentVolume", Name: "gitlab-eu-west-1a",
+		Inputs: map[string]any{"kind": "PersistentVolume"}}
+	longer, replacedFirst := deployment, volume
+	longer.CustomTimeouts = &plan.CustomTimeouts{Create: "40m", Update: "40m"}
+	replacedFirst.DeleteBeforeReplace, replacedFirst.IgnoreChanges = true, []string{"spec.nfs"}
+
+	var out strings.Builder
+	diff(&out, &plan.Plan{Resources: []plan.Resource{deployment, volume}}, &plan.Plan{Resources: []plan.Resource{longer, replacedFirst}})
+	assert.Equal(t, `~ kubernetes:apps/v1:Deployment gitlab-eu-west-1a: [(customTimeouts)]
+~ kubernetes:core/v1:PersistentVolume gitlab-eu-west-1a: [(deleteBeforeReplace) (ignoreChanges)]
+0 to add, 2 to change, 0 to remove
+`, out.String())
+}
