@@ -51,8 +51,6 @@ type Resource struct {
 	DataDependencies []string
 	Protect          bool
 	RetainOnDelete   bool
-	// DeleteBeforeReplace: a replacement deletes this resource before it creates its successor.
-	DeleteBeforeReplace bool
 	// CustomTimeouts are the resource's pulumi.Timeouts option, nil when it has none: how long the provider
 	// waits for it to be ready before failing.
 	CustomTimeouts *CustomTimeouts
@@ -185,7 +183,6 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		sort.Strings(rec.DataDependencies)
 		rec.Protect = rpc.GetProtect()
 		rec.RetainOnDelete = rpc.GetRetainOnDelete()
-		rec.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		rec.IgnoreChanges = rpc.GetIgnoreChanges()
 		rec.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		rec.ReplaceOnChanges = rpc.GetReplaceOnChanges()
