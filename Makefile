@@ -12,6 +12,8 @@ KUBE_LINTER    := $(TOOLS)/kube-linter-v0.8.3
 K8S_VERSION    := 1.36.3
 SCHEMAS        := .cache/schemas/v$(K8S_VERSION)
 VALIDATE_STACKS := dev prod
+# prod planned with each other Git storage (gitlab-ha:gitStorage.kind), into plan/prod-<kind>
+VALIDATE_GIT_STORAGE := prod-gitaly prod-gitaly-cluster
 
 # The e2e control plane, pinned, built from the Go module proxy into .cache/e2e by the wrapper modules in
 # internal/tools; the Kubernetes binaries report v1.36.3 through the version ldflags.
@@ -48,11 +50,14 @@ bench:
 bench-build:
 	$(GO) run ./internal/cmd/buildbench -runs 2
 
-## validate: plan dev and prod, then judge every manifest with kubeconform (strict, Kubernetes $(K8S_VERSION)
+## validate: plan dev and prod (and prod on gitaly and gitaly-cluster), then judge every manifest with kubeconform (strict, Kubernetes $(K8S_VERSION)
 ## schemas), kube-score and kube-linter; any exemption is in .kube-score-ignore or .kube-linter.yaml
 validate: $(KUBECONFORM) $(KUBE_SCORE) $(KUBE_LINTER) $(SCHEMAS)/.complete
-	@set -e; for stack in $(VALIDATE_STACKS); do \
-	  $(GO) run ./internal/cmd/plan -stack $$stack -out plan/$$stack > /dev/null; \
+	@set -e; for stack in $(VALIDATE_STACKS) $(VALIDATE_GIT_STORAGE); do \
+	  case $$stack in \
+	    prod-*) $(GO) run ./internal/cmd/plan -stack prod -set "gitlab-ha:gitStorage={\"kind\":\"$${stack#prod-}\"}" -out plan/$$stack > /dev/null ;; \
+	    *) $(GO) run ./internal/cmd/plan -stack $$stack -out plan/$$stack > /dev/null ;; \
+	  esac; \
 	  echo "== $$stack: kubeconform"; \
 	  $(KUBECONFORM) -strict -summary -schema-location '$(SCHEMAS)/{{ .ResourceKind }}{{ .KindSuffix }}.json' plan/$$stack/manifests; \
 	  echo "== $$stack: kube-score"; \

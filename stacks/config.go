@@ -47,6 +47,7 @@ type Config struct {
 
 	ObjectStorage ObjectStorageConfig
 	Backup        BackupConfig
+	GitStorage    GitStorageConfig
 
 	// Kubeconfig of an existing cluster (platform existing). Secret.
 	Kubeconfig pulumi.StringInput
@@ -157,6 +158,9 @@ type GitLabConfig struct {
 	ReplicasPerZone *int            `json:"replicasPerZone,omitempty"`
 	Resources       ResourcesConfig `json:"resources,omitempty"`
 	AllowedCIDRs    []string        `json:"allowedCidrs,omitempty"`
+	// HealthCheckNodePort is the GitLab Service's health-check node port, which the load balancer checks.
+	// Default gitlab.DefaultHealthCheckNodePort.
+	HealthCheckNodePort int `json:"healthCheckNodePort,omitempty"`
 }
 
 // ResourcesConfig sizes each GitLab pod.
@@ -248,6 +252,9 @@ type ExistingConfig struct {
 	NFSPath     string            `json:"nfsPath,omitempty"`
 	Database    ExternalDatabase  `json:"database,omitempty"`
 	ServiceType string            `json:"serviceType,omitempty"`
+	// ProxyProtocolFrom are the addresses of a load balancer of the team's own (serviceType NodePort) that
+	// sends PROXY protocol: GitLab then reads each client's address from it. Default none.
+	ProxyProtocolFrom []string `json:"proxyProtocolFrom,omitempty"`
 }
 
 // ExternalDatabase is an existing PostgreSQL; its password is gitlab-ha:databasePassword.
@@ -262,7 +269,7 @@ type ExternalDatabase struct {
 // ConfigKeys lists every key the program reads, under Namespace. Pulumi.yaml declares exactly these.
 var ConfigKeys = []string{"platform", "region", "zones", "network", "cluster", "database", "fileStorage", "redis",
 	"gitlab", "existing", "linode", "protect", "tags", "kubeconfig", "databasePassword", "objectStorage", "backup",
-	"objectStorageAccessKeyId", "objectStorageSecretAccessKey", "backupAccessKeyId", "backupSecretAccessKey", "gitlabKeys"}
+	"objectStorageAccessKeyId", "objectStorageSecretAccessKey", "backupAccessKeyId", "backupSecretAccessKey", "gitlabKeys", "gitStorage"}
 
 // Load reads every gitlab-ha:* key into a Config; a value that cannot be read is one error naming the key.
 // The platforms' Deploy check the configuration as a whole (Preflight), before anything is registered.
@@ -283,7 +290,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		{"zones", &cfg.Zones}, {"network", &cfg.Network}, {"cluster", &cfg.Cluster}, {"database", &cfg.Database},
 		{"fileStorage", &cfg.FileStorage}, {"redis", &cfg.Redis}, {"gitlab", &cfg.GitLab},
 		{"existing", &cfg.Existing}, {"linode", &cfg.Linode}, {"protect", &cfg.Protect}, {"tags", &cfg.Tags},
-		{"objectStorage", &cfg.ObjectStorage}, {"backup", &cfg.Backup},
+		{"objectStorage", &cfg.ObjectStorage}, {"backup", &cfg.Backup}, {"gitStorage", &cfg.GitStorage},
 	}
 	for _, o := range objects {
 		raw, ok := get(o.key)
@@ -378,6 +385,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.validateObjectStorage(key); err != nil {
+		return err
+	}
+	if err := c.validateGitStorage(key); err != nil {
 		return err
 	}
 	if c.Platform == PlatformExisting {
@@ -526,6 +536,18 @@ func (c *Config) validateExisting(key func(string) string) error {
 	case "", "LoadBalancer", "NodePort", "ClusterIP":
 	default:
 		return validate.Errorf(key("existing.serviceType"), c.Existing.ServiceType, "is not LoadBalancer, NodePort or ClusterIP")
+	}
+	if len(c.Existing.ProxyProtocolFrom) > 0 && c.Existing.ServiceType != "NodePort" {
+		serviceType := c.Existing.ServiceType
+		if serviceType == "" {
+			serviceType = "LoadBalancer"
+		}
+		reason := "the cluster's own controller builds that load balancer, and this stack cannot tell it to send PROXY protocol"
+		if serviceType == "ClusterIP" {
+			reason = "a ClusterIP Service has no load balancer to send it"
+		}
+		return validate.Errorf(key("existing.proxyProtocolFrom"), c.Existing.ProxyProtocolFrom,
+			"is set, but existing.serviceType is %s: %s; it is for a load balancer of your own in front of the node ports (serviceType NodePort)", serviceType, reason)
 	}
 	return nil
 }

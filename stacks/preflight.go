@@ -80,7 +80,9 @@ var zoneField = regexp.MustCompile(`^zones\[(\d+)\](.*)$`)
 // the existing cluster's, the external URL comes from gitlab.host, the database from existing.database.
 func GitLabKey(zones []string) func(string) string {
 	rest := Renames("gitlab", map[string]string{
-		"externalURL": "gitlab.host", "database.host": "existing.database.host", "database.port": "existing.database.port",
+		"externalURL": "gitlab.host", "service.healthCheckNodePort": "gitlab.healthCheckNodePort",
+		"service.proxyProtocol": "existing.proxyProtocolFrom", "service.proxyProtocol.trustedCidrs": "existing.proxyProtocolFrom",
+		"database.host": "existing.database.host", "database.port": "existing.database.port",
 		"database.sslMode": "existing.database.sslMode", "database.password": "databasePassword", "namespace": "gitlab.namespace",
 		"keys": "gitlabKeys",
 		// Object storage: an existing cluster's service comes from objectStorage and the secret keys; the
@@ -89,6 +91,7 @@ func GitLabKey(zones []string) func(string) string {
 		"objectStorage.connection.accessKeyID": "objectStorageAccessKeyId", "objectStorage.connection.secretAccessKey": "objectStorageSecretAccessKey",
 		"backup": "backup", "backup.pruneAfterDays": "backup.retentionDays", "backup.connection": "objectStorage",
 		"backup.connection.accessKeyID": "backupAccessKeyId", "backup.connection.secretAccessKey": "backupSecretAccessKey",
+		"gitStorage": "gitStorage",
 	})
 	return func(field string) string {
 		m := zoneField.FindStringSubmatch(field)

@@ -52,6 +52,7 @@ func defaultAnswers() map[string]Answer {
 func defaultInvokes() map[string]InvokeAnswer {
 	invokes := map[string]InvokeAnswer{
 		"aws:secretsmanager/getSecretVersion:getSecretVersion": awsSecretVersion,
+		"aws:ssm/getParameter:getParameter":                    awsSSMParameterValue,
 	}
 	for token, answer := range awsEKSInvokes() {
 		invokes[token] = answer

@@ -58,7 +58,69 @@ func awsAnswers() map[string]Answer {
 		"aws:autoscaling/attachment:Attachment":                     awsWithID("", ""),
 		"aws:elasticache/subnetGroup:SubnetGroup":                   awsNamed("elasticache", "subnetgroup"),
 		"aws:elasticache/replicationGroup:ReplicationGroup":         awsReplicationGroup,
+		"aws:ec2/networkInterface:NetworkInterface":                 awsNetworkInterface,
+		"aws:ec2/instance:Instance":                                 awsInstance,
+		"aws:ebs/volume:Volume":                                     awsWithID("vol", "volume"),
+		"aws:ec2/volumeAttachment:VolumeAttachment":                 awsWithID("vai", ""),
+		"aws:ssm/parameter:Parameter":                               awsSSMParameter,
+		"aws:iam/instanceProfile:InstanceProfile":                   awsIAM("instance-profile"),
+		"aws:lb/targetGroupAttachment:TargetGroupAttachment":        awsWithID("", ""),
 	}
+}
+
+// zoneOfSubnet is the zone of the subnet with this ID, "" when the subnet is not one the run made.
+func (req Request) zoneOfSubnet(subnetID string) string {
+	if subnet, ok := req.Lookup(subnetID); ok {
+		if zone, ok := subnet["availabilityZone"]; ok && zone.IsString() {
+			return zone.StringValue()
+		}
+	}
+	return ""
+}
+
+// awsNetworkInterface answers with an address inside the interface's subnet, and that subnet's zone.
+func awsNetworkInterface(req Request) (string, resource.PropertyMap, error) {
+	id, outputs, err := awsWithID("eni", "network-interface")(req)
+	outputs["privateIp"] = resource.NewStringProperty(req.address(req.input("subnetId")))
+	outputs["availabilityZone"] = resource.NewStringProperty(req.zoneOfSubnet(req.input("subnetId")))
+	return id, outputs, err
+}
+
+// awsInstance answers as EC2 does: the instance is in its subnet's zone, or its network interface's, with an
+// address there.
+func awsInstance(req Request) (string, resource.PropertyMap, error) {
+	id, outputs, err := awsWithID("i", "instance")(req)
+	subnet := req.input("subnetId")
+	if interfaces, ok := req.Inputs["networkInterfaces"]; ok && interfaces.IsArray() && len(interfaces.ArrayValue()) > 0 {
+		first := interfaces.ArrayValue()[0]
+		if first.IsObject() {
+			if eni, ok := first.ObjectValue()["networkInterfaceId"]; ok && eni.IsString() {
+				if found, ok := req.Lookup(eni.StringValue()); ok {
+					if s, ok := found["subnetId"]; ok && s.IsString() {
+						subnet = s.StringValue()
+					}
+					if ip, ok := found["privateIp"]; ok {
+						outputs["privateIp"] = ip
+					}
+				}
+			}
+		}
+	}
+	if _, ok := outputs["privateIp"]; !ok {
+		outputs["privateIp"] = resource.NewStringProperty(req.address(subnet))
+	}
+	outputs["subnetId"] = resource.NewStringProperty(subnet)
+	outputs["availabilityZone"] = resource.NewStringProperty(req.zoneOfSubnet(subnet))
+	outputs["publicIp"] = resource.NewStringProperty("")
+	return id, outputs, err
+}
+
+// awsSSMParameter answers with the parameter's ARN, which names it.
+func awsSSMParameter(req Request) (string, resource.PropertyMap, error) {
+	name := req.input("name")
+	outputs := req.Inputs.Copy()
+	outputs["arn"] = resource.NewStringProperty(awsARN(req, "ssm", "parameter"+name))
+	return name, outputs, nil
 }
 
 // region is the region of the provider that manages a resource.
@@ -363,6 +425,8 @@ var untaggableAWSTypes = map[string]bool{
 	"aws:efs/backupPolicy:BackupPolicy":                   true,
 	"aws:efs/fileSystemPolicy:FileSystemPolicy":           true,
 	"aws:autoscaling/attachment:Attachment":               true,
+	"aws:ec2/volumeAttachment:VolumeAttachment":           true,
+	"aws:lb/targetGroupAttachment:TargetGroupAttachment":  true,
 }
 
 // UntaggedAWSResources returns "type name" of every AWS resource that can carry tags but has no tag key.
@@ -451,4 +515,19 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// awsSSMParameterValue answers the public parameters the stacks read: an Amazon Linux 2023 image's ID.
+func awsSSMParameterValue(args resource.PropertyMap) (resource.PropertyMap, error) {
+	name := ""
+	if v, ok := args["name"]; ok && v.IsString() {
+		name = v.StringValue()
+	}
+	if !strings.HasPrefix(name, "/aws/service/ami-amazon-linux-latest/") {
+		return nil, fmt.Errorf("componenttest: no answer for SSM parameter %q", name)
+	}
+	return resource.PropertyMap{
+		"id": resource.NewStringProperty(name), "name": resource.NewStringProperty(name), "type": resource.NewStringProperty("String"),
+		"value": resource.NewStringProperty("ami-" + hexOf(17, name)), "insecureValue": resource.NewStringProperty("ami-" + hexOf(17, name)),
+	}, nil
 }

@@ -80,10 +80,10 @@ func newZoneDeployment(ctx *pulumi.Context, parent pulumi.Resource, d zoneDeploy
 	}, pulumi.Parent(parent), waitFor(zoneRolloutWait(*d.args.ReplicasPerZone)))
 }
 
-// deploymentStrategy rolls a shared (ReadWriteMany) zone one new pod at a time, never below the desired
-// count; a ReadWriteOnce volume can be attached to one pod only, so its old pod must go first.
+// deploymentStrategy rolls a shared (ReadWriteMany) zone, or one without a volume, one new pod at a time,
+// never below the desired count; a ReadWriteOnce volume can be attached to one pod only, so its old pod must go first.
 func deploymentStrategy(storage Storage) *appsv1.DeploymentStrategyArgs {
-	if storage.NFS == nil {
+	if storage.StorageClass != "" {
 		return &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")}
 	}
 	return &appsv1.DeploymentStrategyArgs{
@@ -125,22 +125,23 @@ func zonePodSpec(d zoneDeploymentArgs) *corev1.PodSpecArgs {
 }
 
 func gitlabContainer(d zoneDeploymentArgs) *corev1.ContainerArgs {
-	ports := corev1.ContainerPortArray{
-		&corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(httpPort), Protocol: pulumi.String("TCP")},
-		&corev1.ContainerPortArgs{Name: pulumi.String("ssh"), ContainerPort: pulumi.Int(sshPort), Protocol: pulumi.String("TCP")},
-	}
+	ports := zoneContainerPorts(d.args)
 	mounts := append(d.pod.mounts(),
 		&corev1.VolumeMountArgs{Name: pulumi.String("shm"), MountPath: pulumi.String("/dev/shm")},
 		&corev1.VolumeMountArgs{Name: pulumi.String("ssh-host-keys"), MountPath: pulumi.String(hostKeyDir), ReadOnly: pulumi.Bool(true)},
 	)
 	serveTLS := d.args.TLSSecretName != ""
 	if serveTLS {
-		ports = append(ports, &corev1.ContainerPortArgs{Name: pulumi.String("https"), ContainerPort: pulumi.Int(httpsPort), Protocol: pulumi.String("TCP")})
 		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String("tls"), MountPath: pulumi.String(tlsDir), ReadOnly: pulumi.Bool(true)})
 	}
+	preReconfigure := preReconfigureScript(true, d.zone.Storage)
+	if d.args.Service.ProxyProtocol != nil {
+		preReconfigure += kubeletEscape(gitlabSSHDHostKeyScript())
+	}
 	env := append(corev1.EnvVarArray{&corev1.EnvVarArgs{
-		Name: pulumi.String(envPreReconfigureScript), Value: pulumi.String(preReconfigureScript(true, d.zone.Storage)),
+		Name: pulumi.String(envPreReconfigureScript), Value: pulumi.String(preReconfigure),
 	}}, d.pod.nfsEnv()...)
+	env = append(env, sshdEnv(d.args)...)
 	r := d.args.Resources
 	return &corev1.ContainerArgs{
 		Name:            pulumi.String("gitlab"),

@@ -123,8 +123,14 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 		return err
 	}
 
-	secrets, err := newSecrets(ctx, c, name, namespace, args.Database, redis.password,
-		objectStoreKey(args.ObjectStorage), args.Keys)
+	extraSecrets := objectStoreKey(args.ObjectStorage)
+	for env, value := range gitStorageSecrets(args.GitStorage) {
+		if extraSecrets == nil {
+			extraSecrets = pulumi.StringMap{}
+		}
+		extraSecrets[env] = value
+	}
+	secrets, err := newSecrets(ctx, c, name, namespace, args.Database, redis.password, extraSecrets, args.Keys)
 	if err != nil {
 		return err
 	}
@@ -138,8 +144,8 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	}
 	configMap, checksum, err := newConfigMap(ctx, c, name, namespace, configInputs{
 		externalURL: args.ExternalURL, serveTLS: args.TLSSecretName != "", extra: args.ExtraConfig,
-		database: args.Database, redis: redis, sizing: size, objectStorage: args.ObjectStorage, backup: args.Backup,
-		secret: secrets.secret,
+		database: args.Database, redis: redis, sizing: size, traffic: trafficSettingsFor(args), objectStorage: args.ObjectStorage, backup: args.Backup,
+		gitStorage: args.GitStorage, secret: secrets.secret,
 	})
 	if err != nil {
 		return err
@@ -148,6 +154,13 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	volumes, claims := pulumi.StringMap{}, pulumi.StringMap{}
 	pods := make([]omnibusPod, len(args.Zones))
 	for i, zone := range args.Zones {
+		pods[i] = omnibusPod{
+			storage: zone.Storage, configMapName: configMap.Metadata.Name().Elem(), secretName: secrets.secret.Metadata.Name().Elem(),
+			serviceAccount: serviceAccount,
+		}
+		if args.GitStorage.stateless() {
+			continue // Git data lives in the Git storage's servers: the zone has no volume
+		}
 		storage, err := newZoneStorage(ctx, c, name, args.Namespace, namespace, zone)
 		if err != nil {
 			return err
@@ -156,11 +169,7 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 			volumes[zone.Name] = storage.volume.Metadata.Name().Elem()
 		}
 		claims[zone.Name] = storage.claim.Metadata.Name().Elem()
-		pods[i] = omnibusPod{
-			claimName: storage.claim.Metadata.Name().Elem(), storage: zone.Storage,
-			configMapName: configMap.Metadata.Name().Elem(), secretName: secrets.secret.Metadata.Name().Elem(),
-			serviceAccount: serviceAccount,
-		}
+		pods[i].claimName = storage.claim.Metadata.Name().Elem()
 	}
 
 	// The release's migrations run first, from the first zone; every zone's Deployment waits for them, and

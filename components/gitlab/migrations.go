@@ -102,7 +102,7 @@ const (
 
 // migrationScript checks the version, then hands over to the image's entrypoint, which reconfigures and, with
 // GITLAB_POST_RECONFIGURE_SCRIPT set to exit, stops instead of supervising services.
-func migrationScript(phase migrationPhase) string {
+func migrationScript(phase migrationPhase, g GitStorage) string {
 	script := `set -eu
 refuse() {
   echo "$1" > /dev/termination-log 2>/dev/null || true
@@ -119,7 +119,7 @@ esac
 	if !phase.postDeployment {
 		script += upgradePathCheck + adoptedKeysCheck()
 	}
-	return kubeletEscape(script + "exec /assets/init-container\n")
+	return kubeletEscape(script + storageDatabasesScript(g, phase) + "exec /assets/init-container\n")
 }
 
 // upgradePathCheck refuses, before anything migrates, an upgrade from the recorded version that the rolling
@@ -213,7 +213,7 @@ type migrationJobArgs struct {
 // complete before anything that depends on it proceeds, and fails the update when it fails.
 func newMigrationJob(ctx *pulumi.Context, parent pulumi.Resource, m migrationJobArgs, phase migrationPhase,
 	follows []pulumi.StringOutput) (*batchv1.Job, error) {
-	script := migrationScript(phase)
+	script := migrationScript(phase, m.args.GitStorage)
 	// A secret among the inputs (a database host a provider marks secret) would make the name secret, and
 	// with it the Job's labels and every reference to it; eight hex digits of a hash reveal none of it.
 	name := pulumi.Unsecret(pulumi.All(m.configChecksum, nfsServer(m.zone.Storage)).ApplyT(func(v []any) string {
@@ -243,7 +243,7 @@ func newMigrationJob(ctx *pulumi.Context, parent pulumi.Resource, m migrationJob
 				Spec:     migrationPodSpec(m, phase, script),
 			},
 		},
-	}, pulumi.Parent(parent), waitFor(migrationWait))
+	}, append([]pulumi.ResourceOption{pulumi.Parent(parent), waitFor(migrationWait)}, gitStorageWaits(m.args, phase)...)...)
 }
 
 // specInputs are the known values a Job's pod spec is built from, for its name's hash; the configuration's
@@ -263,7 +263,7 @@ func (m migrationJobArgs) specInputs(phase migrationPhase, script string) []stri
 	if m.pod.serviceAccount != nil {
 		inputs = append(inputs, "serviceAccount:"+ServiceAccountName(m.name))
 	}
-	return inputs
+	return append(inputs, gitStorageJobInputs(m.args.GitStorage)...)
 }
 
 // nfsServer is the zone's NFS server, or "" for a zone with its own volume.
@@ -295,7 +295,12 @@ func migrationPodSpec(m migrationJobArgs, phase migrationPhase, script string) *
 	env := append(corev1.EnvVarArray{
 		&corev1.EnvVarArgs{Name: pulumi.String(envMigrations), Value: pulumi.String("true")},
 		&corev1.EnvVarArgs{Name: pulumi.String(envVersion), Value: pulumi.String(m.version)},
-	}, entrypointEnv(preReconfigureScript(false, m.zone.Storage), postReconfigureScript(phase))...)
+	}, entrypointEnv(preReconfigureScript(false, m.zone.Storage), storagePostReconfigure(m.args.GitStorage, phase)+postReconfigureScript(phase))...)
+	env = append(env, storageDatabasesEnv(m.name, m.args, phase)...)
+	storageEnv := gitStorageEnv(m.args.GitStorage, phase)
+	for _, key := range sortedKeys(storageEnv) {
+		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(key), Value: pulumi.String(storageEnv[key])})
+	}
 	if !phase.postDeployment {
 		env = append(env,
 			&corev1.EnvVarArgs{Name: pulumi.String("SKIP_POST_DEPLOYMENT_MIGRATIONS"), Value: pulumi.String("true")},
@@ -329,7 +334,7 @@ func migrationPodSpec(m migrationJobArgs, phase migrationPhase, script string) *
 // pods of the given components, the pod's own among them, so that on a first install, with no GitLab pod yet,
 // a migration Job may go anywhere in the zone. A shared (NFS) volume needs no such placement.
 func volumeHolderAffinity(name string, zone Zone, components ...string) *corev1.AffinityArgs {
-	if zone.Storage.NFS != nil {
+	if zone.Storage.StorageClass == "" { // NFS, or no volume at all
 		return nil
 	}
 	return &corev1.AffinityArgs{PodAffinity: &corev1.PodAffinityArgs{

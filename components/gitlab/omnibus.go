@@ -58,6 +58,7 @@ func omnibusSecurityContext() *corev1.SecurityContextArgs {
 
 // omnibusPod is what a pod that runs the image is built from.
 type omnibusPod struct {
+	// claimName is the zone's claim; nil for a zone without a volume (GitStorage.stateless).
 	claimName     pulumi.StringInput
 	configMapName pulumi.StringInput
 	secretName    pulumi.StringInput
@@ -77,8 +78,10 @@ func (p omnibusPod) serviceAccountName() pulumi.StringPtrInput {
 
 // volumes are the zone's claim and the scratch directories.
 func (p omnibusPod) volumes() corev1.VolumeArray {
-	volumes := corev1.VolumeArray{
-		&corev1.VolumeArgs{Name: pulumi.String(dataVolume), PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: p.claimName}},
+	volumes := corev1.VolumeArray{}
+	if p.claimName != nil {
+		volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String(dataVolume),
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: p.claimName}})
 	}
 	for _, dir := range scratchDirs {
 		volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String(dir.name), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}})
@@ -92,6 +95,9 @@ func (p omnibusPod) mounts() corev1.VolumeMountArray {
 	var mounts corev1.VolumeMountArray
 	for _, dir := range scratchDirs {
 		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String(dir.name), MountPath: pulumi.String(dir.mountPath)})
+	}
+	if p.claimName == nil {
+		return mounts
 	}
 	for _, dir := range sharedDirs {
 		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String(dataVolume), MountPath: pulumi.String(dir.mountPath), SubPath: pulumi.String(dir.subPath)})

@@ -107,16 +107,13 @@ func password(ctx *pulumi.Context, parent pulumi.Resource, name string, length i
 // keys go into a second Secret, mounted as files, and the initial root password into a third, which only the
 // Job that seeds the database reads. A key in saved is used instead of the generated one (see savedkeys.go).
 func newSecrets(ctx *pulumi.Context, parent pulumi.Resource, name string, namespace pulumi.StringInput,
-	db Database, redisPassword pulumi.StringInput, objectStoreKey, saved pulumi.StringMap) (*generatedSecrets, error) {
+	db Database, redisPassword pulumi.StringInput, extra, saved pulumi.StringMap) (*generatedSecrets, error) {
 	data := pulumi.StringMap{
 		envDBUser:     pulumi.ToSecret(db.User).(pulumi.StringOutput),
 		envDBPassword: pulumi.ToSecret(db.Password).(pulumi.StringOutput),
 	}
 	if redisPassword != nil {
 		data[envRedisPassword] = redisPassword
-	}
-	for env, value := range objectStoreKey {
-		data[env] = value
 	}
 	for _, key := range keyBases {
 		value, err := password(ctx, parent, name+"-"+key.suffix, keyBaseLength)
@@ -131,6 +128,11 @@ func newSecrets(ctx *pulumi.Context, parent pulumi.Resource, name string, namesp
 			return nil, err
 		}
 		data[s.env] = savedOr(saved, s.env, s.form.apply(value.Result))
+	}
+	// Last: a value given (an object store's key, the Git storage's tokens and shell secret, which its servers
+	// hold too) wins over one generated or saved for the same variable.
+	for env, value := range extra {
+		data[env] = value
 	}
 	secret, err := newOpaqueSecret(ctx, parent, name, namespace, name+"-secrets", data)
 	if err != nil {

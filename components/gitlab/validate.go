@@ -24,6 +24,9 @@ func withDefaults(args GitLabArgs) GitLabArgs {
 	setString(&args.Version, imageVersion(args.Image))
 	setString(&args.RedisImage, DefaultRedisImage)
 	setString(&args.Service.Type, "ClusterIP")
+	if args.Service.Type == "LoadBalancer" && args.Service.HealthCheckNodePort == 0 {
+		args.Service.HealthCheckNodePort = DefaultHealthCheckNodePort
+	}
 	setString(&args.Database.SSLMode, "require")
 	setString(&args.Resources.CPURequest, "2")
 	setString(&args.Resources.MemoryRequest, "8Gi")
@@ -130,7 +133,13 @@ func validateArgs(name string, args GitLabArgs) error {
 	if err := validateBackup(name, args.Backup, args.ObjectStorage); err != nil {
 		return err
 	}
-	return validateService(args.Service)
+	if err := validateGitStorage(args); err != nil {
+		return err
+	}
+	if err := validateService(args.Service); err != nil {
+		return err
+	}
+	return validateTraffic(args)
 }
 
 // validateVersion checks that the release has a version, that the image's tag does not contradict it, and
@@ -213,9 +222,18 @@ func validateZones(name string, args GitLabArgs) error {
 				return err
 			}
 		}
+		if args.GitStorage.stateless() {
+			if err := validateStatelessZone(field, zone); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := validateStorage(field+".storage", zone.Storage, *args.ReplicasPerZone); err != nil {
 			return err
 		}
+	}
+	if args.GitStorage.stateless() {
+		return nil // no zone holds data: any number of them serve the same repositories and buckets
 	}
 	return validateSharedStorage(args.Zones)
 }
@@ -335,7 +353,8 @@ func validateService(s Service) error {
 	for _, p := range []struct {
 		field string
 		port  int
-	}{{"service.nodePorts.http", s.NodePorts.HTTP}, {"service.nodePorts.https", s.NodePorts.HTTPS}, {"service.nodePorts.ssh", s.NodePorts.SSH}} {
+	}{{"service.nodePorts.http", s.NodePorts.HTTP}, {"service.nodePorts.https", s.NodePorts.HTTPS}, {"service.nodePorts.ssh", s.NodePorts.SSH},
+		{"service.nodePorts.httpRedirect", s.NodePorts.HTTPRedirect}} {
 		if p.port == 0 {
 			continue
 		}
@@ -349,6 +368,17 @@ func validateService(s Service) error {
 			return validate.Errorf(p.field, p.port, "is also %s", other)
 		}
 		ports[p.port] = p.field
+	}
+	if err := validateHealthCheckNodePort(s, ports); err != nil {
+		return err
+	}
+	if s.LoadBalancerClass != "" {
+		if s.Type != "LoadBalancer" {
+			return validate.Errorf("service.loadBalancerClass", s.LoadBalancerClass, "is set, but the Service type is %s, not LoadBalancer", s.Type)
+		}
+		if !qualifiedName.MatchString(s.LoadBalancerClass) || len(s.LoadBalancerClass) > 316 {
+			return validate.Errorf("service.loadBalancerClass", s.LoadBalancerClass, "is not a qualified name such as %s", ExternalLoadBalancerClass)
+		}
 	}
 	ranges, literal := validate.LiteralStrings(s.LoadBalancerSourceRanges)
 	if literal && len(ranges) > 0 && s.Type != "LoadBalancer" {

@@ -126,7 +126,8 @@ func startControlPlane(t *testing.T) *controlPlane {
 const fakeNodeLabel = "kwok.x-k8s.io/fake"
 
 // serviceStage plays a cloud controller: a LoadBalancer Service gets an address from the documentation
-// range. kwok's default stages play the nodes and pods, and they include the stage the migration Jobs need:
+// range, unless it names a load balancer class, which the cloud's controller leaves alone
+// (k8s.io/cloud-provider v0.33 controllers/service/controller.go, wantsLoadBalancer). kwok's default stages play the nodes and pods, and they include the stage the migration Jobs need:
 // kwok v0.7's pod-complete (kustomize/stage/pod/fast) turns a running pod that a Job owns into Succeeded,
 // which completes the Job. They apply because this file gives no Pod stage: kwok loads its default pod
 // stages only when the configuration has none of its own (pkg/kwok/cmd/root.go), so a Pod stage here would
@@ -144,6 +145,8 @@ spec:
     - key: '.spec.type'
       operator: 'In'
       values: ['LoadBalancer']
+    - key: '.spec.loadBalancerClass'
+      operator: 'DoesNotExist'
     - key: '.status.loadBalancer.ingress'
       operator: 'DoesNotExist'
   next:
@@ -385,8 +388,11 @@ func collectionPath(apiVersion, namespace, resource string) string {
 
 func plural(kind string) string {
 	lower := strings.ToLower(kind)
-	if strings.HasSuffix(lower, "y") {
+	switch {
+	case strings.HasSuffix(lower, "y"):
 		return strings.TrimSuffix(lower, "y") + "ies"
+	case strings.HasSuffix(lower, "ss"): // StorageClass
+		return lower + "es"
 	}
 	return lower + "s"
 }

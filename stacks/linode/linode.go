@@ -12,6 +12,7 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/components/cluster/lke"
 	"github.com/gitlab-ha/gitlab-ha/components/database/linodedb"
 	"github.com/gitlab-ha/gitlab-ha/components/filesystem/linodenfs"
+	"github.com/gitlab-ha/gitlab-ha/components/gitaly"
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
 	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer/nodebalancer"
 	"github.com/gitlab-ha/gitlab-ha/components/objectstorage/linodeobj"
@@ -27,10 +28,13 @@ const blockStorageClass = "linode-block-storage-retain"
 // linodeRefs are the values one Linode component takes from another; standIns for the pre-flight.
 type linodeRefs struct {
 	nfsServer     pulumi.StringInput
+	gitStorage    gitlab.GitStorage
 	nodeSelectors map[string]map[string]string
 	db            gitlab.Database
 	annotations   pulumi.StringMapInput
 	loadBalancer  pulumi.StringInput
+	// proxySources are where the NodeBalancer's PROXY protocol comes from.
+	proxySources  []string
 	objectStorage *gitlab.ObjectStorage
 	backup        *gitlab.Backup
 	nodeAddresses pulumi.StringArrayInput
@@ -39,9 +43,12 @@ type linodeRefs struct {
 func linodeStandIns(cfg *stacks.Config) linodeRefs {
 	refs := linodeRefs{nfsServer: pulumi.String(linodenfs.DefaultServerIP), nodeSelectors: map[string]map[string]string{},
 		db: gitlab.Database{Host: pulumi.String("db"), Password: pulumi.String("password")}, loadBalancer: pulumi.String("192.0.2.1"),
-		nodeAddresses: pulumi.StringArray{}}
+		proxySources: []string{linodekit.NodeBalancerRange}, nodeAddresses: pulumi.StringArray{}}
 	for _, zone := range cfg.Zones {
 		refs.nodeSelectors[zone] = map[string]string{lke.PoolLabel: zone}
+	}
+	if cfg.GitKind() == stacks.GitGitaly {
+		refs.gitStorage = stacks.StandInGitalyStorage(cfg)
 	}
 	standIn := func(what string) pulumi.StringInput { return pulumi.String("stand-in-" + what) }
 	endpoint := "https://" + cfg.Region + "-1.linodeobjects.com"
@@ -124,8 +131,11 @@ func nfsArgs(cfg *stacks.Config) *linodenfs.LinodeNFSArgs {
 	}
 }
 
+// nodeBalancerArgs: a TCP-mode NodeBalancer hides the client's address, so it sends PROXY protocol v2 on
+// both ports, which GitLab reads (linodeGitLabArgs).
 func nodeBalancerArgs(cfg *stacks.Config) *nodebalancer.NodeBalancerArgs {
-	return &nodebalancer.NodeBalancerArgs{Region: cfg.Region, Ports: []int{80, 22}, AllowedCIDRs: cfg.GitLab.AllowedCIDRs}
+	return &nodebalancer.NodeBalancerArgs{Region: cfg.Region, Ports: []int{80, 22}, AllowedCIDRs: cfg.GitLab.AllowedCIDRs,
+		ProxyProtocol: nodebalancer.ProxyProtocolV2}
 }
 
 // linodeGitLabArgs runs each zone's GitLab on its pool, on the NFS server (or a Block Storage volume of its
@@ -134,12 +144,17 @@ func linodeGitLabArgs(cfg *stacks.Config, refs linodeRefs) *gitlab.GitLabArgs {
 	args := stacks.GitLabArgs(cfg, stacks.ExternalURL(cfg, refs.loadBalancer), refs.db, nil)
 	for _, zone := range cfg.Zones {
 		storage := gitlab.Storage{NFS: &gitlab.NFS{Server: refs.nfsServer, Path: linodenfs.ExportPath}}
-		if cfg.Linode.FileStorage == stacks.LinodeBlock {
+		switch {
+		case cfg.StatelessZones():
+			storage = gitlab.Storage{} // Git data lives in Gitaly, everything else in object storage
+		case cfg.Linode.FileStorage == stacks.LinodeBlock:
 			storage = gitlab.Storage{StorageClass: blockStorageClass}
 		}
 		args.Zones = append(args.Zones, gitlab.Zone{Name: zone, NodeSelector: refs.nodeSelectors[zone], Storage: storage})
 	}
-	args.Service = gitlab.Service{Type: "LoadBalancer", Annotations: refs.annotations}
+	args.GitStorage = refs.gitStorage
+	args.Service = gitlab.Service{Type: "LoadBalancer", Annotations: refs.annotations, HealthCheckNodePort: cfg.GitLab.HealthCheckNodePort,
+		ProxyProtocol: &gitlab.ProxyProtocol{TrustedCIDRs: refs.proxySources}}
 	args.ObjectStorage, args.Backup = refs.objectStorage, refs.backup
 	return args
 }
@@ -171,8 +186,13 @@ func checks(cfg *stacks.Config) []stacks.Check {
 		checks = append(checks, stacks.Check{Component: "object storage",
 			Validate: func() error { return linodeobj.Validate(objectStorageArgs(cfg), cfg.Project, cfg.Stack) }, Key: keys("objectStorage")})
 	}
-	if cfg.Linode.FileStorage != stacks.LinodeBlock {
+	if buildsNFS(cfg) {
 		checks = append(checks, stacks.Check{Component: "file system", Validate: func() error { return linodenfs.ValidateLinodeNFS(nfsArgs(cfg)) }, Key: keys("linode")})
+	}
+	if cfg.GitKind() == stacks.GitGitaly {
+		checks = append(checks, stacks.Check{Component: "gitaly",
+			Validate: func() error { return gitaly.Validate(stacks.GitalyName, gitalyArgs(cfg, refs.nodeSelectors)) },
+			Key:      stacks.Renames("gitStorage", map[string]string{"zones": "zones", "volumeSize": "gitStorage.volumeSizeGiB"})})
 	}
 	return checks
 }
@@ -183,7 +203,7 @@ func cloudChecks(ctx *pulumi.Context, cfg *stacks.Config, provider pulumi.Provid
 	onLinode := pulumi.Provider(provider)
 	checks := []stacks.Check{{Component: "cluster", Validate: func() error { return lke.OfferedVersion(ctx, cfg.Linode.KubernetesVersion, onLinode) },
 		Key: stacks.Renames("linode", map[string]string{"version": "linode.kubernetesVersion"})}}
-	if cfg.Linode.FileStorage != stacks.LinodeBlock {
+	if buildsNFS(cfg) {
 		checks = append(checks, stacks.Check{Component: "file system", Validate: func() error { return linodenfs.EncryptionOffered(ctx, nfsArgs(cfg), onLinode) },
 			Key: stacks.Renames("linode", map[string]string{"encryption": "linode.nfsVolumeEncryption"})})
 	}
@@ -234,8 +254,8 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	}
 	refs.db = gitlab.Database{Host: db.Address, Port: db.Port, Name: db.DatabaseName, User: db.Username, Password: db.Password}
 	// What runs in the cluster beside its firewall waits for a database GitLab can use: one Linode created
-	// without a primary host fails the update here, with nothing of GitLab's, the NFS server's or the
-	// allow-list's registered. (The node firewall, part of the cluster, does not wait.)
+	// without a primary host fails the update here, with nothing of GitLab's, Gitaly's, the NFS server's or
+	// the allow-list's registered. (The node firewall, part of the cluster, does not wait.)
 	afterDatabase := db.Ready()
 	if _, err := linodedb.NewNodeAllowList(ctx, "gitlab-db-allow-list", allowListArgs(cfg, db.DatabaseID),
 		pulumi.Providers(provider, cluster.Provider), afterDatabase); err != nil {
@@ -243,7 +263,10 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	}
 
 	fileSystemID, mountTargets := pulumi.String(stacks.LinodeBlock).ToStringOutput(), pulumi.StringMap{}
-	if cfg.Linode.FileStorage != stacks.LinodeBlock {
+	if cfg.StatelessZones() {
+		fileSystemID = pulumi.String("").ToStringOutput()
+	}
+	if buildsNFS(cfg) {
 		nfs, err := linodenfs.NewLinodeNFS(ctx, "gitlab-nfs", nfsArgs(cfg), pulumi.Providers(provider, cluster.Provider), afterDatabase)
 		if err != nil {
 			return nil, err
@@ -264,7 +287,16 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	refs.annotations, refs.loadBalancer = balancer.ServiceAnnotations(), balancer.IPv4
+	refs.annotations, refs.loadBalancer, refs.proxySources = balancer.ServiceAnnotations(), balancer.IPv4, balancer.ProxyProtocolSources
+
+	if cfg.GitKind() == stacks.GitGitaly {
+		git, err := gitaly.NewGitaly(ctx, stacks.GitalyName, gitalyArgs(cfg, refs.nodeSelectors), pulumi.Provider(cluster.Provider), afterDatabase)
+		if err != nil {
+			return nil, err
+		}
+		refs.gitStorage = stacks.GitalyStorage(cfg, git)
+		notes = append(notes, stacks.GitStorageNote(cfg, fmt.Sprintf("a Gitaly StatefulSet per pool on Linode Block Storage (%s)", gitalyStorageClass(cfg))))
+	}
 
 	site, err := gitlab.NewGitLab(ctx, stacks.GitLabName, linodeGitLabArgs(cfg, refs), pulumi.Provider(cluster.Provider), afterDatabase)
 	if err != nil {
@@ -302,4 +334,24 @@ func buildObjectStorage(ctx *pulumi.Context, cfg *stacks.Config, refs *linodeRef
 	refs.objectStorage, refs.backup = linodeStorage(cfg, region, storage.Endpoint, stacks.PerType(storage.Buckets), storage.BackupBucket,
 		objectKeys{storage.AccessKeyID, storage.SecretAccessKey, storage.BackupAccessKeyID, storage.BackupSecretAccessKey})
 	return storage.Buckets, storage.BackupBucket, notes, nil
+}
+
+// buildsNFS says whether the stack runs the NFS server: the zones share it unless they keep no volume, or each
+// has a Block Storage volume of its own.
+func buildsNFS(cfg *stacks.Config) bool {
+	return cfg.NeedsNFS() && cfg.Linode.FileStorage != stacks.LinodeBlock
+}
+
+// gitalyStorageClass is gitStorage.storageClass, or the CSI driver's class that keeps a volume when its claim
+// goes.
+func gitalyStorageClass(cfg *stacks.Config) string {
+	if cfg.GitStorage.StorageClass != "" {
+		return cfg.GitStorage.StorageClass
+	}
+	return blockStorageClass
+}
+
+// gitalyArgs run each pool's Gitaly on that pool's nodes, on a Block Storage volume.
+func gitalyArgs(cfg *stacks.Config, selectors map[string]map[string]string) *gitaly.GitalyArgs {
+	return stacks.GitalyArgs(cfg, selectors, gitalyStorageClass(cfg))
 }
