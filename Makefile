@@ -9,20 +9,20 @@ TOOLS          := .cache/tools
 KUBECONFORM    := $(TOOLS)/kubeconform-v0.8.0
 KUBE_SCORE     := $(TOOLS)/kube-score-v1.20.0
 KUBE_LINTER    := $(TOOLS)/kube-linter-v0.8.3
-K8S_VERSION    := 1.33.13
+K8S_VERSION    := 1.36.3
 SCHEMAS        := .cache/schemas/v$(K8S_VERSION)
 VALIDATE_STACKS := dev prod
 # prod planned with each other Git storage (gitlab-ha:gitStorage.kind), into plan/prod-<kind>
 VALIDATE_GIT_STORAGE := prod-gitaly prod-gitaly-cluster
 
 # The e2e control plane, pinned, built from the Go module proxy into .cache/e2e by the wrapper modules in
-# internal/tools; the Kubernetes binaries report v1.33.0 through the version ldflags.
+# internal/tools; the Kubernetes binaries report v1.36.3 through the version ldflags.
 E2E         := .cache/e2e
-E2E_BINARIES := $(E2E)/etcd-v3.5.21 $(E2E)/kube-apiserver-v1.33.0 $(E2E)/kube-controller-manager-v1.33.0 \
-	$(E2E)/kube-scheduler-v1.33.0 $(E2E)/kwok-v0.7.0
-K8S_LDFLAGS := -s -w -X k8s.io/component-base/version.gitVersion=v1.33.0 -X k8s.io/component-base/version.gitMajor=1 \
-	-X k8s.io/component-base/version.gitMinor=33 -X k8s.io/component-base/version.gitTreeState=clean \
-	-X k8s.io/client-go/pkg/version.gitVersion=v1.33.0
+E2E_BINARIES := $(E2E)/etcd-v3.5.21 $(E2E)/kube-apiserver-v1.36.3 $(E2E)/kube-controller-manager-v1.36.3 \
+	$(E2E)/kube-scheduler-v1.36.3 $(E2E)/kwok-v0.7.0
+K8S_LDFLAGS := -s -w -X k8s.io/component-base/version.gitVersion=v1.36.3 -X k8s.io/component-base/version.gitMajor=1 \
+	-X k8s.io/component-base/version.gitMinor=36 -X k8s.io/component-base/version.gitTreeState=clean \
+	-X k8s.io/client-go/pkg/version.gitVersion=v1.36.3
 
 .PHONY: plan test lint bench bench-build validate e2e
 
@@ -91,7 +91,7 @@ $(SCHEMAS)/.complete:
 	@touch $@
 
 ## e2e: apply the dev, prod and Linode plans to a real control plane (etcd, kube-apiserver,
-## kube-controller-manager, kube-scheduler v1.33.0, kwok nodes) on loopback, and lose a zone in each
+## kube-controller-manager, kube-scheduler v1.36.3, kwok nodes) on loopback, and lose a zone in each
 e2e: $(E2E_BINARIES)
 	$(GO) run ./internal/cmd/plan -stack dev -out plan/dev > /dev/null
 	$(GO) run ./internal/cmd/plan -stack prod -out plan/prod > /dev/null
@@ -102,7 +102,7 @@ $(E2E)/etcd-v3.5.21:
 	@mkdir -p $(E2E)
 	cd internal/tools/etcd && $(GO) build -ldflags "-s -w" -o $(CURDIR)/$@ go.etcd.io/etcd/server/v3
 
-$(E2E)/%-v1.33.0:
+$(E2E)/%-v1.36.3:
 	@mkdir -p $(E2E)
 	cd internal/tools/kubernetes && $(GO) build -ldflags "$(K8S_LDFLAGS)" -o $(CURDIR)/$@ k8s.io/kubernetes/cmd/$*
 

@@ -94,6 +94,10 @@ type ClusterConfig struct {
 	PrivateAccessCIDRs []string       `json:"privateAccessCidrs,omitempty"`
 	ServiceCIDR        string         `json:"serviceCidr,omitempty"`
 	Addons             *AddonVersions `json:"addons,omitempty"`
+	// UpgradePolicy is EKS's support type, STANDARD (the default) or EXTENDED.
+	UpgradePolicy string `json:"upgradePolicy,omitempty"`
+	// AdminPrincipalARNs get cluster-admin through EKS access entries, beside the cluster's creator.
+	AdminPrincipalARNs []string `json:"adminPrincipalArns,omitempty"`
 }
 
 // Ways Pulumi reaches the cluster's API: gitlab-ha:cluster.apiAccess (EKS: public or private) and
@@ -182,6 +186,11 @@ type LinodeConfig struct {
 	FileStorage         string     `json:"fileStorage,omitempty"`
 	NFSInstanceType     string     `json:"nfsInstanceType,omitempty"`
 	NFSVolumeGiB        int        `json:"nfsVolumeGiB,omitempty"`
+	// NFSVolumeEncryption encrypts the NFS server's Block Storage volume (default true); the region must
+	// offer Block Storage Encryption.
+	NFSVolumeEncryption *bool `json:"nfsVolumeEncryption,omitempty"`
+	// NFSServerIP is the NFS Service's cluster IP (default linodenfs.DefaultServerIP).
+	NFSServerIP string `json:"nfsServerIp,omitempty"`
 }
 
 // Linode file storage modes.

@@ -30,7 +30,19 @@ func Preflight(cfg *Config, platform string, checks func(*Config) []Check) error
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	for _, c := range checks(cfg) {
+	return runChecks(checks(cfg))
+}
+
+// CloudPreflight runs checks that ask the cloud, through the stack's provider, whether it offers what the
+// configuration chose (a Kubernetes version, a region's capability), after Preflight and before anything
+// but the provider is registered. Under mocks the harness answers them; with credentials, the cloud does, on
+// pulumi preview and up alike. The first refusal names the configuration key, as Preflight's do.
+func CloudPreflight(checks []Check) error {
+	return runChecks(checks)
+}
+
+func runChecks(checks []Check) error {
+	for _, c := range checks {
 		err := c.Validate()
 		if err == nil {
 			continue

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -458,6 +459,62 @@ func awsSecretVersion(args resource.PropertyMap) (resource.PropertyMap, error) {
 		"versionId":     resource.NewStringProperty(uuidOf(arn)),
 		"versionStages": resource.NewArrayProperty([]resource.PropertyValue{resource.NewStringProperty("AWSCURRENT")}),
 	}, nil
+}
+
+// EKSVersions are what the mock EKS reports of its Kubernetes versions on 2026-12-02 (getClusterVersions),
+// from the EKS release calendar: 1.33 left standard support on 2026-07-29, 1.34's ends on 2026-12-02 (its last
+// day), 1.35's on 2027-03-27; 1.36 is the newest.
+var EKSVersions = map[string]string{
+	"1.32": "EXTENDED_SUPPORT", "1.33": "EXTENDED_SUPPORT", "1.34": "STANDARD_SUPPORT", "1.35": "STANDARD_SUPPORT",
+	"1.36": "STANDARD_SUPPORT",
+}
+
+// EKSNewestAddons are the newest builds the mock EKS publishes for each add-on and version
+// (getAddonVersion with mostRecent): the EKS user guide's kube-proxy and CoreDNS tables, and vpc-cni
+// v1.22.3-eksbuild.1 for every version.
+var EKSNewestAddons = map[string]map[string]string{
+	"vpc-cni":    {"1.33": "v1.22.3-eksbuild.1", "1.34": "v1.22.3-eksbuild.1", "1.35": "v1.22.3-eksbuild.1", "1.36": "v1.22.3-eksbuild.1"},
+	"kube-proxy": {"1.33": "v1.33.10-eksbuild.13", "1.34": "v1.34.6-eksbuild.13", "1.35": "v1.35.3-eksbuild.13", "1.36": "v1.36.0-eksbuild.14"},
+	"coredns":    {"1.33": "v1.12.4-eksbuild.18", "1.34": "v1.13.2-eksbuild.11", "1.35": "v1.14.3-eksbuild.3", "1.36": "v1.14.3-eksbuild.3"},
+}
+
+func awsEKSInvokes() map[string]InvokeAnswer {
+	return map[string]InvokeAnswer{
+		"aws:eks/getClusterVersions:getClusterVersions": awsEKSClusterVersions,
+		"aws:eks/getAddonVersion:getAddonVersion":       awsEKSAddonVersion,
+	}
+}
+
+func awsEKSClusterVersions(resource.PropertyMap) (resource.PropertyMap, error) {
+	var versions []resource.PropertyValue
+	for _, version := range sortedKeys(EKSVersions) {
+		versions = append(versions, resource.NewObjectProperty(resource.PropertyMap{
+			"clusterType": resource.NewStringProperty("eks"), "clusterVersion": resource.NewStringProperty(version),
+			"versionStatus": resource.NewStringProperty(EKSVersions[version]),
+		}))
+	}
+	return resource.PropertyMap{"id": resource.NewStringProperty("eks-versions"), "clusterVersions": resource.NewArrayProperty(versions)}, nil
+}
+
+func awsEKSAddonVersion(args resource.PropertyMap) (resource.PropertyMap, error) {
+	name, version := args["addonName"].StringValue(), args["kubernetesVersion"].StringValue()
+	newest, ok := EKSNewestAddons[name][version]
+	if !ok {
+		return nil, fmt.Errorf("getAddonVersion: no %s builds for Kubernetes %s", name, version)
+	}
+	return resource.PropertyMap{
+		"id": resource.NewStringProperty(name), "addonName": resource.NewStringProperty(name),
+		"kubernetesVersion": resource.NewStringProperty(version), "version": resource.NewStringProperty(newest),
+	}, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // awsSSMParameterValue answers the public parameters the stacks read: an Amazon Linux 2023 image's ID.

@@ -60,6 +60,9 @@ func testStack(t *testing.T, stack string) {
 	cp.checkEveryDeploymentAvailable(t, objects)
 	cp.checkLoadBalancer(t, objects)
 	cp.checkServiceTraffic(t, stack, objects)
+	if stack == "linode" {
+		cp.checkAllowListReconciler(t, objects)
+	}
 	assert.Equal(t, nodeName(sortedZones(zones)[0]), cp.runBackupNow(t, stack, plan), "the backup runs in the first zone, beside its volume")
 
 	cp.upgrade(t, stack, plan, zones)

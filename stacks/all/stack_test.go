@@ -70,8 +70,9 @@ func (s *stack) secret(key, value string) *stack {
 	return s
 }
 
-// run evaluates the real program (Load, Deploy, Export) under mocks.
-func (s *stack) run(t *testing.T) (*componenttest.Result, *stacks.Outputs) {
+// run evaluates the real program (Load, Deploy, Export) under mocks; extra options (an answer of another
+// provider's making, say) come after the stack's.
+func (s *stack) run(t *testing.T, extra ...componenttest.Option) (*componenttest.Result, *stacks.Outputs) {
 	t.Helper()
 	var out *stacks.Outputs
 	result := componenttest.Run(func(ctx *pulumi.Context) error {
@@ -84,7 +85,7 @@ func (s *stack) run(t *testing.T) (*componenttest.Result, *stacks.Outputs) {
 		}
 		out.Export(ctx)
 		return nil
-	}, s.options()...)
+	}, append(s.options(), extra...)...)
 	return result, out
 }
 

@@ -128,7 +128,18 @@ func clusterArgs(cfg *stacks.Config, refs awsRefs) *cluster.EKSArgs {
 		PrivateSubnetIDs: refs.privateSubnets, PublicEndpoint: c.APIAccess == stacks.APIPublic,
 		PublicAccessCIDRs: c.PublicAccessCIDRs, PrivateAccessCIDRs: c.PrivateAccessCIDRs, Addons: addonVersions(c.Addons), ServiceCIDR: c.ServiceCIDR, InstanceTypes: c.InstanceTypes,
 		Nodes:       cluster.NodeCounts{Min: c.NodesPerZone.Min, Desired: c.NodesPerZone.Desired, Max: c.NodesPerZone.Max},
-		DiskSizeGiB: c.DiskSizeGiB, Protect: cfg.Protect,
+		DiskSizeGiB: c.DiskSizeGiB, UpgradePolicy: c.UpgradePolicy, AdminPrincipalARNs: c.AdminPrincipalARNs, Protect: cfg.Protect,
+	}
+}
+
+// cloudChecks ask EKS, through the stack's provider, whether it offers the cluster's Kubernetes version (in
+// standard support, unless cluster.upgradePolicy chooses extended) and its add-on builds.
+func cloudChecks(ctx *pulumi.Context, cfg *stacks.Config, provider pulumi.ProviderResource) []stacks.Check {
+	args, onAWS := clusterArgs(cfg, standIns(cfg)), pulumi.Provider(provider)
+	key := stacks.Renames("cluster", map[string]string{})
+	return []stacks.Check{
+		{Component: "cluster", Validate: func() error { return cluster.EKSVersionOffered(ctx, args, onAWS) }, Key: key},
+		{Component: "cluster", Validate: func() error { return cluster.EKSAddonsOffered(ctx, args, onAWS) }, Key: key},
 	}
 }
 
@@ -280,6 +291,9 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	}
 	provider, err := awsprovider.New(ctx, "aws", awsprovider.Args{Region: cfg.Region, Tags: cfg.Tags})
 	if err != nil {
+		return nil, err
+	}
+	if err := stacks.CloudPreflight(cloudChecks(ctx, cfg, provider)); err != nil {
 		return nil, err
 	}
 	onAWS := pulumi.Provider(provider)

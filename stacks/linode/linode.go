@@ -1,6 +1,6 @@
-// Package linode composes the Linode stack: LKE with a node pool per zone, managed PostgreSQL on the data
-// center's private network, the NFS server inside the cluster, a NodeBalancer and GitLab. It compiles the
-// Linode and Kubernetes SDKs and no other cloud's.
+// Package linode composes the Linode stack: LKE with a node pool per zone, managed PostgreSQL that admits the
+// cluster's nodes (and a reconciler in the cluster that keeps it admitting them), the NFS server inside the
+// cluster, a NodeBalancer and GitLab. It compiles the Linode and Kubernetes SDKs and no other cloud's.
 package linode
 
 import (
@@ -37,12 +37,13 @@ type linodeRefs struct {
 	proxySources  []string
 	objectStorage *gitlab.ObjectStorage
 	backup        *gitlab.Backup
+	nodeAddresses pulumi.StringArrayInput
 }
 
 func linodeStandIns(cfg *stacks.Config) linodeRefs {
-	refs := linodeRefs{nfsServer: pulumi.String("10.128.0.10"), nodeSelectors: map[string]map[string]string{},
+	refs := linodeRefs{nfsServer: pulumi.String(linodenfs.DefaultServerIP), nodeSelectors: map[string]map[string]string{},
 		db: gitlab.Database{Host: pulumi.String("db"), Password: pulumi.String("password")}, loadBalancer: pulumi.String("192.0.2.1"),
-		proxySources: []string{linodekit.NodeBalancerRange}}
+		proxySources: []string{linodekit.NodeBalancerRange}, nodeAddresses: pulumi.StringArray{}}
 	for _, zone := range cfg.Zones {
 		refs.nodeSelectors[zone] = map[string]string{lke.PoolLabel: zone}
 	}
@@ -94,12 +95,6 @@ func signingRegion(endpoint string) string {
 	return host
 }
 
-// databaseCIDRs may reach the database: the data center's private network, where LKE gives its nodes their
-// private addresses as pools scale and recycle (the database requires TLS), and what the stack adds.
-func databaseCIDRs(cfg *stacks.Config) []string {
-	return append([]string{linodekit.PrivateRange}, cfg.Linode.ClientCIDRs...)
-}
-
 func lkeArgs(cfg *stacks.Config) *lke.LKEArgs {
 	l := cfg.Linode
 	nodeType := l.NodeType
@@ -113,17 +108,26 @@ func lkeArgs(cfg *stacks.Config) *lke.LKEArgs {
 	}
 }
 
-func linodeDatabaseArgs(cfg *stacks.Config) *linodedb.LinodePostgresArgs {
+// linodeDatabaseArgs admit the cluster's nodes, by their public addresses, and linode.clientCidrs.
+func linodeDatabaseArgs(cfg *stacks.Config, nodeAddresses pulumi.StringArrayInput) *linodedb.LinodePostgresArgs {
 	return &linodedb.LinodePostgresArgs{
 		Region: cfg.Region, Type: cfg.Linode.DatabaseType, ClusterSize: cfg.Linode.DatabaseClusterSize,
-		AllowedCIDRs: databaseCIDRs(cfg), Protect: cfg.Protect,
+		NodeAddresses: nodeAddresses, ClientCIDRs: cfg.Linode.ClientCIDRs, Protect: cfg.Protect,
 	}
 }
 
-// nfsArgs admit the cluster's pod network to the NFS server, and nothing outside the cluster.
+// allowListArgs keep the database admitting the nodes the autoscaler gives the cluster, and the clients.
+func allowListArgs(cfg *stacks.Config, databaseID pulumi.IntInput) *linodedb.NodeAllowListArgs {
+	return &linodedb.NodeAllowListArgs{DatabaseID: databaseID, ClientCIDRs: cfg.Linode.ClientCIDRs}
+}
+
+// nfsArgs admit the cluster's pods and nodes to the NFS server, and nothing outside the cluster: a kubelet
+// mounting from another node arrives from its tunnel address (in the pod network) or, where Calico routes
+// without encapsulation, from its node's private address; the nodes' firewall admits no NFS from anywhere.
 func nfsArgs(cfg *stacks.Config) *linodenfs.LinodeNFSArgs {
 	return &linodenfs.LinodeNFSArgs{
-		Region: cfg.Region, ClientCIDRs: []string{linodekit.PodCIDR}, VolumeGiB: cfg.Linode.NFSVolumeGiB, Protect: cfg.Protect,
+		Region: cfg.Region, ClientCIDRs: []string{linodekit.PodCIDR, linodekit.PrivateRange}, VolumeGiB: cfg.Linode.NFSVolumeGiB,
+		Encryption: cfg.Linode.NFSVolumeEncryption, ServerIP: cfg.Linode.NFSServerIP, Protect: cfg.Protect,
 	}
 }
 
@@ -166,20 +170,14 @@ func checks(cfg *stacks.Config) []stacks.Check {
 			"region": "region", "zones": "zones", "nodes": "linode.nodesPerPool",
 			"nodeType": "linode.nodeType", "apiAllowedCidrs": "linode.apiAllowedCidrs", "version": "linode.kubernetesVersion",
 			"clusterSize": "linode.databaseClusterSize", "type": "linode.databaseType", "volumeGiB": "linode.nfsVolumeGiB",
+			"clientCidrs": "linode.clientCidrs", "encryption": "linode.nfsVolumeEncryption", "serverIp": "linode.nfsServerIp",
 		})
-	}
-	// The database's allow-list is the private network, then linode.clientCidrs.
-	databaseKeys := func(field string) string {
-		var i int
-		if _, err := fmt.Sscanf(field, "allowedCidrs[%d]", &i); err == nil && i > 0 {
-			return fmt.Sprintf("linode.clientCidrs[%d]%s", i-1, field[strings.Index(field, "]")+1:])
-		}
-		return keys("linode")(field)
 	}
 	checks := []stacks.Check{
 		{Component: "linode", Validate: func() error { return retiredKeys(cfg) }, Key: func(field string) string { return field }},
 		{Component: "cluster", Validate: func() error { return lke.ValidateLKE(lkeArgs(cfg)) }, Key: keys("linode")},
-		{Component: "database", Validate: func() error { return linodedb.ValidateLinodePostgres(linodeDatabaseArgs(cfg)) }, Key: databaseKeys},
+		{Component: "database", Validate: func() error { return linodedb.ValidateLinodePostgres(linodeDatabaseArgs(cfg, refs.nodeAddresses)) }, Key: keys("linode")},
+		{Component: "database allow-list", Validate: func() error { return linodedb.ValidateNodeAllowList(allowListArgs(cfg, pulumi.Int(1))) }, Key: keys("linode")},
 		{Component: "load balancer", Validate: func() error { return nodebalancer.ValidateNodeBalancer(nodeBalancerArgs(cfg)) },
 			Key: stacks.Renames("gitlab", map[string]string{"region": "region"})},
 		{Component: "gitlab", Validate: func() error { return gitlab.Validate(stacks.GitLabName, linodeGitLabArgs(cfg, refs)) }, Key: stacks.GitLabKeyWithStorage(cfg.Zones, "linode.fileStorage")},
@@ -195,6 +193,19 @@ func checks(cfg *stacks.Config) []stacks.Check {
 		checks = append(checks, stacks.Check{Component: "gitaly",
 			Validate: func() error { return gitaly.Validate(stacks.GitalyName, gitalyArgs(cfg, refs.nodeSelectors)) },
 			Key:      stacks.Renames("gitStorage", map[string]string{"zones": "zones", "volumeSize": "gitStorage.volumeSizeGiB"})})
+	}
+	return checks
+}
+
+// cloudChecks ask Linode, through the stack's provider, whether it offers what the configuration chose: the
+// Kubernetes version, and Block Storage Encryption in the region for the NFS server's volume.
+func cloudChecks(ctx *pulumi.Context, cfg *stacks.Config, provider pulumi.ProviderResource) []stacks.Check {
+	onLinode := pulumi.Provider(provider)
+	checks := []stacks.Check{{Component: "cluster", Validate: func() error { return lke.OfferedVersion(ctx, cfg.Linode.KubernetesVersion, onLinode) },
+		Key: stacks.Renames("linode", map[string]string{"version": "linode.kubernetesVersion"})}}
+	if buildsNFS(cfg) {
+		checks = append(checks, stacks.Check{Component: "file system", Validate: func() error { return linodenfs.EncryptionOffered(ctx, nfsArgs(cfg), onLinode) },
+			Key: stacks.Renames("linode", map[string]string{"encryption": "linode.nfsVolumeEncryption"})})
 	}
 	return checks
 }
@@ -225,6 +236,9 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := stacks.CloudPreflight(cloudChecks(ctx, cfg, provider)); err != nil {
+		return nil, err
+	}
 	onLinode := pulumi.Provider(provider)
 	cluster, err := lke.NewLKE(ctx, "gitlab", lkeArgs(cfg), onLinode)
 	if err != nil {
@@ -234,18 +248,26 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	for _, zone := range cfg.Zones {
 		refs.nodeSelectors[zone] = cluster.NodeSelector(zone)
 	}
-	db, err := linodedb.NewLinodePostgres(ctx, "gitlab-db", linodeDatabaseArgs(cfg), onLinode)
+	db, err := linodedb.NewLinodePostgres(ctx, "gitlab-db", linodeDatabaseArgs(cfg, cluster.NodeAddresses), onLinode)
 	if err != nil {
 		return nil, err
 	}
 	refs.db = gitlab.Database{Host: db.Address, Port: db.Port, Name: db.DatabaseName, User: db.Username, Password: db.Password}
+	// What runs in the cluster beside its firewall waits for a database GitLab can use: one Linode created
+	// without a primary host fails the update here, with nothing of GitLab's, Gitaly's, the NFS server's or
+	// the allow-list's registered. (The node firewall, part of the cluster, does not wait.)
+	afterDatabase := db.Ready()
+	if _, err := linodedb.NewNodeAllowList(ctx, "gitlab-db-allow-list", allowListArgs(cfg, db.DatabaseID),
+		pulumi.Providers(provider, cluster.Provider), afterDatabase); err != nil {
+		return nil, err
+	}
 
 	fileSystemID, mountTargets := pulumi.String(stacks.LinodeBlock).ToStringOutput(), pulumi.StringMap{}
 	if cfg.StatelessZones() {
 		fileSystemID = pulumi.String("").ToStringOutput()
 	}
 	if buildsNFS(cfg) {
-		nfs, err := linodenfs.NewLinodeNFS(ctx, "gitlab-nfs", nfsArgs(cfg), pulumi.Providers(provider, cluster.Provider))
+		nfs, err := linodenfs.NewLinodeNFS(ctx, "gitlab-nfs", nfsArgs(cfg), pulumi.Providers(provider, cluster.Provider), afterDatabase)
 		if err != nil {
 			return nil, err
 		}
@@ -268,7 +290,7 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	refs.annotations, refs.loadBalancer, refs.proxySources = balancer.ServiceAnnotations(), balancer.IPv4, balancer.ProxyProtocolSources
 
 	if cfg.GitKind() == stacks.GitGitaly {
-		git, err := gitaly.NewGitaly(ctx, stacks.GitalyName, gitalyArgs(cfg, refs.nodeSelectors), pulumi.Provider(cluster.Provider))
+		git, err := gitaly.NewGitaly(ctx, stacks.GitalyName, gitalyArgs(cfg, refs.nodeSelectors), pulumi.Provider(cluster.Provider), afterDatabase)
 		if err != nil {
 			return nil, err
 		}
@@ -276,7 +298,7 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 		notes = append(notes, stacks.GitStorageNote(cfg, fmt.Sprintf("a Gitaly StatefulSet per pool on Linode Block Storage (%s)", gitalyStorageClass(cfg))))
 	}
 
-	site, err := gitlab.NewGitLab(ctx, stacks.GitLabName, linodeGitLabArgs(cfg, refs), pulumi.Provider(cluster.Provider))
+	site, err := gitlab.NewGitLab(ctx, stacks.GitLabName, linodeGitLabArgs(cfg, refs), pulumi.Provider(cluster.Provider), afterDatabase)
 	if err != nil {
 		return nil, err
 	}
