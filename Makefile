@@ -9,18 +9,20 @@ TOOLS          := .cache/tools
 KUBECONFORM    := $(TOOLS)/kubeconform-v0.8.0
 KUBE_SCORE     := $(TOOLS)/kube-score-v1.20.0
 KUBE_LINTER    := $(TOOLS)/kube-linter-v0.8.3
-K8S_VERSION    := 1.33.13
+K8S_VERSION    := 1.36.3
 SCHEMAS        := .cache/schemas/v$(K8S_VERSION)
 VALIDATE_STACKS := dev prod
+# prod planned with each other Git storage (gitlab-ha:gitStorage.kind), into plan/prod-<kind>
+VALIDATE_GIT_STORAGE := prod-gitaly prod-gitaly-cluster
 
 # The e2e control plane, pinned, built from the Go module proxy into .cache/e2e by the wrapper modules in
-# internal/tools; the Kubernetes binaries report v1.33.0 through the version ldflags.
+# internal/tools; the Kubernetes binaries report v1.36.3 through the version ldflags.
 E2E         := .cache/e2e
-E2E_BINARIES := $(E2E)/etcd-v3.5.21 $(E2E)/kube-apiserver-v1.33.0 $(E2E)/kube-controller-manager-v1.33.0 \
-	$(E2E)/kube-scheduler-v1.33.0 $(E2E)/kwok-v0.7.0
-K8S_LDFLAGS := -s -w -X k8s.io/component-base/version.gitVersion=v1.33.0 -X k8s.io/component-base/version.gitMajor=1 \
-	-X k8s.io/component-base/version.gitMinor=33 -X k8s.io/component-base/version.gitTreeState=clean \
-	-X k8s.io/client-go/pkg/version.gitVersion=v1.33.0
+E2E_BINARIES := $(E2E)/etcd-v3.5.21 $(E2E)/kube-apiserver-v1.36.3 $(E2E)/kube-controller-manager-v1.36.3 \
+	$(E2E)/kube-scheduler-v1.36.3 $(E2E)/kwok-v0.7.0
+K8S_LDFLAGS := -s -w -X k8s.io/component-base/version.gitVersion=v1.36.3 -X k8s.io/component-base/version.gitMajor=1 \
+	-X k8s.io/component-base/version.gitMinor=36 -X k8s.io/component-base/version.gitTreeState=clean \
+	-X k8s.io/client-go/pkg/version.gitVersion=v1.36.3
 
 # The component package's judge and SDK generators: Pulumi's own schema binder and code generators at the
 # SDK's version, built from the wrapper module internal/tools/pulumi-codegen (rebuilt when its source changes).
@@ -70,11 +72,14 @@ bench:
 bench-build:
 	$(GO) run ./internal/cmd/buildbench -runs 2
 
-## validate: plan dev and prod, then judge every manifest with kubeconform (strict, Kubernetes $(K8S_VERSION)
+## validate: plan dev and prod (and prod on gitaly and gitaly-cluster), then judge every manifest with kubeconform (strict, Kubernetes $(K8S_VERSION)
 ## schemas), kube-score and kube-linter; any exemption is in .kube-score-ignore or .kube-linter.yaml
 validate: $(KUBECONFORM) $(KUBE_SCORE) $(KUBE_LINTER) $(SCHEMAS)/.complete
-	@set -e; for stack in $(VALIDATE_STACKS); do \
-	  $(GO) run ./internal/cmd/plan -stack $$stack -out plan/$$stack > /dev/null; \
+	@set -e; for stack in $(VALIDATE_STACKS) $(VALIDATE_GIT_STORAGE); do \
+	  case $$stack in \
+	    prod-*) $(GO) run ./internal/cmd/plan -stack prod -set "gitlab-ha:gitStorage={\"kind\":\"$${stack#prod-}\"}" -out plan/$$stack > /dev/null ;; \
+	    *) $(GO) run ./internal/cmd/plan -stack $$stack -out plan/$$stack > /dev/null ;; \
+	  esac; \
 	  echo "== $$stack: kubeconform"; \
 	  $(KUBECONFORM) -strict -summary -schema-location '$(SCHEMAS)/{{ .ResourceKind }}{{ .KindSuffix }}.json' plan/$$stack/manifests; \
 	  echo "== $$stack: kube-score"; \
@@ -108,7 +113,7 @@ $(SCHEMAS)/.complete:
 	@touch $@
 
 ## e2e: apply the dev, prod and Linode plans to a real control plane (etcd, kube-apiserver,
-## kube-controller-manager, kube-scheduler v1.33.0, kwok nodes) on loopback, and lose a zone in each
+## kube-controller-manager, kube-scheduler v1.36.3, kwok nodes) on loopback, and lose a zone in each
 e2e: $(E2E_BINARIES)
 	$(GO) run ./internal/cmd/plan -stack dev -out plan/dev > /dev/null
 	$(GO) run ./internal/cmd/plan -stack prod -out plan/prod > /dev/null
@@ -119,7 +124,7 @@ $(E2E)/etcd-v3.5.21:
 	@mkdir -p $(E2E)
 	cd internal/tools/etcd && $(GO) build -ldflags "-s -w" -o $(CURDIR)/$@ go.etcd.io/etcd/server/v3
 
-$(E2E)/%-v1.33.0:
+$(E2E)/%-v1.36.3:
 	@mkdir -p $(E2E)
 	cd internal/tools/kubernetes && $(GO) build -ldflags "$(K8S_LDFLAGS)" -o $(CURDIR)/$@ k8s.io/kubernetes/cmd/$*
 

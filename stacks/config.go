@@ -47,11 +47,15 @@ type Config struct {
 
 	ObjectStorage ObjectStorageConfig
 	Backup        BackupConfig
+	GitStorage    GitStorageConfig
 
 	// Kubeconfig of an existing cluster (platform existing). Secret.
 	Kubeconfig pulumi.StringInput
 	// DatabasePassword of an external database (platform existing). Secret.
 	DatabasePassword pulumi.StringInput
+	// GitLabKeys are saved GitLab keys, by their names in the GitLab component's Secrets (GitLabArgs.Keys):
+	// gitlab-ha:gitlabKeys, secret config holding a JSON object. Nil: every key is generated.
+	GitLabKeys map[string]string
 	// ObjectStorageKey is the key GitLab uses on an existing cluster's S3-compatible service, BackupKey the
 	// backup job's (default: ObjectStorageKey). Secret, both halves.
 	ObjectStorageKey, BackupKey AccessKey
@@ -90,6 +94,10 @@ type ClusterConfig struct {
 	PrivateAccessCIDRs []string       `json:"privateAccessCidrs,omitempty"`
 	ServiceCIDR        string         `json:"serviceCidr,omitempty"`
 	Addons             *AddonVersions `json:"addons,omitempty"`
+	// UpgradePolicy is EKS's support type, STANDARD (the default) or EXTENDED.
+	UpgradePolicy string `json:"upgradePolicy,omitempty"`
+	// AdminPrincipalARNs get cluster-admin through EKS access entries, beside the cluster's creator.
+	AdminPrincipalARNs []string `json:"adminPrincipalArns,omitempty"`
 }
 
 // Ways Pulumi reaches the cluster's API: gitlab-ha:cluster.apiAccess (EKS: public or private) and
@@ -150,6 +158,9 @@ type GitLabConfig struct {
 	ReplicasPerZone *int            `json:"replicasPerZone,omitempty"`
 	Resources       ResourcesConfig `json:"resources,omitempty"`
 	AllowedCIDRs    []string        `json:"allowedCidrs,omitempty"`
+	// HealthCheckNodePort is the GitLab Service's health-check node port, which the load balancer checks.
+	// Default gitlab.DefaultHealthCheckNodePort.
+	HealthCheckNodePort int `json:"healthCheckNodePort,omitempty"`
 }
 
 // ResourcesConfig sizes each GitLab pod.
@@ -175,6 +186,11 @@ type LinodeConfig struct {
 	FileStorage         string     `json:"fileStorage,omitempty"`
 	NFSInstanceType     string     `json:"nfsInstanceType,omitempty"`
 	NFSVolumeGiB        int        `json:"nfsVolumeGiB,omitempty"`
+	// NFSVolumeEncryption encrypts the NFS server's Block Storage volume (default true); the region must
+	// offer Block Storage Encryption.
+	NFSVolumeEncryption *bool `json:"nfsVolumeEncryption,omitempty"`
+	// NFSServerIP is the NFS Service's cluster IP (default linodenfs.DefaultServerIP).
+	NFSServerIP string `json:"nfsServerIp,omitempty"`
 }
 
 // Linode file storage modes.
@@ -236,6 +252,9 @@ type ExistingConfig struct {
 	NFSPath     string            `json:"nfsPath,omitempty"`
 	Database    ExternalDatabase  `json:"database,omitempty"`
 	ServiceType string            `json:"serviceType,omitempty"`
+	// ProxyProtocolFrom are the addresses of a load balancer of the team's own (serviceType NodePort) that
+	// sends PROXY protocol: GitLab then reads each client's address from it. Default none.
+	ProxyProtocolFrom []string `json:"proxyProtocolFrom,omitempty"`
 }
 
 // ExternalDatabase is an existing PostgreSQL; its password is gitlab-ha:databasePassword.
@@ -250,7 +269,7 @@ type ExternalDatabase struct {
 // ConfigKeys lists every key the program reads, under Namespace. Pulumi.yaml declares exactly these.
 var ConfigKeys = []string{"platform", "region", "zones", "network", "cluster", "database", "fileStorage", "redis",
 	"gitlab", "existing", "linode", "protect", "tags", "kubeconfig", "databasePassword", "objectStorage", "backup",
-	"objectStorageAccessKeyId", "objectStorageSecretAccessKey", "backupAccessKeyId", "backupSecretAccessKey"}
+	"objectStorageAccessKeyId", "objectStorageSecretAccessKey", "backupAccessKeyId", "backupSecretAccessKey", "gitlabKeys", "gitStorage"}
 
 // Load reads every gitlab-ha:* key into a Config; a value that cannot be read is one error naming the key.
 // The platforms' Deploy check the configuration as a whole (Preflight), before anything is registered.
@@ -271,7 +290,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		{"zones", &cfg.Zones}, {"network", &cfg.Network}, {"cluster", &cfg.Cluster}, {"database", &cfg.Database},
 		{"fileStorage", &cfg.FileStorage}, {"redis", &cfg.Redis}, {"gitlab", &cfg.GitLab},
 		{"existing", &cfg.Existing}, {"linode", &cfg.Linode}, {"protect", &cfg.Protect}, {"tags", &cfg.Tags},
-		{"objectStorage", &cfg.ObjectStorage}, {"backup", &cfg.Backup},
+		{"objectStorage", &cfg.ObjectStorage}, {"backup", &cfg.Backup}, {"gitStorage", &cfg.GitStorage},
 	}
 	for _, o := range objects {
 		raw, ok := get(o.key)
@@ -302,6 +321,9 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 			*secret.into = pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput)
 		}
 	}
+	if err := loadGitLabKeys(ctx, cfg); err != nil {
+		return nil, err
+	}
 	if cfg.Platform == "" {
 		cfg.Platform = PlatformAWS
 	}
@@ -309,6 +331,25 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		cfg.Redis.Mode = RedisInCluster
 	}
 	return cfg, nil
+}
+
+// loadGitLabKeys reads gitlab-ha:gitlabKeys, which must be secret: a JSON object of key names and values, as
+// `go run ./internal/cmd/gitlabkeys` prints it.
+func loadGitLabKeys(ctx *pulumi.Context, cfg *Config) error {
+	key := Namespace + ":gitlabKeys"
+	raw, ok := ctx.GetConfig(key)
+	if !ok || isEmpty(raw) {
+		return nil
+	}
+	cfg.set["gitlabKeys"] = true
+	if !ctx.IsConfigSecret(key) {
+		return validate.Errorf(key, nil, "is in plain text; set it with `pulumi config set --secret gitlabKeys < gitlab-keys.json`")
+	}
+	if err := json.Unmarshal([]byte(raw), &cfg.GitLabKeys); err != nil {
+		// The message names no value: it could quote a key.
+		return validate.Errorf(key, nil, "is not a JSON object of key names and values, as `go run ./internal/cmd/gitlabkeys` prints")
+	}
+	return nil
 }
 
 // Validate checks what no component can: the platform, which keys go together, and what each platform
@@ -344,6 +385,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.validateObjectStorage(key); err != nil {
+		return err
+	}
+	if err := c.validateGitStorage(key); err != nil {
 		return err
 	}
 	if c.Platform == PlatformExisting {
@@ -492,6 +536,18 @@ func (c *Config) validateExisting(key func(string) string) error {
 	case "", "LoadBalancer", "NodePort", "ClusterIP":
 	default:
 		return validate.Errorf(key("existing.serviceType"), c.Existing.ServiceType, "is not LoadBalancer, NodePort or ClusterIP")
+	}
+	if len(c.Existing.ProxyProtocolFrom) > 0 && c.Existing.ServiceType != "NodePort" {
+		serviceType := c.Existing.ServiceType
+		if serviceType == "" {
+			serviceType = "LoadBalancer"
+		}
+		reason := "the cluster's own controller builds that load balancer, and this stack cannot tell it to send PROXY protocol"
+		if serviceType == "ClusterIP" {
+			reason = "a ClusterIP Service has no load balancer to send it"
+		}
+		return validate.Errorf(key("existing.proxyProtocolFrom"), c.Existing.ProxyProtocolFrom,
+			"is set, but existing.serviceType is %s: %s; it is for a load balancer of your own in front of the node ports (serviceType NodePort)", serviceType, reason)
 	}
 	return nil
 }

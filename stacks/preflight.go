@@ -30,7 +30,19 @@ func Preflight(cfg *Config, platform string, checks func(*Config) []Check) error
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	for _, c := range checks(cfg) {
+	return runChecks(checks(cfg))
+}
+
+// CloudPreflight runs checks that ask the cloud, through the stack's provider, whether it offers what the
+// configuration chose (a Kubernetes version, a region's capability), after Preflight and before anything
+// but the provider is registered. Under mocks the harness answers them; with credentials, the cloud does, on
+// pulumi preview and up alike. The first refusal names the configuration key, as Preflight's do.
+func CloudPreflight(checks []Check) error {
+	return runChecks(checks)
+}
+
+func runChecks(checks []Check) error {
+	for _, c := range checks {
 		err := c.Validate()
 		if err == nil {
 			continue
@@ -68,14 +80,18 @@ var zoneField = regexp.MustCompile(`^zones\[(\d+)\](.*)$`)
 // the existing cluster's, the external URL comes from gitlab.host, the database from existing.database.
 func GitLabKey(zones []string) func(string) string {
 	rest := Renames("gitlab", map[string]string{
-		"externalURL": "gitlab.host", "database.host": "existing.database.host", "database.port": "existing.database.port",
+		"externalURL": "gitlab.host", "service.healthCheckNodePort": "gitlab.healthCheckNodePort",
+		"service.proxyProtocol": "existing.proxyProtocolFrom", "service.proxyProtocol.trustedCidrs": "existing.proxyProtocolFrom",
+		"database.host": "existing.database.host", "database.port": "existing.database.port",
 		"database.sslMode": "existing.database.sslMode", "database.password": "databasePassword", "namespace": "gitlab.namespace",
+		"keys": "gitlabKeys",
 		// Object storage: an existing cluster's service comes from objectStorage and the secret keys; the
 		// platforms that build their buckets pass generated values.
 		"objectStorage": "objectStorage", "objectStorage.connection": "objectStorage",
 		"objectStorage.connection.accessKeyID": "objectStorageAccessKeyId", "objectStorage.connection.secretAccessKey": "objectStorageSecretAccessKey",
 		"backup": "backup", "backup.pruneAfterDays": "backup.retentionDays", "backup.connection": "objectStorage",
 		"backup.connection.accessKeyID": "backupAccessKeyId", "backup.connection.secretAccessKey": "backupSecretAccessKey",
+		"gitStorage": "gitStorage",
 	})
 	return func(field string) string {
 		m := zoneField.FindStringSubmatch(field)

@@ -80,7 +80,15 @@ func (o *Outputs) Export(ctx *pulumi.Context) {
 // platform's to add.
 func GitLabArgs(cfg *Config, url pulumi.StringInput, db gitlab.Database, redis *gitlab.Redis) *gitlab.GitLabArgs {
 	g := cfg.GitLab
+	var keys pulumi.StringMap
+	for name, value := range cfg.GitLabKeys {
+		if keys == nil {
+			keys = pulumi.StringMap{}
+		}
+		keys[name] = pulumi.String(value) // the component keeps each secret; a literal lets it check the form
+	}
 	return &gitlab.GitLabArgs{
+		Keys:      keys,
 		Namespace: GitLabNamespace, ExternalURL: url, Image: g.Image, ReplicasPerZone: g.ReplicasPerZone, Database: db, Redis: redis,
 		Resources: gitlab.Resources{
 			CPURequest: g.Resources.CPURequest, MemoryRequest: g.Resources.MemoryRequest,

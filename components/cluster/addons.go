@@ -20,11 +20,19 @@ type AddonVersions struct {
 	CoreDNS string
 }
 
-// DefaultAddonVersions are the add-on builds EKS publishes for each Kubernetes version the component knows
-// (`aws eks describe-addon-versions --kubernetes-version 1.33 --addon-name vpc-cni`, likewise kube-proxy and
-// coredns). Another cluster version needs EKSArgs.Addons.
+// DefaultAddonVersions are the add-on builds EKS publishes for each Kubernetes version the component knows,
+// one row per minor so that a cluster steps up one minor at a time with builds made for it. kube-proxy and
+// coredns are the latest of each minor in the EKS user guide's tables ("Manage kube-proxy", "Manage CoreDNS",
+// as published for 1.31-1.36); vpc-cni is v1.21.1-eksbuild.8 on 1.33 (what `eksctl utils
+// describe-addon-versions --kubernetes-version 1.33 --name vpc-cni` listed first on 2026-05-19) and
+// v1.22.3-eksbuild.1 from 1.34 (published by 2026-07-08; EKS publishes each vpc-cni build for every minor in
+// support), one CNI minor per step. The pre-flight asks EKS (EKSAddonsOffered) before an update. Another
+// cluster version needs EKSArgs.Addons.
 var DefaultAddonVersions = map[string]AddonVersions{
-	"1.33": {VPCCNI: "v1.20.0-eksbuild.1", KubeProxy: "v1.33.0-eksbuild.2", CoreDNS: "v1.12.2-eksbuild.4"},
+	"1.33": {VPCCNI: "v1.21.1-eksbuild.8", KubeProxy: "v1.33.10-eksbuild.13", CoreDNS: "v1.12.4-eksbuild.18"},
+	"1.34": {VPCCNI: "v1.22.3-eksbuild.1", KubeProxy: "v1.34.6-eksbuild.13", CoreDNS: "v1.13.2-eksbuild.11"},
+	"1.35": {VPCCNI: "v1.22.3-eksbuild.1", KubeProxy: "v1.35.3-eksbuild.13", CoreDNS: "v1.14.3-eksbuild.3"},
+	"1.36": {VPCCNI: "v1.22.3-eksbuild.1", KubeProxy: "v1.36.0-eksbuild.14", CoreDNS: "v1.14.3-eksbuild.3"},
 }
 
 var addonVersionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$`)

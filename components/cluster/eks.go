@@ -123,12 +123,14 @@ func (c *EKS) build(ctx *pulumi.Context, name string, args EKSArgs) error {
 		},
 		EnabledClusterLogTypes:  pulumi.ToStringArray(args.LogTypes),
 		KubernetesNetworkConfig: &eks.ClusterKubernetesNetworkConfigArgs{ServiceIpv4Cidr: pulumi.String(args.ServiceCIDR)},
-		// Access entries, not the aws-auth ConfigMap; whoever creates the cluster may administer it.
+		// Access entries, not the aws-auth ConfigMap; whoever creates the cluster may administer it, and so
+		// may AdminPrincipalARNs (access.go).
 		AccessConfig: &eks.ClusterAccessConfigArgs{
 			AuthenticationMode:                      pulumi.String("API"),
 			BootstrapClusterCreatorAdminPermissions: pulumi.Bool(true),
 		},
-		Tags: awstags.For(componentTag, name, args.Tags),
+		UpgradePolicy: &eks.ClusterUpgradePolicyArgs{SupportType: pulumi.String(args.UpgradePolicy)},
+		Tags:          awstags.For(componentTag, name, args.Tags),
 	}, append(stateful, pulumi.DependsOn(controlPlaneRole.attachments))...) // the role is useless until its policy is attached
 	if err != nil {
 		return err
@@ -142,6 +144,9 @@ func (c *EKS) build(ctx *pulumi.Context, name string, args EKSArgs) error {
 		return err
 	}
 	if err := c.privateAccess(ctx, name, args, cluster); err != nil {
+		return err
+	}
+	if err := c.admins(ctx, name, args, cluster); err != nil {
 		return err
 	}
 

@@ -11,15 +11,39 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/internal/validate"
 )
 
-// DefaultKubernetesVersion is the Kubernetes version clusters run unless told otherwise.
-const DefaultKubernetesVersion = "1.33"
+// DefaultKubernetesVersion is the Kubernetes version clusters run unless told otherwise: the newest minor the
+// add-on table knows, in EKS standard support on 2026-12-02 (1.34's standard support ends that day, 1.35's on
+// 2027-03-27; a minor has 14 months of it from its EKS release). EKSVersionOffered asks EKS on the day.
+const DefaultKubernetesVersion = "1.36"
+
+// Upgrade policies (EKS's supportType): what EKS does when the cluster's minor leaves standard support.
+const (
+	// UpgradeStandard: EKS upgrades the cluster to the next minor at the end of standard support, at the
+	// standard control-plane price. The component's default.
+	UpgradeStandard = "STANDARD"
+	// UpgradeExtended: the cluster stays on its minor for up to 12 more months of extended support, at the
+	// extended control-plane price (EKS's own default when nothing is said).
+	UpgradeExtended = "EXTENDED"
+)
+
+// ClusterAdminPolicyARN is the EKS access policy that AdminPrincipalARNs are granted, cluster-wide.
+const ClusterAdminPolicyARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
 // EKSArgs configures an EKS cluster with one managed node group per zone.
 type EKSArgs struct {
 	// Region of the cluster, e.g. "eu-west-1": the kubeconfig asks for tokens there. Required.
 	Region string
-	// Version of Kubernetes. Default DefaultKubernetesVersion.
+	// Version of Kubernetes. Default DefaultKubernetesVersion. EKS moves a cluster one minor at a time: a
+	// running cluster takes the next minor only.
 	Version string
+	// UpgradePolicy is UpgradeStandard or UpgradeExtended, said so that extended support (six times the
+	// control-plane price) is a choice. Default UpgradeStandard.
+	UpgradePolicy string
+	// AdminPrincipalARNs are IAM roles or users (arn:aws:iam::<account>:role/<name>, …:user/<name>) given
+	// cluster-admin through EKS access entries, beside the identity that creates the cluster, which EKS admits
+	// itself: a second operator or a CI role. Do not list the creating identity: EKS already made its entry.
+	// Default none.
+	AdminPrincipalARNs []string
 	// VpcID of the network. Required.
 	VpcID pulumi.StringInput
 	// VpcCIDR of the network; when given literally, ServiceCIDR is checked against it. Default none.
@@ -65,12 +89,18 @@ type NodeCounts struct {
 
 var (
 	versionPattern = regexp.MustCompile(`^1\.[0-9]{2}$`)
-	allLogTypes    = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
+	// principalPattern is an IAM role or user; an assumed-role session (arn:aws:sts::…:assumed-role/…) is
+	// what a role looks like from inside it, and access entries refuse it.
+	principalPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]+$`)
+	allLogTypes      = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 )
 
 func withEKSDefaults(args EKSArgs) EKSArgs {
 	if args.Version == "" {
 		args.Version = DefaultKubernetesVersion
+	}
+	if args.UpgradePolicy == "" {
+		args.UpgradePolicy = UpgradeStandard
 	}
 	if args.ServiceCIDR == "" {
 		args.ServiceCIDR = "172.20.0.0/16"
@@ -101,6 +131,12 @@ func validateEKS(args EKSArgs) error {
 	}
 	if !versionPattern.MatchString(args.Version) {
 		return validate.Errorf("version", args.Version, "is not a Kubernetes minor version such as %s", DefaultKubernetesVersion)
+	}
+	if args.UpgradePolicy != UpgradeStandard && args.UpgradePolicy != UpgradeExtended {
+		return validate.Errorf("upgradePolicy", args.UpgradePolicy, "is not %s or %s", UpgradeStandard, UpgradeExtended)
+	}
+	if err := validateAdminPrincipals(args.AdminPrincipalARNs); err != nil {
+		return err
 	}
 	if err := validate.RequiredString("vpcId", args.VpcID); err != nil {
 		return err
@@ -204,4 +240,22 @@ func knownAddonVersions() []string {
 	}
 	sort.Strings(versions)
 	return versions
+}
+
+func validateAdminPrincipals(arns []string) error {
+	seen := map[string]int{}
+	for i, arn := range arns {
+		field := fmt.Sprintf("adminPrincipalArns[%d]", i)
+		if strings.Contains(arn, ":assumed-role/") {
+			return validate.Errorf(field, arn, "is a session of a role; name the role itself, arn:aws:iam::<account>:role/<name>")
+		}
+		if !principalPattern.MatchString(arn) {
+			return validate.Errorf(field, arn, "is not an IAM role or user ARN such as arn:aws:iam::123456789012:role/ci")
+		}
+		if first, dup := seen[arn]; dup {
+			return validate.Errorf(field, arn, "repeats adminPrincipalArns[%d]", first)
+		}
+		seen[arn] = i
+	}
+	return nil
 }

@@ -70,7 +70,8 @@ func TestTheControlPlaneEncryptsSecretsLogsEverythingAndIsPrivate(t *testing.T) 
 	key := result.OfType("aws:kms/key:Key")[0]
 	keyARN, _ := key.Output("arn")
 
-	assert.Equal(t, "1.33", eks.InputString("version"))
+	assert.Equal(t, "1.36", eks.InputString("version"))
+	assert.Equal(t, "STANDARD", eks.InputString("upgradePolicy.supportType"), "extended support is a choice, not EKS's default")
 	assert.Equal(t, keyARN, eks.InputString("encryptionConfig.provider.keyArn"))
 	assert.Equal(t, []any{"secrets"}, eks.MustInput(t, "encryptionConfig.resources"))
 	assert.Equal(t, true, key.MustInput(t, "enableKeyRotation"))
@@ -240,6 +241,15 @@ func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 			`nodes: "0/1/3"`},
 		{"tiny disk", func(a *cluster.EKSArgs) { a.DiskSizeGiB = 8 }, "diskSizeGiB: 8 is below 20"},
 		{"unknown log type", func(a *cluster.EKSArgs) { a.LogTypes = []string{"api", "kubelet"} }, `logTypes[1]: "kubelet" is not one of`},
+		{"unknown upgrade policy", func(a *cluster.EKSArgs) { a.UpgradePolicy = "standard" }, `upgradePolicy: "standard" is not STANDARD or EXTENDED`},
+		{"an admin's session instead of the role", func(a *cluster.EKSArgs) {
+			a.AdminPrincipalARNs = []string{"arn:aws:sts::123456789012:assumed-role/ci/session"}
+		}, `adminPrincipalArns[0]: "arn:aws:sts::123456789012:assumed-role/ci/session" is a session of a role`},
+		{"an admin that is no IAM principal", func(a *cluster.EKSArgs) { a.AdminPrincipalARNs = []string{"ci"} },
+			`adminPrincipalArns[0]: "ci" is not an IAM role or user ARN`},
+		{"an admin twice", func(a *cluster.EKSArgs) {
+			a.AdminPrincipalARNs = []string{"arn:aws:iam::123456789012:role/ci", "arn:aws:iam::123456789012:role/ci"}
+		}, `adminPrincipalArns[1]: "arn:aws:iam::123456789012:role/ci" repeats adminPrincipalArns[0]`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -283,13 +293,95 @@ func TestNetworkPoliciesAreEnforcedByTheManagedVPCCNIAtPinnedVersions(t *testing
 
 func TestAnotherKubernetesVersionNeedsItsOwnAddonVersions(t *testing.T) {
 	args := threeZones()
-	args.Version = "1.34"
+	args.Version = "1.37"
 	componenttest.Rejects(t, func(ctx *pulumi.Context) error {
 		_, err := cluster.NewEKS(ctx, "gitlab", args)
 		return err
-	}, "addons: are needed for Kubernetes 1.34")
+	}, "addons: are needed for Kubernetes 1.37")
 
-	args.Addons = &cluster.AddonVersions{VPCCNI: "v1.20.1-eksbuild.1", KubeProxy: "v1.34.0-eksbuild.1", CoreDNS: "v1.12.3-eksbuild.1"}
+	args.Addons = &cluster.AddonVersions{VPCCNI: "v1.22.3-eksbuild.1", KubeProxy: "v1.37.0-eksbuild.1", CoreDNS: "v1.14.3-eksbuild.3"}
 	result, _ := build(t, args)
 	assert.Len(t, result.OfType("aws:eks/addon:Addon"), 3)
+}
+
+// A cluster moves one minor at a time, each with add-on builds made for it: every minor from the oldest a
+// running stack may be on to the default has its row, and kube-proxy's minor is the cluster's.
+func TestEveryMinorFromRunningClustersToTheDefaultHasItsAddons(t *testing.T) {
+	for _, version := range []string{"1.33", "1.34", "1.35", "1.36"} {
+		pinned, ok := cluster.DefaultAddonVersions[version]
+		require.True(t, ok, version)
+		assert.True(t, strings.HasPrefix(pinned.KubeProxy, "v"+version+"."), "%s: %s", version, pinned.KubeProxy)
+		args := threeZones()
+		args.Version = version
+		result, _ := build(t, args)
+		assert.Len(t, result.OfType("aws:eks/addon:Addon"), 3, version)
+	}
+	assert.Contains(t, cluster.DefaultAddonVersions, cluster.DefaultKubernetesVersion)
+}
+
+func TestNamedAdminsGetAccessEntriesWithClusterAdmin(t *testing.T) {
+	args := threeZones()
+	args.AdminPrincipalARNs = []string{"arn:aws:iam::123456789012:role/ci", "arn:aws:iam::123456789012:user/alice"}
+	result, _ := build(t, args)
+	eks := result.OfType(clusterType)[0]
+	assert.Equal(t, true, eks.MustInput(t, "accessConfig.bootstrapClusterCreatorAdminPermissions"), "the creator keeps its own entry")
+	entries := result.OfType("aws:eks/accessEntry:AccessEntry")
+	associations := result.OfType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+	require.Len(t, entries, 2)
+	require.Len(t, associations, 2)
+	for i, arn := range args.AdminPrincipalARNs {
+		assert.Equal(t, arn, entries[i].InputString("principalArn"))
+		assert.Equal(t, "STANDARD", entries[i].InputString("type"))
+		assert.Contains(t, entries[i].DataDependencies, eks.URN, "an entry of this cluster")
+		assert.Equal(t, arn, associations[i].InputString("principalArn"))
+		assert.Equal(t, cluster.ClusterAdminPolicyARN, associations[i].InputString("policyArn"))
+		assert.Equal(t, "cluster", associations[i].InputString("accessScope.type"))
+		assert.Contains(t, associations[i].DataDependencies, entries[i].URN, "granted once the entry exists")
+	}
+	assert.Regexp(t, `^gitlab-admin-ci-[0-9a-f]{6}$`, entries[0].Name, "named after the principal, not its place in the list")
+
+	// Dropping the first admin leaves the second's entry as it was.
+	args.AdminPrincipalARNs = args.AdminPrincipalARNs[1:]
+	again, _ := build(t, args)
+	require.Len(t, again.OfType("aws:eks/accessEntry:AccessEntry"), 1)
+	assert.Equal(t, entries[1].Name, again.OfType("aws:eks/accessEntry:AccessEntry")[0].Name)
+}
+
+func TestExtendedSupportIsChosenByName(t *testing.T) {
+	args := threeZones()
+	args.UpgradePolicy = cluster.UpgradeExtended
+	result, _ := build(t, args)
+	assert.Equal(t, "EXTENDED", result.OfType(clusterType)[0].InputString("upgradePolicy.supportType"))
+}
+
+// The pre-flight asks EKS (the mock answers as EKS's calendar stood on 2026-12-02).
+func TestEKSIsAskedWhetherItOffersTheVersionAndTheBuilds(t *testing.T) {
+	ask := func(args *cluster.EKSArgs) error {
+		var err error
+		result := awstest.Run(func(ctx *pulumi.Context, provider pulumi.ProviderResource) error {
+			err = cluster.EKSVersionOffered(ctx, args, pulumi.Provider(provider))
+			if err == nil {
+				err = cluster.EKSAddonsOffered(ctx, args, pulumi.Provider(provider))
+			}
+			return nil
+		})
+		require.NoError(t, result.Err)
+		return err
+	}
+	assert.NoError(t, ask(threeZones()), "the default is offered, in standard support, with its builds")
+
+	args := threeZones()
+	args.Version = "1.29"
+	args.Addons = &cluster.AddonVersions{VPCCNI: "v1.22.3-eksbuild.1", KubeProxy: "v1.29.0-eksbuild.1", CoreDNS: "v1.11.1-eksbuild.1"}
+	assert.ErrorContains(t, ask(args), `version: "1.29" is not a Kubernetes version EKS offers today; in standard support: 1.34, 1.35, 1.36`)
+
+	args = threeZones()
+	args.Version = "1.33"
+	assert.ErrorContains(t, ask(args), `version: "1.33" is in EKS extended support, billed at the extended rate`)
+	args.UpgradePolicy = cluster.UpgradeExtended
+	assert.NoError(t, ask(args), "extended support, chosen by name")
+
+	args = threeZones()
+	args.Addons = &cluster.AddonVersions{VPCCNI: "v1.23.0-eksbuild.1", KubeProxy: "v1.36.0-eksbuild.14", CoreDNS: "v1.14.3-eksbuild.3"}
+	assert.ErrorContains(t, ask(args), `addons.vpcCni: "v1.23.0-eksbuild.1" is not an vpc-cni build EKS offers for Kubernetes 1.36; the newest is v1.22.3-eksbuild.1`)
 }

@@ -50,9 +50,17 @@ func defaultAnswers() map[string]Answer {
 }
 
 func defaultInvokes() map[string]InvokeAnswer {
-	return map[string]InvokeAnswer{
+	invokes := map[string]InvokeAnswer{
 		"aws:secretsmanager/getSecretVersion:getSecretVersion": awsSecretVersion,
+		"aws:ssm/getParameter:getParameter":                    awsSSMParameterValue,
 	}
+	for token, answer := range awsEKSInvokes() {
+		invokes[token] = answer
+	}
+	for token, answer := range linodeInvokes() {
+		invokes[token] = answer
+	}
+	return invokes
 }
 
 // echoAnswer is the answer for any type without its own: outputs are the inputs, the ID is derived from the
@@ -135,7 +143,7 @@ func kubernetesObject(req Request) (string, resource.PropertyMap, error) {
 	return id, outputs, nil
 }
 
-// serviceSpecAndStatus fills a cluster IP from the service range and, for a LoadBalancer, an ingress address
+// serviceSpecAndStatus fills a cluster IP from the service range (unless the Service names one) and, for a LoadBalancer, an ingress address
 // from the documentation range 203.0.113.0/24, as a cloud controller would.
 func serviceSpecAndStatus(req Request, specValue resource.PropertyValue) (resource.PropertyValue, resource.PropertyValue) {
 	spec := resource.PropertyMap{}
@@ -143,7 +151,10 @@ func serviceSpecAndStatus(req Request, specValue resource.PropertyValue) (resour
 		spec = specValue.ObjectValue().Copy()
 	}
 	d := digest(req.Type, req.Name)
-	spec["clusterIP"] = resource.NewStringProperty(fmt.Sprintf("10.100.%d.%d", d[0], 1+d[1]%254))
+	// A Service that asks for its cluster IP gets it, as the API server gives it; any other gets one.
+	if ip, ok := spec["clusterIP"]; !ok || !ip.IsString() || ip.StringValue() == "" {
+		spec["clusterIP"] = resource.NewStringProperty(fmt.Sprintf("10.100.%d.%d", d[0], 1+d[1]%254))
+	}
 	status := resource.PropertyMap{}
 	if t, ok := spec["type"]; ok && t.IsString() && t.StringValue() == "LoadBalancer" {
 		ingress := resource.NewObjectProperty(resource.PropertyMap{

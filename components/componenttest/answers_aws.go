@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -57,7 +58,69 @@ func awsAnswers() map[string]Answer {
 		"aws:autoscaling/attachment:Attachment":                     awsWithID("", ""),
 		"aws:elasticache/subnetGroup:SubnetGroup":                   awsNamed("elasticache", "subnetgroup"),
 		"aws:elasticache/replicationGroup:ReplicationGroup":         awsReplicationGroup,
+		"aws:ec2/networkInterface:NetworkInterface":                 awsNetworkInterface,
+		"aws:ec2/instance:Instance":                                 awsInstance,
+		"aws:ebs/volume:Volume":                                     awsWithID("vol", "volume"),
+		"aws:ec2/volumeAttachment:VolumeAttachment":                 awsWithID("vai", ""),
+		"aws:ssm/parameter:Parameter":                               awsSSMParameter,
+		"aws:iam/instanceProfile:InstanceProfile":                   awsIAM("instance-profile"),
+		"aws:lb/targetGroupAttachment:TargetGroupAttachment":        awsWithID("", ""),
 	}
+}
+
+// zoneOfSubnet is the zone of the subnet with this ID, "" when the subnet is not one the run made.
+func (req Request) zoneOfSubnet(subnetID string) string {
+	if subnet, ok := req.Lookup(subnetID); ok {
+		if zone, ok := subnet["availabilityZone"]; ok && zone.IsString() {
+			return zone.StringValue()
+		}
+	}
+	return ""
+}
+
+// awsNetworkInterface answers with an address inside the interface's subnet, and that subnet's zone.
+func awsNetworkInterface(req Request) (string, resource.PropertyMap, error) {
+	id, outputs, err := awsWithID("eni", "network-interface")(req)
+	outputs["privateIp"] = resource.NewStringProperty(req.address(req.input("subnetId")))
+	outputs["availabilityZone"] = resource.NewStringProperty(req.zoneOfSubnet(req.input("subnetId")))
+	return id, outputs, err
+}
+
+// awsInstance answers as EC2 does: the instance is in its subnet's zone, or its network interface's, with an
+// address there.
+func awsInstance(req Request) (string, resource.PropertyMap, error) {
+	id, outputs, err := awsWithID("i", "instance")(req)
+	subnet := req.input("subnetId")
+	if interfaces, ok := req.Inputs["networkInterfaces"]; ok && interfaces.IsArray() && len(interfaces.ArrayValue()) > 0 {
+		first := interfaces.ArrayValue()[0]
+		if first.IsObject() {
+			if eni, ok := first.ObjectValue()["networkInterfaceId"]; ok && eni.IsString() {
+				if found, ok := req.Lookup(eni.StringValue()); ok {
+					if s, ok := found["subnetId"]; ok && s.IsString() {
+						subnet = s.StringValue()
+					}
+					if ip, ok := found["privateIp"]; ok {
+						outputs["privateIp"] = ip
+					}
+				}
+			}
+		}
+	}
+	if _, ok := outputs["privateIp"]; !ok {
+		outputs["privateIp"] = resource.NewStringProperty(req.address(subnet))
+	}
+	outputs["subnetId"] = resource.NewStringProperty(subnet)
+	outputs["availabilityZone"] = resource.NewStringProperty(req.zoneOfSubnet(subnet))
+	outputs["publicIp"] = resource.NewStringProperty("")
+	return id, outputs, err
+}
+
+// awsSSMParameter answers with the parameter's ARN, which names it.
+func awsSSMParameter(req Request) (string, resource.PropertyMap, error) {
+	name := req.input("name")
+	outputs := req.Inputs.Copy()
+	outputs["arn"] = resource.NewStringProperty(awsARN(req, "ssm", "parameter"+name))
+	return name, outputs, nil
 }
 
 // region is the region of the provider that manages a resource.
@@ -362,6 +425,8 @@ var untaggableAWSTypes = map[string]bool{
 	"aws:efs/backupPolicy:BackupPolicy":                   true,
 	"aws:efs/fileSystemPolicy:FileSystemPolicy":           true,
 	"aws:autoscaling/attachment:Attachment":               true,
+	"aws:ec2/volumeAttachment:VolumeAttachment":           true,
+	"aws:lb/targetGroupAttachment:TargetGroupAttachment":  true,
 }
 
 // UntaggedAWSResources returns "type name" of every AWS resource that can carry tags but has no tag key.
@@ -393,5 +458,76 @@ func awsSecretVersion(args resource.PropertyMap) (resource.PropertyMap, error) {
 		"secretString":  resource.MakeSecret(resource.NewStringProperty(body)),
 		"versionId":     resource.NewStringProperty(uuidOf(arn)),
 		"versionStages": resource.NewArrayProperty([]resource.PropertyValue{resource.NewStringProperty("AWSCURRENT")}),
+	}, nil
+}
+
+// EKSVersions are what the mock EKS reports of its Kubernetes versions on 2026-12-02 (getClusterVersions),
+// from the EKS release calendar: 1.33 left standard support on 2026-07-29, 1.34's ends on 2026-12-02 (its last
+// day), 1.35's on 2027-03-27; 1.36 is the newest.
+var EKSVersions = map[string]string{
+	"1.32": "EXTENDED_SUPPORT", "1.33": "EXTENDED_SUPPORT", "1.34": "STANDARD_SUPPORT", "1.35": "STANDARD_SUPPORT",
+	"1.36": "STANDARD_SUPPORT",
+}
+
+// EKSNewestAddons are the newest builds the mock EKS publishes for each add-on and version
+// (getAddonVersion with mostRecent): the EKS user guide's kube-proxy and CoreDNS tables, and vpc-cni
+// v1.22.3-eksbuild.1 for every version.
+var EKSNewestAddons = map[string]map[string]string{
+	"vpc-cni":    {"1.33": "v1.22.3-eksbuild.1", "1.34": "v1.22.3-eksbuild.1", "1.35": "v1.22.3-eksbuild.1", "1.36": "v1.22.3-eksbuild.1"},
+	"kube-proxy": {"1.33": "v1.33.10-eksbuild.13", "1.34": "v1.34.6-eksbuild.13", "1.35": "v1.35.3-eksbuild.13", "1.36": "v1.36.0-eksbuild.14"},
+	"coredns":    {"1.33": "v1.12.4-eksbuild.18", "1.34": "v1.13.2-eksbuild.11", "1.35": "v1.14.3-eksbuild.3", "1.36": "v1.14.3-eksbuild.3"},
+}
+
+func awsEKSInvokes() map[string]InvokeAnswer {
+	return map[string]InvokeAnswer{
+		"aws:eks/getClusterVersions:getClusterVersions": awsEKSClusterVersions,
+		"aws:eks/getAddonVersion:getAddonVersion":       awsEKSAddonVersion,
+	}
+}
+
+func awsEKSClusterVersions(resource.PropertyMap) (resource.PropertyMap, error) {
+	var versions []resource.PropertyValue
+	for _, version := range sortedKeys(EKSVersions) {
+		versions = append(versions, resource.NewObjectProperty(resource.PropertyMap{
+			"clusterType": resource.NewStringProperty("eks"), "clusterVersion": resource.NewStringProperty(version),
+			"versionStatus": resource.NewStringProperty(EKSVersions[version]),
+		}))
+	}
+	return resource.PropertyMap{"id": resource.NewStringProperty("eks-versions"), "clusterVersions": resource.NewArrayProperty(versions)}, nil
+}
+
+func awsEKSAddonVersion(args resource.PropertyMap) (resource.PropertyMap, error) {
+	name, version := args["addonName"].StringValue(), args["kubernetesVersion"].StringValue()
+	newest, ok := EKSNewestAddons[name][version]
+	if !ok {
+		return nil, fmt.Errorf("getAddonVersion: no %s builds for Kubernetes %s", name, version)
+	}
+	return resource.PropertyMap{
+		"id": resource.NewStringProperty(name), "addonName": resource.NewStringProperty(name),
+		"kubernetesVersion": resource.NewStringProperty(version), "version": resource.NewStringProperty(newest),
+	}, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// awsSSMParameterValue answers the public parameters the stacks read: an Amazon Linux 2023 image's ID.
+func awsSSMParameterValue(args resource.PropertyMap) (resource.PropertyMap, error) {
+	name := ""
+	if v, ok := args["name"]; ok && v.IsString() {
+		name = v.StringValue()
+	}
+	if !strings.HasPrefix(name, "/aws/service/ami-amazon-linux-latest/") {
+		return nil, fmt.Errorf("componenttest: no answer for SSM parameter %q", name)
+	}
+	return resource.PropertyMap{
+		"id": resource.NewStringProperty(name), "name": resource.NewStringProperty(name), "type": resource.NewStringProperty("String"),
+		"value": resource.NewStringProperty("ami-" + hexOf(17, name)), "insecureValue": resource.NewStringProperty("ami-" + hexOf(17, name)),
 	}, nil
 }

@@ -149,7 +149,11 @@ func (d *RDS) build(ctx *pulumi.Context, name string, args RDSArgs) error {
 		Tags:                         tags(name),
 	}
 	if !args.SkipFinalSnapshot {
-		suffix, err := random.NewRandomId(ctx, name+"-final-snapshot", &random.RandomIdArgs{ByteLength: pulumi.Int(4)}, pulumi.Parent(d))
+		// A new suffix whenever the instance would be replaced: the old instance's final snapshot takes its
+		// name on the way out, and the new instance's must not collide with it (DBSnapshotAlreadyExists).
+		suffix, err := random.NewRandomId(ctx, name+"-final-snapshot", &random.RandomIdArgs{
+			ByteLength: pulumi.Int(4), Keepers: replacementKeepers(args),
+		}, pulumi.Parent(d))
 		if err != nil {
 			return err
 		}
@@ -203,4 +207,18 @@ func managedPassword(ctx *pulumi.Context, parent pulumi.Resource, instance *rds.
 		}
 		return secret.Password, nil
 	}).(pulumi.StringOutput)
+}
+
+// replacementKeepers are the instance's inputs whose change makes RDS build a new instance rather than
+// modify it (TF AWS aws_db_instance: engine, db_name, username, kms_key_id and storage_encrypted force a new
+// resource): the final snapshot's suffix changes with them.
+func replacementKeepers(args RDSArgs) pulumi.StringMap {
+	keepers := pulumi.StringMap{
+		"engine": pulumi.String("postgres"), "dbName": pulumi.String(args.DatabaseName), "username": pulumi.String(args.Username),
+		"storageEncrypted": pulumi.String("true"),
+	}
+	if args.KMSKeyID != nil {
+		keepers["kmsKeyId"] = args.KMSKeyID
+	}
+	return keepers
 }

@@ -66,14 +66,27 @@ func TestTheDatabaseIsMultiAZEncryptedPrivateAndBackedUpByDefault(t *testing.T) 
 }
 
 func TestTheFinalSnapshotIsNamedUniquely(t *testing.T) {
-	result, _ := build(t, threeZones())
+	withKey := threeZones()
+	withKey.KMSKeyID = pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/gitlab")
+	result, _ := build(t, withKey)
 	snapshot := instance(t, result).InputString("finalSnapshotIdentifier")
 	assert.Regexp(t, regexp.MustCompile(`^gitlab-db-final-[0-9a-f]{8}$`), snapshot)
+
+	// The suffix is drawn anew whenever the instance would be replaced, so that the old instance's final
+	// snapshot and the new one's never share a name: its keepers are the inputs that replace the instance.
+	suffix := result.OfType("random:index/randomId:RandomId")[0]
+	keepers := suffix.InputMap("keepers")
+	db := instance(t, result)
+	for keeper, input := range map[string]string{"engine": "engine", "dbName": "dbName", "username": "username", "kmsKeyId": "kmsKeyId"} {
+		assert.Equal(t, db.InputString(input), keepers[keeper], keeper)
+	}
+	assert.Equal(t, "true", keepers["storageEncrypted"])
+	assert.Equal(t, "arn:aws:kms:eu-west-1:123456789012:key/gitlab", keepers["kmsKeyId"])
 
 	args := threeZones()
 	args.SkipFinalSnapshot, args.DeletionProtection = true, pulumi.BoolRef(false)
 	relaxed, _ := build(t, args)
-	db := instance(t, relaxed)
+	db = instance(t, relaxed)
 	_, named := db.Input("finalSnapshotIdentifier")
 	assert.False(t, named, "a dev stack that skips the snapshot names none")
 	assert.Equal(t, false, db.Inputs["deletionProtection"].V)

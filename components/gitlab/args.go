@@ -63,6 +63,18 @@ type GitLabArgs struct {
 	// Backup schedules GitLab's own backup of the database and repositories to a bucket. Default nil: no
 	// scheduled backup; the platform's own snapshots are all there is.
 	Backup *Backup
+	// GitStorage says where Git repositories live. Default: on the zones' shared NFS volume, served by a
+	// Gitaly in every zone's pod (see gitstorage.go).
+	GitStorage GitStorage
+
+	// Keys are saved values of keys the component otherwise generates, by their names in its Secrets
+	// (KeyNames): "GITLAB_DB_KEY_BASE", "ssh_host_rsa_key", and so on. A stack restored into a new cluster
+	// passes the old stack's, saved from its Secrets; an installation made before the component generated every
+	// key passes those adopted once from the gitlab-secrets.json on its volume (README: "Keys"). Each is used as
+	// it is, in place of the generated value, which stays in the state unused; kept secret. The key set must be
+	// known when the program runs (a map of inputs, not an output of one). Default none: every key is
+	// generated.
+	Keys pulumi.StringMap
 
 	// ExtraConfig is Ruby appended to the Omnibus configuration (gitlab.rb) after the component's own
 	// settings, for what the component does not model. It lands in a ConfigMap, so it must hold no secret:
@@ -82,7 +94,8 @@ type Zone struct {
 	Name string
 	// NodeSelector pins the zone's pods to its nodes. Default {ZoneLabel: Name}.
 	NodeSelector map[string]string
-	// Storage is the zone's volume. Required.
+	// Storage is the zone's volume. Required, unless GitStorage keeps Git data outside the zones' pods (its
+	// Repositories without KeepNFS): the zones then have no volume, and Storage must be empty.
 	Storage Storage
 }
 
@@ -158,27 +171,82 @@ type Resources struct {
 	EphemeralStorageLimit string
 }
 
-// Service says how the one Service over all zones is exposed.
+// Service says how the one Service over all zones is exposed. A NodePort or LoadBalancer Service sends what
+// arrives at a node only to the GitLab pods on that node (externalTrafficPolicy Local): nothing is forwarded
+// to another node or zone, and GitLab sees the address the connection came from rather than a node's.
 type Service struct {
 	// Type is "ClusterIP", "NodePort" or "LoadBalancer". Default "ClusterIP": nothing outside the cluster
-	// can reach GitLab until a platform chooses how.
+	// can reach GitLab until a platform chooses how. Only a LoadBalancer Service gets the health-check port
+	// a load balancer needs to follow GitLab's readiness: for a load balancer of your own in front of the
+	// node ports, choose LoadBalancer with LoadBalancerClass ExternalLoadBalancerClass rather than NodePort.
 	Type string
 	// Annotations on the Service, for the cloud controller (e.g. Linode's NodeBalancer ID). Default none.
 	Annotations pulumi.StringMapInput
 	// NodePorts fixes the node ports, so that a load balancer managed outside Kubernetes can target them.
 	// Only with NodePort or LoadBalancer. Default: Kubernetes assigns them.
 	NodePorts NodePorts
+	// HealthCheckNodePort is the node port on which each node's kube-proxy answers the load balancer's HTTP
+	// health check (any path; /healthz by convention): 200 while the node holds a ready GitLab pod, 503
+	// while it holds none, and nothing at all when the node is down. 30000-32767, and none of NodePorts.
+	// Only with LoadBalancer, the only type Kubernetes gives one to. Kubernetes refuses to change it once
+	// set: a new value means replacing the Service. Default DefaultHealthCheckNodePort.
+	HealthCheckNodePort int
+	// LoadBalancerClass names the controller that implements the load balancer; the cloud's own controller
+	// and the AWS Load Balancer Controller leave a Service of another class alone. ExternalLoadBalancerClass
+	// is the class no controller implements, for a load balancer managed outside Kubernetes (the AWS stack's
+	// NLB, yours) that targets the node ports and checks HealthCheckNodePort. Kubernetes refuses to change
+	// it once set. Only with LoadBalancer. Default "": the cluster's own controller builds one.
+	LoadBalancerClass string
 	// LoadBalancerSourceRanges limits who may connect through a LoadBalancer. Only with LoadBalancer.
 	// Default none: open to all, as a public GitLab is.
 	LoadBalancerSourceRanges pulumi.StringArrayInput
+	// HTTPRedirect adds the Service port "http-redirect" (HTTPRedirectPort), where GitLab's NGINX answers
+	// every request with a permanent redirect to ExternalURL: for a load balancer that ends TLS itself and
+	// sends its plain-HTTP listener there, so that http:// brings a browser to https:// rather than to a
+	// page on which no sign-in works (GitLab's session cookies are Secure under an https ExternalURL). Only
+	// with an https ExternalURL and no TLSSecretName (GitLab's NGINX then redirects port 80 itself), and not
+	// with ClusterIP. Default false.
+	HTTPRedirect bool
+	// ProxyProtocol makes GitLab take each client's address from a PROXY protocol header, for a load
+	// balancer that hides it (a TCP-mode NodeBalancer): the Service's HTTP port reaches a listener of
+	// GitLab's NGINX that requires PROXY protocol (HTTP/HTTPS only; TLSSecretName is not supported with it),
+	// and its SSH port reaches gitlab-sshd, GitLab's own SSH server, in place of OpenSSH, which cannot read
+	// PROXY protocol. The load balancer must send PROXY protocol v2 (or v1) on every port: a connection to
+	// the HTTP port without the header is refused. Not with ClusterIP: nothing sends it to one. Default nil:
+	// connections arrive with the client's own address (an NLB with instance targets keeps it), and GitLab
+	// trusts no proxy at all.
+	ProxyProtocol *ProxyProtocol
+}
+
+// ProxyProtocol is a load balancer that prepends a PROXY protocol header to every connection.
+type ProxyProtocol struct {
+	// TrustedCIDRs are the addresses the load balancer connects to the nodes from (a NodeBalancer's
+	// 192.168.255.0/24): GitLab's NGINX, gitlab-sshd and Rails believe a header, and the client address in
+	// it, only on a connection from these, and gitlab-sshd refuses a header from anywhere else. Required, at
+	// least one.
+	TrustedCIDRs []string
 }
 
 // NodePorts are fixed node ports, 30000-32767; 0 lets Kubernetes choose.
 type NodePorts struct {
-	HTTP  int // default 0
-	HTTPS int // default 0; used only with TLSSecretName
-	SSH   int // default 0
+	HTTP         int // default 0
+	HTTPS        int // default 0; used only with TLSSecretName
+	SSH          int // default 0
+	HTTPRedirect int // default 0; used only with Service.HTTPRedirect
 }
+
+// DefaultHealthCheckNodePort is the Service's health-check node port unless Service.HealthCheckNodePort says
+// otherwise. It lies in the band of the node-port range (30000-30085 of the default 30000-32767) from which
+// Kubernetes assigns a port at random only once the rest is taken, so that another Service of the cluster
+// rarely holds it first (k8s.io/kubernetes v1.33 pkg/registry/core/service/portallocator, calculateRangeOffset).
+const DefaultHealthCheckNodePort = 30056
+
+// ExternalLoadBalancerClass is the Service.LoadBalancerClass that no controller implements: the Service gets
+// its node ports and health-check port, and no cloud builds a load balancer for it.
+const ExternalLoadBalancerClass = "gitlab-ha.io/external"
+
+// HTTPRedirectPort is the Service port of Service.HTTPRedirect.
+const HTTPRedirectPort = 8084
 
 // ObjectStorage is GitLab's consolidated object storage: one connection, one bucket per object type.
 type ObjectStorage struct {

@@ -42,7 +42,11 @@ type omnibusSettings struct {
 	ObjectStorage *objectStorageSettings
 	// Backup configures the backup pod; nil when there is no scheduled backup.
 	Backup *backupSettings
-	Extra  string // appended verbatim
+	// Traffic is the load balancer in front: trusted proxies, PROXY protocol, the HTTP redirect.
+	Traffic trafficSettings
+	// GitStorage are the repository storages outside the pods; nil keeps Omnibus's own, on the zone's volume.
+	GitStorage *gitStorageSettings
+	Extra      string // appended verbatim
 }
 
 // rubyString quotes s as a single-quoted Ruby string literal.
@@ -89,6 +93,7 @@ func renderOmnibusConfig(s omnibusSettings) string {
 		}
 	}
 	line("gitlab_rails['gitlab_shell_ssh_port'] = 22")
+	renderTraffic(line, s.Traffic, s.ExternalURL)
 
 	line("postgresql['enable'] = false")
 	line("gitlab_rails['db_adapter'] = 'postgresql'")
@@ -109,6 +114,9 @@ func renderOmnibusConfig(s omnibusSettings) string {
 	line("gitlab_rails['redis_ssl'] = %t", s.RedisTLS)
 	if s.ObjectStorage != nil {
 		renderObjectStorage(line, s.ObjectStorage)
+	}
+	if s.GitStorage != nil {
+		renderGitStorage(line, s.GitStorage)
 	}
 
 	renderSecrets(line)
@@ -146,7 +154,9 @@ func renderSecrets(line func(string, ...any)) {
 			line("%s = %s", setting, value)
 		}
 	}
-	line("gitlab_rails['initial_root_password'] = ENV.fetch(%s)", rubyString(envRootPassword))
+	// Only the regular migration Job, which seeds an empty database, has the root password (gitlab_rails.rb
+	// transform_secrets reads the same variable): every other pod starts without it, nil.
+	line("gitlab_rails['initial_root_password'] = ENV[%s]", rubyString(envRootPassword))
 
 	// A pod of the earlier version that restarts during the upgrade reads this configuration with its own
 	// spec, where the shared directory is still /etc/gitlab; the new pods never write a file there.
@@ -195,9 +205,11 @@ type configInputs struct {
 	database    Database
 	redis       redisEndpoint
 	sizing      sizing
+	traffic     trafficSettings
 	// objectStorage and backup are the caller's, possibly nil.
 	objectStorage *ObjectStorage
 	backup        *Backup
+	gitStorage    GitStorage
 	// secret holds every variable the configuration reads with ENV.fetch. The ConfigMap waits for it, so that
 	// on an update a pod that restarts between the two never reads a configuration naming a key not there yet.
 	secret *corev1.Secret
@@ -218,20 +230,23 @@ func newConfigMap(ctx *pulumi.Context, parent pulumi.Resource, name string, name
 	if in.backup != nil {
 		values = append(values, backupInputs(in.backup)...)
 	}
+	gitStorageAt := len(values)
+	values = append(values, gitStorageInputs(in.gitStorage)...)
 	rendered := pulumi.All(values...).ApplyT(func(v []any) string {
 		settings := omnibusSettings{
 			ExternalURL: strings.TrimSuffix(v[0].(string), "/"),
 			ServeTLS:    in.serveTLS,
 			DBHost:      v[1].(string), DBPort: v[2].(int), DBName: v[3].(string), DBSSLMode: in.database.SSLMode,
 			RedisHost: v[4].(string), RedisPort: v[5].(int), RedisAuth: in.redis.password != nil,
-			RedisTLS: in.redis.tls, Sizing: in.sizing, Extra: in.extra,
+			RedisTLS: in.redis.tls, Sizing: in.sizing, Traffic: in.traffic, Extra: in.extra,
 		}
 		if in.objectStorage != nil {
 			settings.ObjectStorage = resolveObjectStorage(in.objectStorage, v[objectsAt:backupAt])
 		}
 		if in.backup != nil {
-			settings.Backup = resolveBackup(in.backup, v[backupAt:])
+			settings.Backup = resolveBackup(in.backup, v[backupAt:gitStorageAt])
 		}
+		settings.GitStorage = resolveGitStorage(in.gitStorage, v[gitStorageAt:])
 		return renderOmnibusConfig(settings)
 	}).(pulumi.StringOutput)
 

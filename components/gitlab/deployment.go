@@ -30,14 +30,18 @@ func curlProbe(url string, insecure bool) pulumi.StringArray {
 // checks no dependency). It decides liveness: a database or Redis outage must not restart every replica.
 var livenessCheck = curlProbe("http://127.0.0.1:8080/-/liveness", false)
 
-// readinessCheck asks through NGINX, Workhorse and Puma whether the database, Redis and Gitaly answer:
-// /-/readiness checks Puma alone unless all=1 is given. It decides readiness: when the database fails over,
-// replicas leave the Service until it is back, and are not restarted for it.
+// readinessCheck asks through NGINX, Workhorse and Puma whether this replica can serve a request, and nothing
+// more: plain /-/readiness checks Puma's master, not the database, Redis or Gitaly, as GitLab's Helm chart
+// and its zero-downtime guide probe it (doc/update/zero_downtime.md: load balancers check /-/readiness). Those
+// dependencies are shared by every zone, so ?all=1 would take every replica out of the Service together in
+// one database failover and refuse every request, where a replica left in it still serves what needs no
+// database and answers the rest the moment the database is back. A replica whose NGINX, Workhorse or Puma is
+// stuck still leaves the Service within 30 s. Dependencies are for alerts to watch, not for traffic.
 func readinessCheck(serveTLS bool) pulumi.StringArray {
 	if serveTLS {
-		return curlProbe("https://127.0.0.1:443/-/readiness?all=1", true)
+		return curlProbe("https://127.0.0.1:443/-/readiness", true)
 	}
-	return curlProbe("http://127.0.0.1:80/-/readiness?all=1", false)
+	return curlProbe("http://127.0.0.1:80/-/readiness", false)
 }
 
 // zoneDeploymentArgs is what one zone's Deployment is built from.
@@ -76,10 +80,10 @@ func newZoneDeployment(ctx *pulumi.Context, parent pulumi.Resource, d zoneDeploy
 	}, pulumi.Parent(parent), waitFor(zoneRolloutWait(*d.args.ReplicasPerZone)))
 }
 
-// deploymentStrategy rolls a shared (ReadWriteMany) zone one new pod at a time, never below the desired
-// count; a ReadWriteOnce volume can be attached to one pod only, so its old pod must go first.
+// deploymentStrategy rolls a shared (ReadWriteMany) zone, or one without a volume, one new pod at a time,
+// never below the desired count; a ReadWriteOnce volume can be attached to one pod only, so its old pod must go first.
 func deploymentStrategy(storage Storage) *appsv1.DeploymentStrategyArgs {
-	if storage.NFS == nil {
+	if storage.StorageClass != "" {
 		return &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")}
 	}
 	return &appsv1.DeploymentStrategyArgs{
@@ -121,22 +125,23 @@ func zonePodSpec(d zoneDeploymentArgs) *corev1.PodSpecArgs {
 }
 
 func gitlabContainer(d zoneDeploymentArgs) *corev1.ContainerArgs {
-	ports := corev1.ContainerPortArray{
-		&corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(httpPort), Protocol: pulumi.String("TCP")},
-		&corev1.ContainerPortArgs{Name: pulumi.String("ssh"), ContainerPort: pulumi.Int(sshPort), Protocol: pulumi.String("TCP")},
-	}
+	ports := zoneContainerPorts(d.args)
 	mounts := append(d.pod.mounts(),
 		&corev1.VolumeMountArgs{Name: pulumi.String("shm"), MountPath: pulumi.String("/dev/shm")},
 		&corev1.VolumeMountArgs{Name: pulumi.String("ssh-host-keys"), MountPath: pulumi.String(hostKeyDir), ReadOnly: pulumi.Bool(true)},
 	)
 	serveTLS := d.args.TLSSecretName != ""
 	if serveTLS {
-		ports = append(ports, &corev1.ContainerPortArgs{Name: pulumi.String("https"), ContainerPort: pulumi.Int(httpsPort), Protocol: pulumi.String("TCP")})
 		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String("tls"), MountPath: pulumi.String(tlsDir), ReadOnly: pulumi.Bool(true)})
 	}
+	preReconfigure := preReconfigureScript(true, d.zone.Storage)
+	if d.args.Service.ProxyProtocol != nil {
+		preReconfigure += kubeletEscape(gitlabSSHDHostKeyScript())
+	}
 	env := append(corev1.EnvVarArray{&corev1.EnvVarArgs{
-		Name: pulumi.String(envPreReconfigureScript), Value: pulumi.String(preReconfigureScript(true, d.zone.Storage)),
+		Name: pulumi.String(envPreReconfigureScript), Value: pulumi.String(preReconfigure),
 	}}, d.pod.nfsEnv()...)
+	env = append(env, sshdEnv(d.args)...)
 	r := d.args.Resources
 	return &corev1.ContainerArgs{
 		Name:            pulumi.String("gitlab"),

@@ -12,7 +12,7 @@
 // <name>-migrations-<version>-<hash>, which the Deployments wait for, and <name>-post-migrations-<version>-
 // <hash>, which waits for them; then ConfigMap <name>-migrated-version records the version.
 //
-// Shared: the Namespace, Secrets <name>-secrets and <name>-ssh-host-keys, ConfigMap <name>-config, Service
+// Shared: the Namespace, Secrets <name>-secrets, <name>-ssh-host-keys and <name>-initial-root-password, ConfigMap <name>-config, Service
 // <name>, PodDisruptionBudget <name>, NetworkPolicies <name> and <name>-migrations, and, without an external
 // Redis, <name>-redis (Deployment, Service, Secret, NetworkPolicy).
 //
@@ -123,8 +123,14 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 		return err
 	}
 
-	secrets, err := newSecrets(ctx, c, name, namespace, args.Database, redis.password,
-		objectStoreKey(args.ObjectStorage))
+	extraSecrets := objectStoreKey(args.ObjectStorage)
+	for env, value := range gitStorageSecrets(args.GitStorage) {
+		if extraSecrets == nil {
+			extraSecrets = pulumi.StringMap{}
+		}
+		extraSecrets[env] = value
+	}
+	secrets, err := newSecrets(ctx, c, name, namespace, args.Database, redis.password, extraSecrets, args.Keys)
 	if err != nil {
 		return err
 	}
@@ -138,8 +144,8 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	}
 	configMap, checksum, err := newConfigMap(ctx, c, name, namespace, configInputs{
 		externalURL: args.ExternalURL, serveTLS: args.TLSSecretName != "", extra: args.ExtraConfig,
-		database: args.Database, redis: redis, sizing: size, objectStorage: args.ObjectStorage, backup: args.Backup,
-		secret: secrets.secret,
+		database: args.Database, redis: redis, sizing: size, traffic: trafficSettingsFor(args), objectStorage: args.ObjectStorage, backup: args.Backup,
+		gitStorage: args.GitStorage, secret: secrets.secret,
 	})
 	if err != nil {
 		return err
@@ -148,6 +154,13 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	volumes, claims := pulumi.StringMap{}, pulumi.StringMap{}
 	pods := make([]omnibusPod, len(args.Zones))
 	for i, zone := range args.Zones {
+		pods[i] = omnibusPod{
+			storage: zone.Storage, configMapName: configMap.Metadata.Name().Elem(), secretName: secrets.secret.Metadata.Name().Elem(),
+			serviceAccount: serviceAccount,
+		}
+		if args.GitStorage.stateless() {
+			continue // Git data lives in the Git storage's servers: the zone has no volume
+		}
 		storage, err := newZoneStorage(ctx, c, name, args.Namespace, namespace, zone)
 		if err != nil {
 			return err
@@ -156,11 +169,7 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 			volumes[zone.Name] = storage.volume.Metadata.Name().Elem()
 		}
 		claims[zone.Name] = storage.claim.Metadata.Name().Elem()
-		pods[i] = omnibusPod{
-			claimName: storage.claim.Metadata.Name().Elem(), storage: zone.Storage,
-			configMapName: configMap.Metadata.Name().Elem(), secretName: secrets.secret.Metadata.Name().Elem(),
-			serviceAccount: serviceAccount,
-		}
+		pods[i].claimName = storage.claim.Metadata.Name().Elem()
 	}
 
 	// The release's migrations run first, from the first zone; every zone's Deployment waits for them, and
@@ -169,7 +178,8 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 		return err
 	}
 	migration := migrationJobArgs{name: name, namespace: namespace, args: args, version: args.Version,
-		zone: args.Zones[0], pod: pods[0], configChecksum: checksum}
+		zone: args.Zones[0], pod: pods[0], configChecksum: checksum,
+		rootPasswordSecret: secrets.rootPasswordSecret.Metadata.Name().Elem()}
 	var redisReady []pulumi.StringOutput
 	if redis.deployment != nil {
 		redisReady = append(redisReady, deploymentRef(redis.deployment))

@@ -186,7 +186,7 @@ func TestNoSecretValueIsSentInPlainText(t *testing.T) {
 	}
 	require.Len(t, secrets, 19, "db password and the 18 generated ones")
 	// What is derived from them: base64 forms, the OpenID Connect key, the SSH host keys.
-	for _, name := range []string{"gitlab-secrets", "gitlab-ssh-host-keys"} {
+	for _, name := range []string{"gitlab-secrets", "gitlab-ssh-host-keys", "gitlab-initial-root-password"} {
 		secret, ok := result.Find(secretType, name)
 		require.True(t, ok)
 		assert.True(t, secret.InputIsSecret("stringData"), name)
@@ -198,7 +198,7 @@ func TestNoSecretValueIsSentInPlainText(t *testing.T) {
 		}
 	}
 
-	require.Len(t, secrets, 19+16+3, "and the 16 other entries of the environment Secret, the 3 host keys")
+	require.Len(t, secrets, 19+15+3+1, "and the 15 other entries of the environment Secret, the 3 host keys, the root password")
 	assert.Empty(t, result.PlaintextLeaks(secrets...))
 	assert.True(t, componenttest.MustAwait(t, component.RootPassword).Secret, "the root password output is secret")
 }

@@ -102,7 +102,7 @@ const (
 
 // migrationScript checks the version, then hands over to the image's entrypoint, which reconfigures and, with
 // GITLAB_POST_RECONFIGURE_SCRIPT set to exit, stops instead of supervising services.
-func migrationScript(phase migrationPhase) string {
+func migrationScript(phase migrationPhase, g GitStorage) string {
 	script := `set -eu
 refuse() {
   echo "$1" > /dev/termination-log 2>/dev/null || true
@@ -117,7 +117,19 @@ case "$running" in
 esac
 `
 	if !phase.postDeployment {
-		script += `migrated="${` + envMigratedVersion + `:-}"
+		script += upgradePathCheck + adoptedKeysCheck()
+	}
+	return kubeletEscape(script + storageDatabasesScript(g, phase) + "exec /assets/init-container\n")
+}
+
+// upgradePathCheck refuses, before anything migrates, an upgrade from the recorded version that the rolling
+// path cannot carry: one that skips a required stop (Omnibus's own upgrade-check), goes backwards, or skips a
+// minor release. The zones roll one pod at a time while pods of the recorded version still serve, which GitLab
+// supports one minor release at a time only (doc/update/zero_downtime.md: "You can only upgrade one minor
+// release at a time"; doc/update/downtime_options: across several minors, "you must take your GitLab instance
+// offline"). The first release of the next major, X+1.0, follows the last minor of X, which upgrade-check
+// makes the required stop. Without a record (a first install) nothing is checked.
+const upgradePathCheck = `migrated="${` + envMigratedVersion + `:-}"
 if [ -n "$migrated" ]; then
   if ! verdict=$(/opt/gitlab/bin/gitlab-ctl upgrade-check "$migrated" "$running" 2>&1); then
     refuse "Upgrade refused: the database was last migrated by GitLab $migrated. $verdict"
@@ -126,10 +138,59 @@ if [ -n "$migrated" ]; then
   if [ "$newest" != "$` + envVersion + `" ]; then
     refuse "Downgrade refused: the database was last migrated by GitLab $migrated, newer than $` + envVersion + `. GitLab cannot run on a newer schema: restore a backup taken before that upgrade instead."
   fi
+  from_major=${migrated%%.*}; from_minor=${migrated#*.}; from_minor=${from_minor%%.*}
+  to_major=${` + envVersion + `%%.*}; to_minor=${` + envVersion + `#*.}; to_minor=${to_minor%%.*}
+  next="$from_major.$((from_minor + 1))"
+  if [ "$to_major" -eq "$from_major" ] && [ "$to_minor" -gt $((from_minor + 1)) ]; then
+    refuse "Upgrade refused: the database was last migrated by GitLab $migrated, and $` + envVersion + ` is more than one minor release later. The zones roll while pods of $migrated still serve, which GitLab supports one minor release at a time: upgrade to the latest $next patch first, then to each minor release up to $to_major.$to_minor, one pulumi up each."
+  fi
+  if [ "$to_major" -gt "$from_major" ] && { [ "$to_major" -gt $((from_major + 1)) ] || [ "$to_minor" -ne 0 ]; }; then
+    refuse "Upgrade refused: the database was last migrated by GitLab $migrated, and $` + envVersion + ` is more than one release later. The zones roll while pods of $migrated still serve, which GitLab supports one release at a time: upgrade to the last $from_major.x minor release first, then to $((from_major + 1)).0, then to each minor release up to $to_major.$to_minor, one pulumi up each."
+  fi
 fi
 `
+
+// Variables the adopted-keys check reads.
+const (
+	// envSavedKeys names the keys the stack was given (GitLabArgs.Keys), never their values.
+	envSavedKeys = "GITLAB_HA_SAVED_KEYS"
+)
+
+// adoptedKeysCheck refuses to migrate an installation whose volume still holds the gitlab-secrets.json an
+// earlier version shared, until the keys in it that encrypt and sign (previousKeys) have been given to the
+// stack: until then they would live on that volume alone, in no Secret and no state, and a restore without
+// the volume would lose every column they encrypt. The values are compared too (the file flattened, the
+// Secret's without line breaks): a key given with another value than the file's is refused as well.
+func adoptedKeysCheck() string {
+	var settings []string
+	for _, setting := range previousKeys {
+		settings = append(settings, setting+":"+adoptedKeyNames[setting])
 	}
-	return kubeletEscape(script + "exec /assets/init-container\n")
+	return `previous=` + previousConfigDir + `/gitlab-secrets.json
+if [ -s "$previous" ]; then
+  flat=$(tr -d ' \t\r\n' < "$previous")
+  missing=""; differing=""
+  for pair in ` + strings.Join(settings, " ") + `; do
+    setting=${pair%%:*}; key=${pair#*:}
+    case "$flat" in *"\"$setting\":"*) ;; *) continue ;; esac
+    case ",${` + envSavedKeys + `:-}," in
+      *",$key,"*) ;;
+      *) missing="$missing $key"; continue ;;
+    esac
+    # The file's value without JSON's \n escapes, and the Secret's without its line breaks: a PEM key compares
+    # whole, and letters and digits as they are.
+    value=$(printf '%s' "$flat" | sed -n -e 's/.*"'"$setting"'":\["\([^"]*\)"\].*/\1/p' -e 's/.*"'"$setting"'":"\([^"]*\)".*/\1/p' | head -n 1 | sed 's/\\n//g')
+    given=$(printf '%s' "${!key:-}" | tr -d ' \t\r\n')
+    if [ -z "$value" ] || [ "$value" != "$given" ]; then differing="$differing $key"; fi
+  done
+  if [ -n "$missing" ]; then
+    refuse "Keys not adopted: ` + previousConfigSubPath + `/gitlab-secrets.json on the shared volume holds keys that an earlier version generated, which encrypt and sign data and are in no Secret and no Pulumi state:$missing. Carry them into the stack once (README, \"Keys\": gitlabkeys adopt), then pulumi up again."
+  fi
+  if [ -n "$differing" ]; then
+    refuse "Keys differ: the stack was given$differing, but ` + previousConfigSubPath + `/gitlab-secrets.json on the shared volume holds other values (or more than one key), and data encrypted with the file's would become unreadable. Adopt them again from that file (README, \"Keys\")."
+  fi
+fi
+`
 }
 
 // migrationJobArgs is what a release's Job is built from.
@@ -143,17 +204,20 @@ type migrationJobArgs struct {
 	zone           Zone
 	pod            omnibusPod
 	configChecksum pulumi.StringInput
+	// rootPasswordSecret holds the initial root password, which only the regular Job, the one that seeds an
+	// empty database, is given.
+	rootPasswordSecret pulumi.StringInput
 }
 
 // newMigrationJob creates one of a release's Jobs, after the objects follows names. Pulumi waits for a Job to
 // complete before anything that depends on it proceeds, and fails the update when it fails.
 func newMigrationJob(ctx *pulumi.Context, parent pulumi.Resource, m migrationJobArgs, phase migrationPhase,
 	follows []pulumi.StringOutput) (*batchv1.Job, error) {
-	script := migrationScript(phase)
+	script := migrationScript(phase, m.args.GitStorage)
 	// A secret among the inputs (a database host a provider marks secret) would make the name secret, and
 	// with it the Job's labels and every reference to it; eight hex digits of a hash reveal none of it.
 	name := pulumi.Unsecret(pulumi.All(m.configChecksum, nfsServer(m.zone.Storage)).ApplyT(func(v []any) string {
-		return jobName(m.name, phase, m.version, append(m.specInputs(script), v[0].(string), v[1].(string))...)
+		return jobName(m.name, phase, m.version, append(m.specInputs(phase, script), v[0].(string), v[1].(string))...)
 	})).(pulumi.StringOutput)
 	labels := toStringMap(zoneLabels(m.name, MigrationsComponent, m.zone.Name))
 	return batchv1.NewJob(ctx, m.name+"-"+phase.suffix, &batchv1.JobArgs{
@@ -179,12 +243,12 @@ func newMigrationJob(ctx *pulumi.Context, parent pulumi.Resource, m migrationJob
 				Spec:     migrationPodSpec(m, phase, script),
 			},
 		},
-	}, pulumi.Parent(parent), waitFor(migrationWait))
+	}, append([]pulumi.ResourceOption{pulumi.Parent(parent), waitFor(migrationWait)}, gitStorageWaits(m.args, phase)...)...)
 }
 
 // specInputs are the known values a Job's pod spec is built from, for its name's hash; the configuration's
 // checksum and the NFS server, known only at deployment, are added to them there.
-func (m migrationJobArgs) specInputs(script string) []string {
+func (m migrationJobArgs) specInputs(phase migrationPhase, script string) []string {
 	selector := make([]string, 0, len(m.zone.NodeSelector))
 	for key, value := range m.zone.NodeSelector {
 		selector = append(selector, key+"="+value)
@@ -194,12 +258,12 @@ func (m migrationJobArgs) specInputs(script string) []string {
 	if m.zone.Storage.NFS != nil {
 		storage = "nfs:" + m.zone.Storage.NFS.Path
 	}
-	inputs := []string{m.args.Image, script, preReconfigureScript(false, m.zone.Storage), m.zone.Name,
-		strings.Join(selector, ","), storage}
+	inputs := []string{m.args.Image, script, preReconfigureScript(false, m.zone.Storage), postReconfigureScript(phase), m.zone.Name,
+		strings.Join(selector, ","), storage, "saved:" + savedKeyList(m.args.Keys)}
 	if m.pod.serviceAccount != nil {
 		inputs = append(inputs, "serviceAccount:"+ServiceAccountName(m.name))
 	}
-	return inputs
+	return append(inputs, gitStorageJobInputs(m.args.GitStorage)...)
 }
 
 // nfsServer is the zone's NFS server, or "" for a zone with its own volume.
@@ -210,14 +274,41 @@ func nfsServer(storage Storage) pulumi.StringOutput {
 	return storage.NFS.Server.ToStringOutput()
 }
 
+// authorizedKeysOff turns off GitLab's writes to the authorized_keys file, as its guide to fast SSH key lookup
+// has them turned off (doc/administration/operations/fast_ssh_key_lookup.md, "Use authorized_keys file"): sshd
+// looks keys up in the database (sshdKeysFromGitLabOnly), and otherwise every zone's Sidekiq would rewrite the
+// shared file on NFS whenever a key changes. It is an application setting, not a gitlab.rb key, so the regular
+// Job sets it in the database each release, once migrated; an administrator who turns it back on sees it off
+// again after the next release.
+const authorizedKeysOff = `/opt/gitlab/bin/gitlab-rails runner 'settings = ApplicationSetting.current_without_cache || ApplicationSetting.create_from_defaults; settings.update!(authorized_keys_enabled: false) if settings.authorized_keys_enabled'
+`
+
+// postReconfigureScript is what a Job runs once reconfigure has migrated, ending with the exit that stops it.
+func postReconfigureScript(phase migrationPhase) string {
+	if phase.postDeployment {
+		return "exit 0\n"
+	}
+	return authorizedKeysOff + "exit 0\n"
+}
+
 func migrationPodSpec(m migrationJobArgs, phase migrationPhase, script string) *corev1.PodSpecArgs {
 	env := append(corev1.EnvVarArray{
 		&corev1.EnvVarArgs{Name: pulumi.String(envMigrations), Value: pulumi.String("true")},
 		&corev1.EnvVarArgs{Name: pulumi.String(envVersion), Value: pulumi.String(m.version)},
-	}, entrypointEnv(preReconfigureScript(false, m.zone.Storage), "exit 0")...) // stop once reconfigure has migrated
+	}, entrypointEnv(preReconfigureScript(false, m.zone.Storage), storagePostReconfigure(m.args.GitStorage, phase)+postReconfigureScript(phase))...)
+	env = append(env, storageDatabasesEnv(m.name, m.args, phase)...)
+	storageEnv := gitStorageEnv(m.args.GitStorage, phase)
+	for _, key := range sortedKeys(storageEnv) {
+		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(key), Value: pulumi.String(storageEnv[key])})
+	}
 	if !phase.postDeployment {
 		env = append(env,
 			&corev1.EnvVarArgs{Name: pulumi.String("SKIP_POST_DEPLOYMENT_MIGRATIONS"), Value: pulumi.String("true")},
+			&corev1.EnvVarArgs{Name: pulumi.String(envSavedKeys), Value: pulumi.String(savedKeyList(m.args.Keys))},
+			// Omnibus seeds the root user with it on an empty database (database_migrations.rb), and only then.
+			&corev1.EnvVarArgs{Name: pulumi.String(envRootPassword), ValueFrom: &corev1.EnvVarSourceArgs{
+				SecretKeyRef: &corev1.SecretKeySelectorArgs{Name: m.rootPasswordSecret, Key: pulumi.String(envRootPassword)},
+			}},
 			&corev1.EnvVarArgs{Name: pulumi.String(envMigratedVersion), ValueFrom: &corev1.EnvVarSourceArgs{
 				ConfigMapKeyRef: &corev1.ConfigMapKeySelectorArgs{
 					Name: pulumi.String(versionRecordName(m.name)), Key: pulumi.String("version"), Optional: pulumi.Bool(true),
@@ -243,7 +334,7 @@ func migrationPodSpec(m migrationJobArgs, phase migrationPhase, script string) *
 // pods of the given components, the pod's own among them, so that on a first install, with no GitLab pod yet,
 // a migration Job may go anywhere in the zone. A shared (NFS) volume needs no such placement.
 func volumeHolderAffinity(name string, zone Zone, components ...string) *corev1.AffinityArgs {
-	if zone.Storage.NFS != nil {
+	if zone.Storage.StorageClass == "" { // NFS, or no volume at all
 		return nil
 	}
 	return &corev1.AffinityArgs{PodAffinity: &corev1.PodAffinityArgs{

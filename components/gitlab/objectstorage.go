@@ -104,6 +104,14 @@ func renderObjectStorage(line func(string, ...any), s *objectStorageSettings) {
 	for _, objectType := range ObjectTypes() {
 		line("gitlab_rails['object_store']['objects'][%s]['bucket'] = %s", rubyString(objectType), rubyString(s.Buckets[objectType]))
 	}
+	// The external_diffs bucket is used, not only named: merge request diffs leave the database for it once
+	// outdated (the merge request closed, or a newer version pushed), while current diffs stay in the
+	// database, where GitLab says they are read fastest (doc/administration/merge_request_diffs.md, "Alternative
+	// in-database storage"; GitLab Environment Toolkit sets the same). Turning it on in a running stack moves
+	// existing outdated diffs to the bucket in the background (the schedule_migrate_external_diffs cron, 1000
+	// at a time), which GitLab cannot reverse.
+	line("gitlab_rails['external_diffs_enabled'] = true")
+	line("gitlab_rails['external_diffs_when'] = 'outdated'")
 	if s.Connection.KeyEnv[0] == "" {
 		renderWorkloadIdentityEnv(line)
 	}

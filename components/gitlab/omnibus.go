@@ -58,6 +58,7 @@ func omnibusSecurityContext() *corev1.SecurityContextArgs {
 
 // omnibusPod is what a pod that runs the image is built from.
 type omnibusPod struct {
+	// claimName is the zone's claim; nil for a zone without a volume (GitStorage.stateless).
 	claimName     pulumi.StringInput
 	configMapName pulumi.StringInput
 	secretName    pulumi.StringInput
@@ -77,8 +78,10 @@ func (p omnibusPod) serviceAccountName() pulumi.StringPtrInput {
 
 // volumes are the zone's claim and the scratch directories.
 func (p omnibusPod) volumes() corev1.VolumeArray {
-	volumes := corev1.VolumeArray{
-		&corev1.VolumeArgs{Name: pulumi.String(dataVolume), PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: p.claimName}},
+	volumes := corev1.VolumeArray{}
+	if p.claimName != nil {
+		volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String(dataVolume),
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: p.claimName}})
 	}
 	for _, dir := range scratchDirs {
 		volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String(dir.name), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}})
@@ -92,6 +95,9 @@ func (p omnibusPod) mounts() corev1.VolumeMountArray {
 	var mounts corev1.VolumeMountArray
 	for _, dir := range scratchDirs {
 		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String(dir.name), MountPath: pulumi.String(dir.mountPath)})
+	}
+	if p.claimName == nil {
+		return mounts
 	}
 	for _, dir := range sharedDirs {
 		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String(dataVolume), MountPath: pulumi.String(dir.mountPath), SubPath: pulumi.String(dir.subPath)})
@@ -164,12 +170,22 @@ ssh-keygen -y -f /etc/gitlab/$key > /etc/gitlab/$key.pub
 	return b.String()
 }
 
-// preReconfigureScript is what the pod's Omnibus container runs before reconfigure: the host keys, and the
-// root-squash check on an NFS zone.
-func preReconfigureScript(hostKeys bool, storage Storage) string {
+// sshdKeysFromGitLabOnly makes sshd find users' keys only through GitLab, never in an authorized_keys file.
+// The image's sshd (docker/assets/sshd_config, which runit starts with -f /assets/sshd_config) reads both
+// AuthorizedKeysFile and AuthorizedKeysCommand, gitlab-shell's lookup in the database; GitLab's guide to fast
+// SSH key lookup has the file's writes turned off (authorized_keys_enabled, which the migration Job turns off),
+// after which a file left behind would still admit a key deleted since. With the file not read at all, that
+// holds on any volume: the shared one's old file, or a file of a pod's own were the .ssh directory ever not
+// shared.
+const sshdKeysFromGitLabOnly = `sed -i 's|^AuthorizedKeysFile .*|AuthorizedKeysFile none|' /assets/sshd_config
+`
+
+// preReconfigureScript is what the pod's Omnibus container runs before reconfigure: the host keys and sshd's
+// key lookup in a pod that serves SSH, and the root-squash check on an NFS zone.
+func preReconfigureScript(sshd bool, storage Storage) string {
 	script := "set -e\n"
-	if hostKeys {
-		script += hostKeyScript()
+	if sshd {
+		script += hostKeyScript() + sshdKeysFromGitLabOnly
 	}
 	if storage.NFS != nil {
 		script += rootSquashCheck

@@ -33,8 +33,9 @@ func TestReadinessAsksWhetherTheReplicaCanServeThroughNGINX(t *testing.T) {
 	deployment, _ := result.Find(deploymentType, "gitlab-eu-west-1a")
 	readiness := deployment.MustInput(t, "spec.template.spec.containers[0].readinessProbe.exec.command").([]any)
 	assert.Equal(t, curl, readiness[0])
-	assert.Equal(t, "http://127.0.0.1:80/-/readiness?all=1", readiness[len(readiness)-1],
-		"through NGINX and Workhorse, and with all=1 the database, Redis and Gitaly, not Puma alone")
+	assert.Equal(t, "http://127.0.0.1:80/-/readiness", readiness[len(readiness)-1],
+		"through NGINX, Workhorse and Puma, and no further: without all=1, a failover of the database every zone "+
+			"shares does not empty the Service of every zone at once")
 	assert.NotContains(t, readiness, "--insecure")
 }
 
@@ -45,7 +46,7 @@ func TestWithATLSSecretReadinessGoesThroughNGINXsHTTPS(t *testing.T) {
 	deployment, _ := result.Find(deploymentType, "gitlab-eu-west-1b")
 	readiness := deployment.MustInput(t, "spec.template.spec.containers[0].readinessProbe.exec.command").([]any)
 	require.NotEmpty(t, readiness)
-	assert.Equal(t, "https://127.0.0.1:443/-/readiness?all=1", readiness[len(readiness)-1], "port 80 only redirects to HTTPS")
+	assert.Equal(t, "https://127.0.0.1:443/-/readiness", readiness[len(readiness)-1], "port 80 only redirects to HTTPS")
 	assert.Contains(t, readiness, "--insecure", "the certificate names the external host, not 127.0.0.1")
 }
 

@@ -84,10 +84,15 @@ var omnibusSecrets = []omnibusSecret{
 
 // generatedSecrets is what newSecrets made.
 type generatedSecrets struct {
-	secret       *corev1.Secret // the environment of every GitLab container
-	hostKeys     *corev1.Secret // the SSH host keys, as files
-	rootPassword pulumi.StringOutput
+	secret   *corev1.Secret // the environment of every GitLab container
+	hostKeys *corev1.Secret // the SSH host keys, as files
+	// rootPasswordSecret holds the initial root password alone: only the Job that seeds the database reads it.
+	rootPasswordSecret *corev1.Secret
+	rootPassword       pulumi.StringOutput
 }
+
+// rootPasswordSecretName is the Secret that holds the initial root password.
+func rootPasswordSecretName(name string) string { return name + "-initial-root-password" }
 
 // password generates a secret string of letters and digits, kept secret by Pulumi.
 func password(ctx *pulumi.Context, parent pulumi.Resource, name string, length int) (*random.RandomPassword, error) {
@@ -98,11 +103,11 @@ func password(ctx *pulumi.Context, parent pulumi.Resource, name string, length i
 }
 
 // newSecrets generates every secret a replica needs and stores them, with the database's user and password and
-// Redis's password,
-// in one Secret that every zone's pods and the migration Jobs read as environment variables; the SSH host
-// keys go into a second Secret, mounted as files.
+// Redis's password, in one Secret that every zone's pods and the migration Jobs read as environment variables; the SSH host
+// keys go into a second Secret, mounted as files, and the initial root password into a third, which only the
+// Job that seeds the database reads. A key in saved is used instead of the generated one (see savedkeys.go).
 func newSecrets(ctx *pulumi.Context, parent pulumi.Resource, name string, namespace pulumi.StringInput,
-	db Database, redisPassword pulumi.StringInput, objectStoreKey pulumi.StringMap) (*generatedSecrets, error) {
+	db Database, redisPassword pulumi.StringInput, extra, saved pulumi.StringMap) (*generatedSecrets, error) {
 	data := pulumi.StringMap{
 		envDBUser:     pulumi.ToSecret(db.User).(pulumi.StringOutput),
 		envDBPassword: pulumi.ToSecret(db.Password).(pulumi.StringOutput),
@@ -110,47 +115,59 @@ func newSecrets(ctx *pulumi.Context, parent pulumi.Resource, name string, namesp
 	if redisPassword != nil {
 		data[envRedisPassword] = redisPassword
 	}
-	for env, value := range objectStoreKey {
-		data[env] = value
-	}
 	for _, key := range keyBases {
 		value, err := password(ctx, parent, name+"-"+key.suffix, keyBaseLength)
 		if err != nil {
 			return nil, err
 		}
-		data[key.env] = value.Result
+		data[key.env] = savedOr(saved, key.env, value.Result)
 	}
 	for _, s := range omnibusSecrets {
 		value, err := password(ctx, parent, name+"-"+s.suffix, s.length)
 		if err != nil {
 			return nil, err
 		}
-		data[s.env] = s.form.apply(value.Result)
+		data[s.env] = savedOr(saved, s.env, s.form.apply(value.Result))
 	}
-	// GitLab rejects weak root passwords; 32 letters and digits pass its check.
-	root, err := password(ctx, parent, name+"-root-password", 32)
+	// Last: a value given (an object store's key, the Git storage's tokens and shell secret, which its servers
+	// hold too) wins over one generated or saved for the same variable.
+	for env, value := range extra {
+		data[env] = value
+	}
+	secret, err := newOpaqueSecret(ctx, parent, name, namespace, name+"-secrets", data)
 	if err != nil {
 		return nil, err
 	}
-	data[envRootPassword] = root.Result
+	// GitLab rejects weak root passwords; 32 letters and digits pass its check.
+	generatedRoot, err := password(ctx, parent, name+"-root-password", 32)
+	if err != nil {
+		return nil, err
+	}
+	root := savedOr(saved, envRootPassword, generatedRoot.Result)
+	rootSecret, err := newOpaqueSecret(ctx, parent, name, namespace, rootPasswordSecretName(name), pulumi.StringMap{envRootPassword: root})
+	if err != nil {
+		return nil, err
+	}
+	hostKeys, err := newHostKeySecret(ctx, parent, name, namespace, saved)
+	if err != nil {
+		return nil, err
+	}
+	return &generatedSecrets{secret: secret, hostKeys: hostKeys, rootPasswordSecret: rootSecret,
+		rootPassword: pulumi.ToSecret(root).(pulumi.StringOutput)}, nil
+}
 
-	secret, err := corev1.NewSecret(ctx, name+"-secrets", &corev1.SecretArgs{
+// newOpaqueSecret is one of the component's Secrets, named objectName in Kubernetes and in Pulumi.
+func newOpaqueSecret(ctx *pulumi.Context, parent pulumi.Resource, name string, namespace pulumi.StringInput,
+	objectName string, data pulumi.StringMap) (*corev1.Secret, error) {
+	return corev1.NewSecret(ctx, objectName, &corev1.SecretArgs{
 		Metadata: &metav1.ObjectMetaArgs{
-			Name:      pulumi.String(name + "-secrets"),
+			Name:      pulumi.String(objectName),
 			Namespace: namespace,
 			Labels:    toStringMap(standardLabels(name, ConfigComponent)),
 		},
 		Type:       pulumi.String("Opaque"),
 		StringData: data,
 	}, pulumi.Parent(parent))
-	if err != nil {
-		return nil, err
-	}
-	hostKeys, err := newHostKeySecret(ctx, parent, name, namespace)
-	if err != nil {
-		return nil, err
-	}
-	return &generatedSecrets{secret: secret, hostKeys: hostKeys, rootPassword: pulumi.ToSecret(root.Result).(pulumi.StringOutput)}, nil
 }
 
 func (f form) apply(generated pulumi.StringOutput) pulumi.StringOutput {
@@ -169,22 +186,15 @@ func hostKeysSecretName(name string) string { return name + "-ssh-host-keys" }
 // newHostKeySecret derives the three SSH host keys the image would otherwise generate in each pod, so that
 // every replica answers with the same host key and clients never see it change when the load balancer picks
 // another zone.
-func newHostKeySecret(ctx *pulumi.Context, parent pulumi.Resource, name string, namespace pulumi.StringInput) (*corev1.Secret, error) {
+func newHostKeySecret(ctx *pulumi.Context, parent pulumi.Resource, name string, namespace pulumi.StringInput,
+	saved pulumi.StringMap) (*corev1.Secret, error) {
 	files := pulumi.StringMap{}
 	for _, key := range sshHostKeys {
 		seed, err := password(ctx, parent, name+"-"+key.file()+"-seed", 64)
 		if err != nil {
 			return nil, err
 		}
-		files[key.file()] = seed.Result.ApplyT(key.openSSHPrivateKey).(pulumi.StringOutput)
+		files[key.file()] = savedOr(saved, key.file(), seed.Result.ApplyT(key.openSSHPrivateKey).(pulumi.StringOutput))
 	}
-	return corev1.NewSecret(ctx, hostKeysSecretName(name), &corev1.SecretArgs{
-		Metadata: &metav1.ObjectMetaArgs{
-			Name:      pulumi.String(hostKeysSecretName(name)),
-			Namespace: namespace,
-			Labels:    toStringMap(standardLabels(name, ConfigComponent)),
-		},
-		Type:       pulumi.String("Opaque"),
-		StringData: files,
-	}, pulumi.Parent(parent))
+	return newOpaqueSecret(ctx, parent, name, namespace, hostKeysSecretName(name), files)
 }

@@ -25,7 +25,7 @@ var omnibusGeneratedSecrets = []string{
 	"gitlab_rails['db_key_base']", "gitlab_rails['secret_key_base']", "gitlab_rails['otp_key_base']",
 	"gitlab_rails['encrypted_settings_key_base']", "gitlab_rails['openid_connect_signing_key']",
 	"gitlab_rails['active_record_encryption_primary_key']", "gitlab_rails['active_record_encryption_deterministic_key']",
-	"gitlab_rails['active_record_encryption_key_derivation_salt']", "gitlab_rails['initial_root_password']",
+	"gitlab_rails['active_record_encryption_key_derivation_salt']",
 	"gitlab_shell['secret_token']", "gitaly['gitlab_secret']", "gitlab_workhorse['secret_token']",
 	"gitlab_kas['api_secret_key']", "gitlab_kas['private_api_secret_key']", "gitlab_kas['websocket_token_secret_key']",
 }
@@ -39,6 +39,39 @@ func TestNoSecretOmnibusWouldGenerateIsLeftToAReplica(t *testing.T) {
 	assert.Contains(t, config, "package['generate_secrets_json_file'] = false", "no replica writes gitlab-secrets.json for another to read")
 	assert.Contains(t, config, "gitaly['gitlab_secret'] = ENV.fetch('GITLAB_SHELL_SECRET_TOKEN')",
 		"Gitaly authenticates to Rails with GitLab Shell's token, a copy Omnibus no longer makes")
+	assert.Contains(t, config, "gitlab_rails['initial_root_password'] = ENV['GITLAB_ROOT_PASSWORD']",
+		"the initial root password is read where it is given, and is nil, not an error, everywhere else")
+}
+
+func TestOnlyTheJobThatSeedsTheDatabaseIsGivenTheInitialRootPassword(t *testing.T) {
+	result, component := deploy(t, threeZones())
+	environment, _ := result.Find(secretType, "gitlab-secrets")
+	assert.NotContains(t, environment.InputMap("stringData"), "GITLAB_ROOT_PASSWORD",
+		"not in the Secret every pod loads with envFrom")
+	root, ok := result.Find(secretType, "gitlab-initial-root-password")
+	require.True(t, ok)
+	assert.True(t, root.InputIsSecret("stringData"))
+	assert.Equal(t, componenttest.MustAwait(t, component.RootPassword).Value, root.InputString(`stringData["GITLAB_ROOT_PASSWORD"]`))
+
+	regular, post := jobs(t, result)
+	assert.Contains(t, envList(t, regular), map[string]any{"name": "GITLAB_ROOT_PASSWORD", "valueFrom": map[string]any{
+		"secretKeyRef": map[string]any{"name": "gitlab-initial-root-password", "key": "GITLAB_ROOT_PASSWORD"}}},
+		"the regular Job seeds an empty database with it (database_migrations.rb)")
+	workloads := append(result.OfType(deploymentType), post)
+	workloads = append(workloads, result.OfType("kubernetes:batch/v1:CronJob")...)
+	for _, workload := range workloads {
+		for _, e := range envList(t, workload) {
+			assert.NotEqual(t, "GITLAB_ROOT_PASSWORD", e.(map[string]any)["name"], workload.Name)
+		}
+	}
+}
+
+// envList is the env list of a Deployment's or Job's first container.
+func envList(t *testing.T, workload componenttest.Resource) []any {
+	t.Helper()
+	list, _ := workload.Input("spec.template.spec.containers[0].env")
+	items, _ := list.([]any)
+	return items
 }
 
 func TestSecretsHaveTheFormOmnibusValidates(t *testing.T) {

@@ -14,9 +14,14 @@ import (
 // its own resources instead; the figures are Omnibus's own.
 const (
 	// pumaWorkerMiB is what Omnibus budgets per Puma worker (puma.rb: "Puma workers can use 1GB per
-	// process", per_worker_ram = 1048576 KiB). The component also sets it as puma['per_worker_max_memory_mb'],
-	// so that GitLab's own watchdog restarts a worker that outgrows its budget before the kernel kills the pod.
+	// process", per_worker_ram = 1048576 KiB): it decides how many workers fit.
 	pumaWorkerMiB = 1024
+	// gitlabWorkerMaxMiB is the resident size at which GitLab's memory watchdog restarts a Puma worker unless
+	// puma['per_worker_max_memory_mb'] says otherwise (gitlabhq lib/gitlab/memory/watchdog/configurator.rb:
+	// DEFAULT_PUMA_WORKER_RSS_LIMIT_MB = 1200; Omnibus leaves the setting nil). A worker may grow to it where
+	// the pod holds every worker at that size; where it does not, the cap is the pod's share per worker, so
+	// that the watchdog restarts a worker gracefully before the kernel's OOM killer stops the container.
+	gitlabWorkerMaxMiB = 1200
 	// otherProcessesMiB is what Omnibus reserves for every process but Puma's workers (puma.rb:
 	// reserved_memory = 1572864 KiB): the Puma master, Workhorse, NGINX, Gitaly, sshd.
 	otherProcessesMiB = 1536
@@ -44,7 +49,8 @@ type sizing struct {
 }
 
 // sizeFor applies Omnibus's formula to the pod's limits: workers = max(2, min(CPUs, memory left for Puma / 1
-// GiB)), where memory left for Puma is the limit less Sidekiq's and the other processes' budgets.
+// GiB)), where memory left for Puma is the limit less Sidekiq's and the other processes' budgets; each worker
+// may then grow to GitLab's default cap, or to its share of the memory left for Puma where that is less.
 func sizeFor(r Resources) (sizing, error) {
 	cpus, err := parseQuantity(r.CPULimit)
 	if err != nil {
@@ -57,7 +63,8 @@ func sizeFor(r Resources) (sizing, error) {
 	memoryMiB := int(memory / (1 << 20))
 	byMemory := (memoryMiB - sidekiqMiB - otherProcessesMiB) / pumaWorkerMiB
 	workers := max(minPumaWorkers, min(int(math.Floor(cpus)), byMemory))
-	s := sizing{PumaWorkers: workers, PumaWorkerMaxMiB: pumaWorkerMiB, SidekiqConcurrency: sidekiqConcurrency}
+	share := (memoryMiB - sidekiqMiB - otherProcessesMiB) / workers
+	s := sizing{PumaWorkers: workers, PumaWorkerMaxMiB: min(gitlabWorkerMaxMiB, share), SidekiqConcurrency: sidekiqConcurrency}
 	if byMemory <= minPumaWorkers {
 		s.SidekiqConcurrency = constrainedSidekiqConcurrency
 	}

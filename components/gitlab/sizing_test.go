@@ -62,20 +62,23 @@ func TestPumaAndSidekiqAreSizedFromThePodNotTheNode(t *testing.T) {
 		nodeCPUs         int
 		nodeGiB          float64
 		workers, threads int
+		workerMaxMiB     int
+		limitMiB         int
 	}{
-		// dev: 1-2 CPUs and 6Gi on a t3.xlarge (4 vCPU, 16 GiB).
-		{"dev", ".", "dev", "t3.xlarge", 4, 16, 2, 10},
-		// prod: the component's 2-4 CPUs and 8Gi on an m6i.xlarge (4 vCPU, 16 GiB).
-		{"prod", ".", "prod", "m6i.xlarge", 4, 16, 4, 20},
+		// dev: 1-2 CPUs and 6Gi on a t3.xlarge (4 vCPU, 16 GiB): 2655Mi for Puma, room for GitLab's 1200 each.
+		{"dev", ".", "dev", "t3.xlarge", 4, 16, 2, 10, 1200, 6144},
+		// prod: the component's 2-4 CPUs and 8Gi on an m6i.xlarge (4 vCPU, 16 GiB): 4703Mi for 4 workers.
+		{"prod", ".", "prod", "m6i.xlarge", 4, 16, 4, 20, 1175, 8192},
 		// Linode: the component's defaults on a g6-standard-6 (6 vCPU, 16 GB).
-		{"linode", "examples/linode", "example", "g6-standard-6", 6, 16e9 / (1 << 30), 4, 20},
+		{"linode", "examples/linode", "example", "g6-standard-6", 6, 16e9 / (1 << 30), 4, 20, 1175, 8192},
 	}
 	for _, tc := range cases {
 		t.Run(tc.stack, func(t *testing.T) {
 			workers, maxMiB, threads := sizingOf(t, stackResources(t, tc.dir, tc.file))
 			assert.Equal(t, tc.workers, workers, "Puma workers")
 			assert.Equal(t, tc.threads, threads, "Sidekiq threads")
-			assert.Equal(t, 1024, maxMiB, "each worker is held to the 1 GiB it was budgeted")
+			assert.Equal(t, tc.workerMaxMiB, maxMiB, "GitLab's 1200 MiB cap, or each worker's share of what the pod leaves Puma")
+			assert.LessOrEqual(t, workers*maxMiB+1953+1536, tc.limitMiB, "every worker at its cap, Sidekiq and the rest fit the limit")
 			t.Logf("%s: %d Puma workers and %d Sidekiq threads; Omnibus on a %s would start %d workers",
 				tc.stack, workers, threads, tc.node, omnibusOnTheNode(tc.nodeCPUs, tc.nodeGiB))
 		})

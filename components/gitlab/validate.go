@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -23,6 +24,9 @@ func withDefaults(args GitLabArgs) GitLabArgs {
 	setString(&args.Version, imageVersion(args.Image))
 	setString(&args.RedisImage, DefaultRedisImage)
 	setString(&args.Service.Type, "ClusterIP")
+	if args.Service.Type == "LoadBalancer" && args.Service.HealthCheckNodePort == 0 {
+		args.Service.HealthCheckNodePort = DefaultHealthCheckNodePort
+	}
 	setString(&args.Database.SSLMode, "require")
 	setString(&args.Resources.CPURequest, "2")
 	setString(&args.Resources.MemoryRequest, "8Gi")
@@ -117,13 +121,25 @@ func validateArgs(name string, args GitLabArgs) error {
 	if err := validateVersion(name, args); err != nil {
 		return err
 	}
+	if err := validateExtraConfig(args.ExtraConfig); err != nil {
+		return err
+	}
+	if err := validateKeys(args.Keys); err != nil {
+		return err
+	}
 	if err := validateObjectStorage(args.ObjectStorage); err != nil {
 		return err
 	}
 	if err := validateBackup(name, args.Backup, args.ObjectStorage); err != nil {
 		return err
 	}
-	return validateService(args.Service)
+	if err := validateGitStorage(args); err != nil {
+		return err
+	}
+	if err := validateService(args.Service); err != nil {
+		return err
+	}
+	return validateTraffic(args)
 }
 
 // validateVersion checks that the release has a version, that the image's tag does not contradict it, and
@@ -140,6 +156,42 @@ func validateVersion(name string, args GitLabArgs) error {
 	}
 	if job := longestJobName(name, args.Version); len(job) > maxJobNameLength {
 		return validate.Errorf("name", name, "makes the migration Job name %q, longer than %d characters; use a shorter component name", job, maxJobNameLength)
+	}
+	return nil
+}
+
+// servicesWithoutSecrets are the settings that turn on, through ExtraConfig, an Omnibus service whose secrets
+// Omnibus generates only with package['generate_default_secrets'], which the configuration turns off so that no
+// replica keeps a secret of its own: the Container Registry's http_secret and internal key
+// (gitlab/libraries/registry.rb parse_secrets), Pages' API secret and OAuth registration (gitlab-pages/
+// libraries/gitlab_pages.rb), Mattermost's salts (gitlab_mattermost.rb) and mail room's webhook token
+// (gitlab/libraries/incoming_email.rb). Each would start with empty secrets and no error; none is run across
+// zones by this component.
+var servicesWithoutSecrets = []struct {
+	pattern *regexp.Regexp
+	service string
+}{
+	{regexp.MustCompile(`\bregistry_external_url\b`), "the Container Registry"},
+	{regexp.MustCompile(`\bpages_external_url\b`), "GitLab Pages"},
+	{regexp.MustCompile(`\bmattermost_external_url\b`), "Mattermost"},
+	{regexp.MustCompile(`(incoming_email|service_desk_email)_delivery_method'\]\s*=\s*['"]webhook['"]`), "mail room's webhook delivery"},
+}
+
+// validateExtraConfig refuses ExtraConfig that turns on a service Omnibus would run with empty secrets.
+// Comment lines are skipped.
+func validateExtraConfig(extra string) error {
+	for i, line := range strings.Split(extra, "\n") {
+		code := strings.TrimSpace(line)
+		if strings.HasPrefix(code, "#") {
+			continue
+		}
+		for _, s := range servicesWithoutSecrets {
+			if setting := s.pattern.FindString(code); setting != "" {
+				return validate.Errorf("extraConfig", code,
+					"(line %d) turns on %s, whose secrets Omnibus generates only on a single node: with package['generate_default_secrets'] off, "+
+						"so that every replica shares its keys, it would run with empty secrets; the component does not run it", i+1, s.service)
+			}
+		}
 	}
 	return nil
 }
@@ -170,9 +222,18 @@ func validateZones(name string, args GitLabArgs) error {
 				return err
 			}
 		}
+		if args.GitStorage.stateless() {
+			if err := validateStatelessZone(field, zone); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := validateStorage(field+".storage", zone.Storage, *args.ReplicasPerZone); err != nil {
 			return err
 		}
+	}
+	if args.GitStorage.stateless() {
+		return nil // no zone holds data: any number of them serve the same repositories and buckets
 	}
 	return validateSharedStorage(args.Zones)
 }
@@ -292,7 +353,8 @@ func validateService(s Service) error {
 	for _, p := range []struct {
 		field string
 		port  int
-	}{{"service.nodePorts.http", s.NodePorts.HTTP}, {"service.nodePorts.https", s.NodePorts.HTTPS}, {"service.nodePorts.ssh", s.NodePorts.SSH}} {
+	}{{"service.nodePorts.http", s.NodePorts.HTTP}, {"service.nodePorts.https", s.NodePorts.HTTPS}, {"service.nodePorts.ssh", s.NodePorts.SSH},
+		{"service.nodePorts.httpRedirect", s.NodePorts.HTTPRedirect}} {
 		if p.port == 0 {
 			continue
 		}
@@ -306,6 +368,17 @@ func validateService(s Service) error {
 			return validate.Errorf(p.field, p.port, "is also %s", other)
 		}
 		ports[p.port] = p.field
+	}
+	if err := validateHealthCheckNodePort(s, ports); err != nil {
+		return err
+	}
+	if s.LoadBalancerClass != "" {
+		if s.Type != "LoadBalancer" {
+			return validate.Errorf("service.loadBalancerClass", s.LoadBalancerClass, "is set, but the Service type is %s, not LoadBalancer", s.Type)
+		}
+		if !qualifiedName.MatchString(s.LoadBalancerClass) || len(s.LoadBalancerClass) > 316 {
+			return validate.Errorf("service.loadBalancerClass", s.LoadBalancerClass, "is not a qualified name such as %s", ExternalLoadBalancerClass)
+		}
 	}
 	ranges, literal := validate.LiteralStrings(s.LoadBalancerSourceRanges)
 	if literal && len(ranges) > 0 && s.Type != "LoadBalancer" {

@@ -1,11 +1,13 @@
 // Package loadbalancer builds the one load balancer in front of every zone: on AWS a Pulumi-owned network
-// load balancer whose target groups send to the GitLab Service's fixed node ports on every zone's nodes.
-// Owning it in the stack (rather than letting Kubernetes make one for a LoadBalancer Service) keeps its
-// address and lifecycle in the plan and out of the cluster's hands.
+// load balancer whose target groups send to the GitLab Service's fixed node ports on every zone's nodes, and
+// check the Service's health-check node port, so that only nodes holding a ready GitLab pod receive
+// connections. Owning it in the stack (rather than letting Kubernetes make one for a LoadBalancer Service)
+// keeps its address and lifecycle in the plan and out of the cluster's hands.
 package loadbalancer
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
@@ -47,7 +49,9 @@ func listeners(args NLBArgs) []listener {
 	case TLSPassthrough:
 		out = append(out, listener{name: "https", port: 443, nodePort: args.NodePorts.HTTPS, protocol: "TCP"})
 	case TLSTerminate:
-		// TLS ends here; GitLab receives plain HTTP on its HTTP node port.
+		// TLS ends here; GitLab receives plain HTTP on its HTTP node port, and plain http:// is redirected
+		// to https:// by GitLab's redirect port (an NLB cannot redirect).
+		out[0].nodePort = args.NodePorts.HTTPRedirect
 		out = append(out, listener{name: "https", port: 443, nodePort: args.NodePorts.HTTP, protocol: "TLS"})
 	}
 	return append(out, listener{name: "ssh", port: 22, nodePort: args.NodePorts.SSH, protocol: "TCP"})
@@ -124,20 +128,50 @@ func (n *NLB) build(ctx *pulumi.Context, name string, args NLBArgs) error {
 	return nil
 }
 
+// Health-check timing: the shortest the NLB allows (interval 5-300 s, timeout 2-120 s, thresholds 2-10:
+// AWS's "Health checks for Network Load Balancer target groups"), so that a node leaves after two failed
+// checks 5 s apart, about 10 s, and returns after two good ones. kube-proxy answers from the node itself,
+// in well under the 2 s timeout.
+const (
+	healthCheckInterval  = 5
+	healthCheckTimeout   = 2
+	healthCheckThreshold = 2
+	// unhealthyDrainingSeconds is how long an unhealthy node keeps its open connections: the GitLab pod's
+	// termination grace period, within which Puma and a git push in flight finish.
+	unhealthyDrainingSeconds = 120
+)
+
+// KubeProxyHealthCheck asks kube-proxy on each node, over HTTP on the Service's health-check port, whether the node
+// holds a ready GitLab pod: kube-proxy answers 200 with the count of local ready endpoints, 503 with none
+// (or while its own rules are stale), from k8s.io/kubernetes v1.33 pkg/proxy/healthcheck/service_health.go.
+// The check follows GitLab's readiness probe, through the Service's endpoints, on every port alike, and
+// a node whose pod is terminating answers 503 while it drains.
+// Every NLB that sends to GitLab's node ports checks this way: this one, and the Gitaly Cluster's internal one.
+func KubeProxyHealthCheck(port int) *lb.TargetGroupHealthCheckArgs {
+	return &lb.TargetGroupHealthCheckArgs{
+		Protocol: pulumi.String("HTTP"), Port: pulumi.String(strconv.Itoa(port)), Path: pulumi.String(HealthCheckPath),
+		Matcher:  pulumi.String("200"),
+		Interval: pulumi.Int(healthCheckInterval), Timeout: pulumi.Int(healthCheckTimeout),
+		HealthyThreshold: pulumi.Int(healthCheckThreshold), UnhealthyThreshold: pulumi.Int(healthCheckThreshold),
+	}
+}
+
 // forward makes one listener's target group, the listener, and each zone's attachment.
 func (n *NLB) forward(ctx *pulumi.Context, name string, args NLBArgs, balancer *lb.LoadBalancer, l listener) (pulumi.StringOutput, error) {
 	resourceName := name + "-" + l.name
 	targetGroup, err := lb.NewTargetGroup(ctx, resourceName, &lb.TargetGroupArgs{
-		VpcId:      args.VpcID,
-		TargetType: pulumi.String("instance"),
-		Protocol:   pulumi.String("TCP"),
-		Port:       pulumi.Int(l.nodePort),
-		// GitLab's own checks need an allow-listed source; a TCP check on the node port shows the node can
-		// reach a ready pod, which is what the Service's endpoints already encode.
-		HealthCheck: &lb.TargetGroupHealthCheckArgs{
-			Protocol: pulumi.String("TCP"), Port: pulumi.String("traffic-port"),
-			Interval: pulumi.Int(10), HealthyThreshold: pulumi.Int(3), UnhealthyThreshold: pulumi.Int(3),
-		},
+		VpcId:       args.VpcID,
+		TargetType:  pulumi.String("instance"),
+		Protocol:    pulumi.String("TCP"),
+		Port:        pulumi.Int(l.nodePort),
+		HealthCheck: KubeProxyHealthCheck(args.NodePorts.HealthCheck),
+		// A node turns unhealthy whenever its pod stops being ready, a rollout's drain included: it then
+		// gets no new connection, and keeps those it has for as long as the pod takes to stop (its
+		// termination grace period), rather than the NLB resetting them (its default; AWS's "Health checks
+		// for Network Load Balancer target groups", connection termination for unhealthy targets).
+		TargetHealthStates: lb.TargetGroupTargetHealthStateArray{&lb.TargetGroupTargetHealthStateArgs{
+			EnableUnhealthyConnectionTermination: pulumi.Bool(false), UnhealthyDrainingInterval: pulumi.Int(unhealthyDrainingSeconds),
+		}},
 		DeregistrationDelay: pulumi.Int(60), // long enough for a git push in flight to finish
 		Tags:                awstags.For(componentTag, resourceName, args.Tags),
 	}, pulumi.Parent(n))

@@ -18,12 +18,24 @@ const (
 	TLSNone = "none"
 )
 
-// NodePorts are the fixed node ports of the GitLab Service that the target groups send to.
+// NodePorts are the fixed node ports of the GitLab Service that the target groups send to and check.
 type NodePorts struct {
 	HTTP  int // default 30080
 	HTTPS int // default 30443; used with TLSPassthrough
 	SSH   int // default 30022
+	// HTTPRedirect is the Service's http-redirect port, where GitLab answers every request with a redirect
+	// to https: with TLSTerminate, the port-80 listener sends there. Default 30081.
+	HTTPRedirect int
+	// HealthCheck is the Service's health-check node port (gitlab.Service.HealthCheckNodePort), which every
+	// target group checks over HTTP: kube-proxy answers 200 there while the node holds a ready GitLab pod,
+	// 503 while it holds none. Default 30056, the GitLab component's default.
+	HealthCheck int
 }
+
+// HealthCheckPath is the path the target groups ask kube-proxy's health-check port for. kube-proxy answers
+// any path there (k8s.io/kubernetes v1.33 pkg/proxy/healthcheck/service_health.go: one handler serves the
+// port); /healthz is the path cloud controllers use.
+const HealthCheckPath = "/healthz"
 
 // NLBArgs configures a network load balancer in front of every zone's nodes.
 type NLBArgs struct {
@@ -39,7 +51,9 @@ type NLBArgs struct {
 	// NodeSecurityGroupID is the nodes' group: the component admits the node ports on it from the load
 	// balancer's group, and from nothing else. Required.
 	NodeSecurityGroupID pulumi.StringInput
-	// NodePorts of the GitLab Service. Defaults 30080, 30443, 30022.
+	// NodePorts of the GitLab Service. Defaults 30080, 30443, 30022, 30081 (the redirect), 30056 (the health
+	// check). Kubernetes gives a health-check port to a LoadBalancer Service only: make the GitLab Service
+	// one of gitlab.ExternalLoadBalancerClass with the same ports, or every target stays unhealthy.
 	NodePorts NodePorts
 	// TLS is TLSPassthrough (default), TLSTerminate or TLSNone.
 	TLS string
@@ -66,6 +80,12 @@ func withNLBDefaults(args NLBArgs) NLBArgs {
 	}
 	if args.NodePorts.SSH == 0 {
 		args.NodePorts.SSH = 30022
+	}
+	if args.NodePorts.HTTPRedirect == 0 {
+		args.NodePorts.HTTPRedirect = 30081
+	}
+	if args.NodePorts.HealthCheck == 0 {
+		args.NodePorts.HealthCheck = 30056
 	}
 	if args.TLS == "" {
 		args.TLS = TLSPassthrough
@@ -95,10 +115,17 @@ func validateNLB(args NLBArgs) error {
 		}
 	}
 	seen := map[int]string{}
-	for _, p := range []struct {
+	type nodePort struct {
 		field string
 		port  int
-	}{{"nodePorts.http", args.NodePorts.HTTP}, {"nodePorts.https", args.NodePorts.HTTPS}, {"nodePorts.ssh", args.NodePorts.SSH}} {
+	}
+	ports := []nodePort{{"nodePorts.http", args.NodePorts.HTTP}, {"nodePorts.https", args.NodePorts.HTTPS}, {"nodePorts.ssh", args.NodePorts.SSH}}
+	if args.TLS == TLSTerminate {
+		ports = append(ports, nodePort{"nodePorts.httpRedirect", args.NodePorts.HTTPRedirect})
+	}
+	// Last, so that the error names the health-check port when it collides with a traffic port.
+	ports = append(ports, nodePort{"nodePorts.healthCheck", args.NodePorts.HealthCheck})
+	for _, p := range ports {
 		if p.port < 30000 || p.port > 32767 {
 			return validate.Errorf(p.field, p.port, "is outside the node port range 30000-32767")
 		}

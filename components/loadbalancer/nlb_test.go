@@ -75,11 +75,14 @@ func TestListenersForwardHTTPHTTPSAndSSHToTheServicesNodePorts(t *testing.T) {
 	assert.Regexp(t, `\.elb\.eu-west-1\.amazonaws\.com$`, awstest.Value(t, nlb.DNSName))
 }
 
-func TestTerminatingTLSUsesTheCertificateAndSendsPlainHTTPToGitLab(t *testing.T) {
+// With TLS ended here, 443 reaches GitLab's plain HTTP port, and plain http:// on 80 reaches the Service's
+// redirect port rather than GitLab itself: a page served over http:// under an https external URL signs
+// nobody in, and an NLB cannot redirect.
+func TestTerminatingTLSUsesTheCertificateSendsPlainHTTPToGitLabAndRedirectsPort80(t *testing.T) {
 	args := threeZones()
 	args.TLS, args.CertificateARN = loadbalancer.TLSTerminate, pulumi.String("arn:aws:acm:eu-west-1:123456789012:certificate/abc")
 	result, _ := build(t, args)
-	assert.Equal(t, map[float64]float64{80: 30080, 443: 30080, 22: 30022}, forwarding(t, result))
+	assert.Equal(t, map[float64]float64{80: 30081, 443: 30080, 22: 30022}, forwarding(t, result))
 	for _, l := range result.OfType(listenerType) {
 		if l.Inputs["port"].NumberValue() == 443 {
 			assert.Equal(t, "TLS", l.InputString("protocol"))
@@ -116,7 +119,7 @@ func TestOnlyListenerPortsAreOpenToTheInternetAndNodePortsOnlyToTheLoadBalancer(
 			assert.Contains(t, []float64{80, 443, 22}, port, "the load balancer admits its listener ports only")
 			assert.Equal(t, "0.0.0.0/0", rule.InputString("cidrIpv4"))
 		case "sg-nodes":
-			assert.Contains(t, []float64{30080, 30443, 30022}, port)
+			assert.Contains(t, []float64{30080, 30443, 30022, 30056}, port, "the node ports and the health-check port")
 			assert.Equal(t, lbGroup, rule.InputString("referencedSecurityGroupId"), "node ports from the load balancer alone")
 			_, open := rule.Input("cidrIpv4")
 			assert.False(t, open)
@@ -124,11 +127,39 @@ func TestOnlyListenerPortsAreOpenToTheInternetAndNodePortsOnlyToTheLoadBalancer(
 			t.Errorf("rule %s on unexpected group %s", rule.Name, rule.InputString("securityGroupId"))
 		}
 	}
-	assert.Len(t, result.OfType(ingressType), 6)
+	assert.Len(t, result.OfType(ingressType), 7, "three listener ports, three node ports, the health-check port")
+	var egressPorts []float64
 	for _, rule := range result.OfType(egressType) {
 		assert.Equal(t, "sg-nodes", rule.InputString("referencedSecurityGroupId"), "the load balancer reaches the nodes and nothing else")
+		egressPorts = append(egressPorts, rule.Inputs["fromPort"].NumberValue())
 	}
-	assert.Len(t, result.OfType(egressType), 3)
+	assert.ElementsMatch(t, []float64{30080, 30443, 30022, 30056}, egressPorts)
+}
+
+// Every target group asks kube-proxy on each node, over HTTP on the Service's health-check port, whether the
+// node holds a ready GitLab pod, as often and as briefly as the NLB allows; the traffic itself stays TCP to
+// instance targets, which keep the client's address.
+func TestEveryTargetGroupChecksTheHealthCheckPortOverHTTPAsFastAsTheNLBAllows(t *testing.T) {
+	for _, tls := range []string{loadbalancer.TLSPassthrough, loadbalancer.TLSTerminate, loadbalancer.TLSNone} {
+		args := threeZones()
+		args.TLS, args.NodePorts.HealthCheck = tls, 30100
+		if tls == loadbalancer.TLSTerminate {
+			args.CertificateARN = pulumi.String("arn:aws:acm:eu-west-1:123456789012:certificate/abc")
+		}
+		result, _ := build(t, args)
+		groups := result.OfType(targetGroupType)
+		require.NotEmpty(t, groups, tls)
+		for _, tg := range groups {
+			assert.Equal(t, map[string]any{
+				"protocol": "HTTP", "port": "30100", "path": "/healthz", "matcher": "200",
+				"interval": float64(5), "timeout": float64(2), "healthyThreshold": float64(2), "unhealthyThreshold": float64(2),
+			}, tg.MustInput(t, "healthCheck"), "%s: %s", tls, tg.Name)
+			assert.Equal(t, []any{map[string]any{"enableUnhealthyConnectionTermination": false, "unhealthyDrainingInterval": float64(120)}},
+				tg.MustInput(t, "targetHealthStates"), "an unhealthy node keeps its open connections while its pod drains")
+			assert.Equal(t, "instance", tg.InputString("targetType"), "instance targets see the client's address")
+			assert.Equal(t, "TCP", tg.InputString("protocol"))
+		}
+	}
 }
 
 func TestAllowedCIDRsReplaceTheOpenInternet(t *testing.T) {
@@ -163,6 +194,13 @@ func TestBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 		{"no node group security group", func(a *loadbalancer.NLBArgs) { a.NodeSecurityGroupID = nil }, "nodeSecurityGroupId: is required"},
 		{"node port out of range", func(a *loadbalancer.NLBArgs) { a.NodePorts.SSH = 22 }, "nodePorts.ssh: 22 is outside the node port range"},
 		{"node port twice", func(a *loadbalancer.NLBArgs) { a.NodePorts = loadbalancer.NodePorts{HTTP: 30080, HTTPS: 30080} }, "nodePorts.https: 30080 is also nodePorts.http"},
+		{"health-check port out of range", func(a *loadbalancer.NLBArgs) { a.NodePorts.HealthCheck = 10256 },
+			"nodePorts.healthCheck: 10256 is outside the node port range"},
+		{"health-check port is a traffic port", func(a *loadbalancer.NLBArgs) { a.NodePorts.HealthCheck = 30022 },
+			"nodePorts.healthCheck: 30022 is also nodePorts.ssh"},
+		{"redirect port is a traffic port", func(a *loadbalancer.NLBArgs) {
+			a.TLS, a.CertificateARN, a.NodePorts.HTTPRedirect = loadbalancer.TLSTerminate, pulumi.String("arn:cert"), 30080
+		}, "nodePorts.httpRedirect: 30080 is also nodePorts.http"},
 		{"terminate without certificate", func(a *loadbalancer.NLBArgs) { a.TLS = loadbalancer.TLSTerminate }, "certificateArn: is required"},
 		{"certificate without terminate", func(a *loadbalancer.NLBArgs) { a.CertificateARN = pulumi.String("arn:cert") },
 			`certificateArn: is set, but tls is "passthrough"`},

@@ -32,6 +32,12 @@ func (n *NLB) securityGroups(ctx *pulumi.Context, name string, args NLBArgs, por
 			})
 		}
 	}
+	// The target groups' health checks, to kube-proxy on every node.
+	egress = append(egress, securitygroup.Rule{
+		Key: fmt.Sprintf("to-nodes-%d", args.NodePorts.HealthCheck), Description: fmt.Sprintf("health checks to the nodes' port %d", args.NodePorts.HealthCheck),
+		FromPort: args.NodePorts.HealthCheck, FromGroup: args.NodeSecurityGroupID,
+	})
+	nodePorts = append(nodePorts, args.NodePorts.HealthCheck)
 	group, err := securitygroup.New(ctx, name, securitygroup.Args{
 		Component: componentTag, VpcID: args.VpcID, Description: "GitLab HA load balancer",
 		Ingress: ingress, Egress: egress, Tags: args.Tags,

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
+	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
 	"github.com/gitlab-ha/gitlab-ha/internal/stackconfig"
 )
 
@@ -38,7 +39,12 @@ func TestTheExampleDeploysGitLabAloneOntoTheExistingClustersZones(t *testing.T) 
 		assert.Equal(t, map[string]string{"example.com/zone": zone}, deployment.InputMap("spec.template.spec.nodeSelector"))
 	}
 	service, _ := result.Find("kubernetes:core/v1:Service", "gitlab")
-	assert.Equal(t, "NodePort", service.InputString("spec.type"))
+	// serviceType NodePort: a load balancer of the team's own in front of the node ports, which checks the
+	// health-check port; Kubernetes gives one to a LoadBalancer Service only, of a class nothing acts on.
+	assert.Equal(t, "LoadBalancer", service.InputString("spec.type"))
+	assert.Equal(t, gitlab.ExternalLoadBalancerClass, service.InputString("spec.loadBalancerClass"))
+	assert.Equal(t, "Local", service.InputString("spec.externalTrafficPolicy"))
+	assert.Equal(t, float64(gitlab.DefaultHealthCheckNodePort), service.MustInput(t, "spec.healthCheckNodePort"))
 	assert.Empty(t, result.PlaintextLeaks("example-password", "kind: Config"))
 }
 

@@ -23,7 +23,9 @@ func TestTheExampleBuildsTheLinodeVariantProtected(t *testing.T) {
 	assert.Equal(t, 1, counts["linode:index/databasePostgresqlV2:DatabasePostgresqlV2"])
 	assert.Equal(t, 0, counts["linode:index/instance:Instance"], "no server outside the cluster")
 	assert.Equal(t, 1, counts["linode:index/volume:Volume"], "the NFS server's")
-	assert.Equal(t, 6, counts["kubernetes:apps/v1:Deployment"], "a Deployment per pool, Redis, the NFS server and the firewall controller")
+	assert.Equal(t, 7, counts["kubernetes:apps/v1:Deployment"],
+		"a Deployment per pool, Redis, the NFS server, the firewall controller and the database's allow-list reconciler")
+	assert.Equal(t, 1, counts["linode:index/token:Token"], "the reconciler's")
 	assert.Equal(t, 10, counts["linode:index/objectStorageBucket:ObjectStorageBucket"], "a bucket per object type and one for backups")
 	assert.Equal(t, 2, counts["linode:index/objectStorageKey:ObjectStorageKey"], "GitLab's key and the backup's")
 	assert.Equal(t, 1, counts["kubernetes:batch/v1:CronJob"], "the backup")

@@ -1,7 +1,7 @@
 //go:build e2e
 
 // Package e2e applies the plans' manifests to a real Kubernetes control plane (etcd, kube-apiserver,
-// kube-controller-manager, kube-scheduler, all v1.33.0) with kwok playing the nodes, in the order Pulumi
+// kube-controller-manager, kube-scheduler, all v1.36.3) with kwok playing the nodes, in the order Pulumi
 // would, and checks that the zone design behaves: the release's migration Job completes before any zone
 // rolls out and the post-deployment Job after every zone has, claims bind to their zone's volumes, pods run
 // on their zone's nodes, an upgrade runs a new Job and rolls the zones, the Service keeps endpoints while a
@@ -36,6 +36,7 @@ import (
 type controlPlane struct {
 	dir       string
 	api       *client
+	caFile    string // the CA the API server's certificate is signed by
 	processes []*exec.Cmd
 }
 
@@ -75,6 +76,7 @@ func startControlPlane(t *testing.T) *controlPlane {
 	t.Cleanup(cp.stop)
 
 	pki := writePKI(t, dir)
+	cp.caFile = pki.caCert
 	token := randomToken(t)
 	writeFile(t, dir, "tokens.csv", fmt.Sprintf("%s,admin,admin,system:masters\n", token))
 
@@ -87,7 +89,7 @@ func startControlPlane(t *testing.T) *controlPlane {
 		"--initial-advertise-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", etcdPeer),
 		"--initial-cluster", fmt.Sprintf("default=http://127.0.0.1:%d", etcdPeer))
 
-	cp.start(t, "kube-apiserver", binary(t, "kube-apiserver-v1.33.0"),
+	cp.start(t, "kube-apiserver", binary(t, "kube-apiserver-v1.36.3"),
 		"--etcd-servers", fmt.Sprintf("http://127.0.0.1:%d", etcdClient),
 		"--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", fmt.Sprint(apiPort),
 		// With a loopback advertise address, the default endpoint reconciler refuses to start.
@@ -96,7 +98,8 @@ func startControlPlane(t *testing.T) *controlPlane {
 		"--token-auth-file", filepath.Join(dir, "tokens.csv"), "--authorization-mode", "RBAC",
 		"--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file", pki.saPublic, "--service-account-signing-key-file", pki.saPrivate,
-		"--service-cluster-ip-range", "10.96.0.0/16", "--profiling=false")
+		// LKE's Service network, where the Linode plan's NFS Service asks for its fixed address.
+		"--service-cluster-ip-range", "10.128.0.0/16", "--profiling=false")
 
 	server := fmt.Sprintf("https://127.0.0.1:%d", apiPort)
 	cp.api = newClient(t, server, token, pki.caCert)
@@ -105,10 +108,10 @@ func startControlPlane(t *testing.T) *controlPlane {
 
 	// Default controllers: node lifecycle clears the not-ready taint, endpoints follow ready pods, the
 	// volume binder binds claims, pod GC removes the pods of deleted nodes.
-	cp.start(t, "kube-controller-manager", binary(t, "kube-controller-manager-v1.33.0"),
+	cp.start(t, "kube-controller-manager", binary(t, "kube-controller-manager-v1.36.3"),
 		"--kubeconfig", kubeconfig, "--leader-elect=false", "--secure-port", "0",
 		"--service-account-private-key-file", pki.saPrivate, "--root-ca-file", pki.caCert)
-	cp.start(t, "kube-scheduler", binary(t, "kube-scheduler-v1.33.0"),
+	cp.start(t, "kube-scheduler", binary(t, "kube-scheduler-v1.36.3"),
 		"--kubeconfig", kubeconfig, "--leader-elect=false", "--secure-port", "0")
 	writeFile(t, dir, "kwok.yaml", serviceStage)
 	cp.start(t, "kwok", binary(t, "kwok-v0.7.0"),
@@ -123,7 +126,8 @@ func startControlPlane(t *testing.T) *controlPlane {
 const fakeNodeLabel = "kwok.x-k8s.io/fake"
 
 // serviceStage plays a cloud controller: a LoadBalancer Service gets an address from the documentation
-// range. kwok's default stages play the nodes and pods, and they include the stage the migration Jobs need:
+// range, unless it names a load balancer class, which the cloud's controller leaves alone
+// (k8s.io/cloud-provider v0.33 controllers/service/controller.go, wantsLoadBalancer). kwok's default stages play the nodes and pods, and they include the stage the migration Jobs need:
 // kwok v0.7's pod-complete (kustomize/stage/pod/fast) turns a running pod that a Job owns into Succeeded,
 // which completes the Job. They apply because this file gives no Pod stage: kwok loads its default pod
 // stages only when the configuration has none of its own (pkg/kwok/cmd/root.go), so a Pod stage here would
@@ -141,6 +145,8 @@ spec:
     - key: '.spec.type'
       operator: 'In'
       values: ['LoadBalancer']
+    - key: '.spec.loadBalancerClass'
+      operator: 'DoesNotExist'
     - key: '.status.loadBalancer.ingress'
       operator: 'DoesNotExist'
   next:
@@ -212,7 +218,7 @@ func writePKI(t *testing.T, dir string) pkiFiles {
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "kube-apiserver"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("10.96.0.1")},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("10.128.0.1")},
 		DNSNames:    []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"},
 	}
 	serverDER, err := x509.CreateCertificate(rand.Reader, serverTemplate, ca, &serverKey.PublicKey, caKey)
@@ -382,8 +388,11 @@ func collectionPath(apiVersion, namespace, resource string) string {
 
 func plural(kind string) string {
 	lower := strings.ToLower(kind)
-	if strings.HasSuffix(lower, "y") {
+	switch {
+	case strings.HasSuffix(lower, "y"):
 		return strings.TrimSuffix(lower, "y") + "ies"
+	case strings.HasSuffix(lower, "ss"): // StorageClass
+		return lower + "es"
 	}
 	return lower + "s"
 }

@@ -183,6 +183,15 @@ func (cp *controlPlane) awaitDone(p planned, within time.Duration) ([]pod, map[s
 					return nil, nil, nil
 				}
 				err = fmt.Errorf("deployment %s not rolled out: %v", p.name, dig(current, "status"))
+			case "StatefulSet":
+				// As the provider awaits one: every replica ready, on the current revision.
+				want := number(dig(current, "spec", "replicas"))
+				if number(dig(current, "status", "observedGeneration")) >= number(dig(current, "metadata", "generation")) &&
+					number(dig(current, "status", "readyReplicas")) == want && number(dig(current, "status", "updatedReplicas")) == want &&
+					str(dig(current, "status", "currentRevision")) == str(dig(current, "status", "updateRevision")) {
+					return nil, nil, nil
+				}
+				err = fmt.Errorf("statefulset %s not rolled out: %v", p.name, dig(current, "status"))
 			default:
 				return nil, nil, nil
 			}

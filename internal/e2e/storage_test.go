@@ -132,6 +132,16 @@ func (cp *controlPlane) loseZoneUnplanned(t *testing.T, stack string, zones map[
 	cp.awaitNoEndpoints(t, lost, 3*time.Minute)
 	gone := time.Since(died)
 	t.Logf("%s: zone %s's node stopped renewing its Lease; its endpoints left the Service %s later", stack, lost, gone.Round(time.Millisecond))
+	// What kube-proxy's health check on the dead node would now count, were the node to answer at all: the
+	// endpoints on it that are ready. None: a load balancer that reaches the node sees 503. Until this
+	// moment the Service still listed the dead pods, but under the Local policy no surviving node sends to
+	// them: each sends only to its own, and the load balancer leaves the dead node on its own checks.
+	local, err := cp.localReadyEndpoints()
+	require.NoError(t, err)
+	assert.Zero(t, local[nodeName(lost)], "the dead zone's node has no local ready endpoint once its pods are marked not ready")
+	for _, zone := range others {
+		assert.Positive(t, local[nodeName(zone)], "zone %s's node still answers the health check with 200", zone)
+	}
 
 	// For half a minute more, the dead zone's pods stay where they were (their node unreachable, not gone)
 	// and no other zone's pod stops or moves.
@@ -160,8 +170,10 @@ func (cp *controlPlane) loseZoneUnplanned(t *testing.T, stack string, zones map[
 	t.Logf("%s: zone %s serving again %s after its replacement node joined", stack, lost, time.Since(replaced).Round(time.Millisecond))
 
 	minimum, samples, missing := watch.stop()
-	t.Logf("%s: %d endpoint samples while zone %s was dead; fewest ready endpoints %d; samples missing another zone: %d",
-		stack, samples, lost, minimum, missing)
+	unhealthy := watch.unhealthySamples()
+	t.Logf("%s: %d endpoint samples while zone %s was dead; fewest ready endpoints %d; samples missing another zone: %d; "+
+		"samples with a surviving zone's node lacking a local ready endpoint: %d", stack, samples, lost, minimum, missing, unhealthy)
 	assert.Greater(t, samples, 10)
 	assert.Zero(t, missing, "no other zone ever lost its endpoints")
+	assert.Zero(t, unhealthy, "every surviving zone's node kept a local ready endpoint: its health check never failed")
 }

@@ -19,8 +19,9 @@ import (
 const namespace = "gitlab"
 
 // stacks are the plans `make e2e` writes, each applied to a control plane of its own: dev and prod (a
-// NodePort Service behind the NLB, nodes labelled topology.kubernetes.io/zone) and the Linode example (a
-// LoadBalancer Service, nodes labelled gitlab-ha.io/zone by pool).
+// LoadBalancer Service of the external class behind the stack's NLB, nodes labelled
+// topology.kubernetes.io/zone) and the Linode example (a LoadBalancer Service the cloud controller serves,
+// nodes labelled gitlab-ha.io/zone by pool). Every one is Local, with its health-check port pinned.
 var stacks = []string{"dev", "prod", "linode"}
 
 func TestTheZoneDesignOnARealControlPlane(t *testing.T) {
@@ -58,9 +59,14 @@ func testStack(t *testing.T, stack string) {
 	cp.checkClaimsBoundToTheirZones(t, zones)
 	cp.checkEveryDeploymentAvailable(t, objects)
 	cp.checkLoadBalancer(t, objects)
+	cp.checkServiceTraffic(t, stack, objects)
+	if stack == "linode" {
+		cp.checkAllowListReconciler(t, objects)
+	}
 	assert.Equal(t, nodeName(sortedZones(zones)[0]), cp.runBackupNow(t, stack, plan), "the backup runs in the first zone, beside its volume")
 
 	cp.upgrade(t, stack, plan, zones)
+	cp.checkServiceTraffic(t, stack+" after the upgrade", objects)
 	cp.loseAndRecoverZone(t, stack, zones)
 }
 
@@ -325,6 +331,10 @@ func (cp *controlPlane) checkLoadBalancer(t *testing.T, objects []map[string]any
 		if o["kind"] != "Service" || str(dig(o, "spec", "type")) != "LoadBalancer" {
 			continue
 		}
+		if class := str(dig(o, "spec", "loadBalancerClass")); class != "" {
+			t.Logf("service %s: class %s, a load balancer outside the cluster's (the stack's NLB)", str(dig(o, "metadata", "name")), class)
+			continue
+		}
 		name := str(dig(o, "metadata", "name"))
 		eventually(t, time.Minute, "a load-balancer address for "+name, func() error {
 			var service map[string]any
@@ -392,11 +402,12 @@ func (cp *controlPlane) loseAndRecoverZone(t *testing.T, stack string, zones map
 	t.Logf("%s: zone %s serving again %s after its node came back", stack, lost, time.Since(backAt).Round(time.Millisecond))
 
 	minimum, samples, missing := watch.stop()
-	t.Logf("%s: %d endpoint samples while zone %s was lost; fewest ready endpoints %d; samples missing another zone: %d",
-		stack, samples, lost, minimum, missing)
+	t.Logf("%s: %d endpoint samples while zone %s was lost; fewest ready endpoints %d; samples missing another zone: %d; "+
+		"samples with a surviving zone's node lacking a local ready endpoint: %d", stack, samples, lost, minimum, missing, watch.unhealthySamples())
 	assert.Greater(t, samples, 10)
 	assert.GreaterOrEqual(t, minimum, len(others), "the Service never dropped below the other zones' endpoints")
 	assert.Zero(t, missing, "no other zone ever lost its endpoints")
+	assert.Zero(t, watch.unhealthySamples(), "every surviving zone's node kept answering the health check with 200")
 }
 
 // holdWhileZoneIsLost checks, once a second for half a minute, that every pod of the lost zone stays on one of
@@ -443,7 +454,8 @@ func (cp *controlPlane) evict(t *testing.T, name string) int {
 	return code
 }
 
-// endpointWatch samples the Service's ready endpoints four times a second.
+// endpointWatch samples the Service's ready endpoints four times a second, and each surviving zone's node's
+// local ready endpoints, the count its kube-proxy answers the load balancer's health check from.
 type endpointWatch struct {
 	done    chan struct{}
 	wg      sync.WaitGroup
@@ -451,7 +463,10 @@ type endpointWatch struct {
 	minimum int
 	samples int
 	missing int
-	stopped bool
+	// unhealthy counts samples in which a surviving zone's node had no local ready endpoint: its kube-proxy
+	// would have answered the load balancer's health check with 503.
+	unhealthy int
+	stopped   bool
 }
 
 func (cp *controlPlane) watchEndpoints(others []string) *endpointWatch {
@@ -466,6 +481,10 @@ func (cp *controlPlane) watchEndpoints(others []string) *endpointWatch {
 			case <-time.After(250 * time.Millisecond):
 			}
 			counts, err := cp.readyEndpointZones()
+			if err != nil {
+				continue
+			}
+			local, err := cp.localReadyEndpoints()
 			if err != nil {
 				continue
 			}
@@ -484,6 +503,12 @@ func (cp *controlPlane) watchEndpoints(others []string) *endpointWatch {
 					break
 				}
 			}
+			for _, zone := range others {
+				if local[nodeName(zone)] == 0 {
+					w.unhealthy++
+					break
+				}
+			}
 			w.mu.Unlock()
 		}
 	}()
@@ -499,6 +524,13 @@ func (w *endpointWatch) stop() (minimum, samples, missing int) {
 	w.mu.Unlock()
 	w.wg.Wait()
 	return w.minimum, w.samples, w.missing
+}
+
+// unhealthySamples is how many samples found a surviving zone's node with no local ready endpoint.
+func (w *endpointWatch) unhealthySamples() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.unhealthy
 }
 
 // dump logs what the cluster says, for a failed run: nodes, pods and the latest events.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -100,4 +101,53 @@ func NoOpenRange(field string, cidrs []string) error {
 		}
 	}
 	return nil
+}
+
+// unroutable are the IPv4 ranges no packet from the internet arrives from: RFC 1918's private networks (the
+// data center's 192.168.128.0/17 among them), shared address space (RFC 6598), loopback and link-local.
+var unroutable = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("169.254.0.0/16"),
+}
+
+// PublicRanges refuses, in an allow-list of a service that has public addresses only (a managed database),
+// any range that overlaps a network no connection to a public address comes from: such an entry admits
+// nobody, and a stack relying on it would fail only when GitLab first connects. Also refuses what NoOpenRange
+// refuses, except that an empty list is fine.
+func PublicRanges(field string, cidrs []string) error {
+	for i, cidr := range cidrs {
+		entry := fmt.Sprintf("%s[%d]", field, i)
+		prefix, err := validate.CIDR(entry, cidr)
+		if err != nil {
+			return err
+		}
+		if prefix.Bits() == 0 {
+			return validate.Errorf(entry, cidr, "opens the service to the whole internet")
+		}
+		if !prefix.Addr().Is4() {
+			return validate.Errorf(entry, cidr, "is not an IPv4 range; LKE's nodes and pods reach the database over IPv4")
+		}
+		for _, private := range unroutable {
+			if private.Overlaps(prefix) {
+				return validate.Errorf(entry, cidr, "overlaps %s, from which no connection reaches the database: it has public hosts only "+
+					"(no private network host, and no VPC with this provider); name public addresses", private)
+			}
+		}
+	}
+	return nil
+}
+
+// IsPublicIPv4 reports whether address is an IPv4 address outside every range PublicRanges refuses: a node's
+// address from which its pods reach a public service.
+func IsPublicIPv4(address string) bool {
+	a, err := netip.ParseAddr(address)
+	if err != nil || !a.Is4() {
+		return false
+	}
+	for _, private := range unroutable {
+		if private.Contains(a) {
+			return false
+		}
+	}
+	return true
 }

@@ -50,6 +50,22 @@ var durations = map[string]duration{
 		}
 		return 0.5
 	}, "estimate: GitLab's start reconfigures and boots Puma, within the 15 minutes its startup probe allows (migrations ran before, in a Job); other Deployments half a minute"},
+	"aws:ec2/instance:Instance": {fixed(1),
+		"estimate: EC2 reports a new instance running within a minute; what its user data installs comes after, and is counted where something waits for it"},
+	"aws:ec2/volumeAttachment:VolumeAttachment": {fixed(0.5),
+		"estimate: the provider waits until EC2 reports the volume attached, some seconds to half a minute"},
+	"aws:lb/targetGroupAttachment:TargetGroupAttachment": {func(inputs map[string]any) float64 {
+		if port, _ := inputs["port"].(float64); port == praefectPort {
+			return 7
+		}
+		return 0.1
+	}, "estimate: a Praefect's attachment stands for Praefect's start, which GitLab's migrations wait for: its instance downloads GitLab's package (about 1.4 GB) and reconfigures Praefect, some 5-8 minutes after it runs"},
+	"kubernetes:apps/v1:StatefulSet": {func(inputs map[string]any) float64 {
+		if runsGitLab(inputs) {
+			return 3
+		}
+		return 0.5
+	}, "estimate: a zone's Gitaly (the Omnibus image in its Gitaly role) waits for its block volume to be made and attached in the zone, then reconfigures Gitaly alone, well under the 15 minutes its startup probe allows"},
 	"kubernetes:batch/v1:Job": {func(inputs map[string]any) float64 {
 		if runsGitLab(inputs) {
 			return 5
@@ -57,6 +73,9 @@ var durations = map[string]duration{
 		return 0.5
 	}, "estimate: a migration Job reconfigures, then loads the schema (first install) or migrates (upgrade), well within the hour GitLab's chart gives its own migrations Job"},
 }
+
+// praefectPort is Praefect's, the port a Praefect's target group attachment names.
+const praefectPort = 2305
 
 // runsGitLab reports whether a workload's first container runs a GitLab image.
 func runsGitLab(inputs map[string]any) bool {

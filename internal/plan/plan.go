@@ -204,6 +204,9 @@ func (p *Plan) Write(dir string) error {
 			return err
 		}
 	}
+	if err := p.writeUserData(dir); err != nil {
+		return err
+	}
 	if err := os.WriteFile(filepath.Join(dir, "graph.mmd"), []byte(p.Mermaid()), 0o644); err != nil {
 		return err
 	}
@@ -256,4 +259,26 @@ func countBy(resources []Resource, key func(Resource) string) []count {
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].key < rows[j].key })
 	return rows
+}
+
+// writeUserData writes every instance's cloud-config user data to userdata/<name>.yaml, as the instance would
+// receive it, for cloud-init's own schema check (internal/ci/cloud-init-schema.sh).
+func (p *Plan) writeUserData(dir string) error {
+	userData := filepath.Join(dir, "userdata")
+	if err := os.RemoveAll(userData); err != nil {
+		return err
+	}
+	for _, r := range p.Resources {
+		text, _ := r.Inputs["userData"].(string)
+		if !strings.HasPrefix(text, "#cloud-config\n") {
+			continue
+		}
+		if err := os.MkdirAll(userData, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(userData, r.Name+".yaml"), []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
+	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
 	"github.com/gitlab-ha/gitlab-ha/providers/gitlabha/componentpkg"
 )
 
@@ -49,6 +51,15 @@ func sample(t *testing.T, typ reflect.Type, path string) (reflect.Value, resourc
 	switch typ.Kind() {
 	case reflect.Interface:
 		t.Fatalf("%s: no sample for %s; add one to literals", path, typ)
+	case reflect.Slice:
+		if typ.Elem() == reflect.TypeFor[pulumi.Resource]() {
+			// Resources come back as the SDK's own stand-ins: TestConstructDecodesAResourceToDependOn.
+			v.Set(reflect.MakeSlice(typ, 0, 0))
+			return v, resource.NewProperty([]resource.PropertyValue{})
+		}
+		elem, wire := sample(t, typ.Elem(), path+"[0]")
+		v.Set(reflect.Append(reflect.MakeSlice(typ, 0, 1), elem))
+		return v, resource.NewProperty([]resource.PropertyValue{wire})
 	case reflect.String:
 		v.SetString(path)
 		return v, resource.NewProperty(path)
@@ -66,10 +77,6 @@ func sample(t *testing.T, typ reflect.Type, path string) (reflect.Value, resourc
 		v.Set(reflect.New(typ.Elem()))
 		v.Elem().Set(elem)
 		return v, wire
-	case reflect.Slice:
-		elem, wire := sample(t, typ.Elem(), path+"[0]")
-		v.Set(reflect.Append(reflect.MakeSlice(typ, 0, 1), elem))
-		return v, resource.NewProperty([]resource.PropertyValue{wire})
 	case reflect.Map:
 		elem, wire := sample(t, typ.Elem(), path+"[key]")
 		v.Set(reflect.MakeMap(typ))
@@ -95,6 +102,45 @@ func sample(t *testing.T, typ reflect.Type, path string) (reflect.Value, resourc
 
 var errDecoded = errors.New("decoded")
 
+// decodeOnly runs Construct's decoding of inputs for the component c, as the provider would, and returns the Args.
+func decodeOnly(t *testing.T, p *started, c componentpkg.Component, inputs resource.PropertyMap) any {
+	t.Helper()
+	var got any
+	construct := func(ctx *pulumi.Context, typ, name string, inputs provider.ConstructInputs,
+		_ pulumi.ResourceOption,
+	) (*provider.ConstructResult, error) {
+		var err error
+		if got, err = c.Decode(inputs); err != nil {
+			return nil, err
+		}
+		return nil, errDecoded
+	}
+	wireInputs, err := marshal(inputs)
+	require.NoError(t, err)
+	_, err = provider.Construct(context.Background(), &pulumirpc.ConstructRequest{
+		Project: project, Stack: stack, Type: c.Token, Name: "sample", Inputs: wireInputs, MonitorEndpoint: p.addr,
+	}, nil, construct)
+	require.ErrorContains(t, err, errDecoded.Error())
+	require.NotNil(t, got)
+	return got
+}
+
+// A resource a program passes to depend on (GitStorage.DependsOn, Any in the schema) reaches the Args as a
+// pulumi.Resource with the program's URN.
+func TestConstructDecodesAResourceToDependOn(t *testing.T) {
+	p := startProvider(t)
+	c, err := componentpkg.Lookup(gitlab.TypeToken)
+	require.NoError(t, err)
+	const cluster = "urn:pulumi:test::gitlab-ha::gitlab-ha:gitaly:GitalyCluster::gitaly"
+	got := decodeOnly(t, p, c, resource.PropertyMap{"gitStorage": resource.NewProperty(resource.PropertyMap{
+		"dependsOn": resource.NewProperty([]resource.PropertyValue{resource.MakeComponentResourceReference(cluster, "")}),
+	})}).(*gitlab.GitLabArgs)
+	require.Len(t, got.GitStorage.DependsOn, 1)
+	urn, err := componenttest.Await(got.GitStorage.DependsOn[0].URN())
+	require.NoError(t, err)
+	assert.Equal(t, cluster, fmt.Sprint(urn.Value))
+}
+
 // Every field of every component's Args, nested ones too, reaches the Args that Construct hands to NewX,
 // under the schema's name: a field added to a component is decoded with no change to the provider.
 func TestConstructDecodesEveryFieldOfEveryComponentsArgs(t *testing.T) {
@@ -102,23 +148,7 @@ func TestConstructDecodesEveryFieldOfEveryComponentsArgs(t *testing.T) {
 	for _, c := range componentpkg.Components {
 		t.Run(c.Token, func(t *testing.T) {
 			want, wire := sample(t, c.Args, "")
-			var got any
-			decodeOnly := func(ctx *pulumi.Context, typ, name string, inputs provider.ConstructInputs,
-				_ pulumi.ResourceOption,
-			) (*provider.ConstructResult, error) {
-				var err error
-				if got, err = c.Decode(inputs); err != nil {
-					return nil, err
-				}
-				return nil, errDecoded
-			}
-			inputs, err := marshal(wire.ObjectValue())
-			require.NoError(t, err)
-			_, err = provider.Construct(context.Background(), &pulumirpc.ConstructRequest{
-				Project: project, Stack: stack, Type: c.Token, Name: "sample", Inputs: inputs, MonitorEndpoint: p.addr,
-			}, nil, decodeOnly)
-			require.ErrorContains(t, err, errDecoded.Error())
-			require.NotNil(t, got)
+			got := decodeOnly(t, p, c, wire.ObjectValue())
 			assert.Equal(t, want.Interface(), reflect.ValueOf(got).Elem().Interface(), fmt.Sprintf("%s decoded from %v", c.Args, wire))
 		})
 	}

@@ -76,7 +76,7 @@ func TestPropertyNamesAreTheNamesTheComponentsErrorsUse(t *testing.T) {
 		"ProvisionedThroughputMiBps": "provisionedThroughputMiBps", "KMSKeyID": "kmsKeyId", "OIDCProviderARN": "oidcProviderArn",
 		"TLSSecretName": "tlsSecretName", "ClientSecurityGroupID": "clientSecurityGroupId", "NATStrategy": "natStrategy",
 		"SubnetIDs": "subnetIds", "HTTPS": "https", "Zones": "zones", "ExternalURL": "externalURL", "VPCCNI": "vpcCni",
-		"CoreDNS": "coreDns", "TransitionToIA": "transitionToIA", "IPv4": "ipv4", "APIAllowedCIDRs": "apiAllowedCidrs",
+		"CoreDNS": "coreDns", "TransitionToIA": "transitionToIA", "GitLabURL": "gitLabURL", "KeepNFS": "keepNFS", "IPv4": "ipv4", "APIAllowedCIDRs": "apiAllowedCidrs",
 	} {
 		assert.Equal(t, want, componentpkg.PropertyName(goName), goName)
 	}

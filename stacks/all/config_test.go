@@ -173,11 +173,16 @@ func TestBadConfigurationsGiveOneErrorNamingTheKeyAndRegisterNothing(t *testing.
 			`gitlab-ha:cluster.publicAccessCidrs[0]: "203.0.113.0/24" is a documentation range, the stack file's placeholder: ` +
 				`pulumi up would build a cluster it cannot reach`},
 		{"a Kubernetes version without pinned add-ons", func(s *stack) *stack { return s.patch("cluster", map[string]any{"version": "1.32"}) },
-			"gitlab-ha:cluster.addons: are needed for Kubernetes 1.32: pinned versions are known for [1.33] only"},
+			"gitlab-ha:cluster.addons: are needed for Kubernetes 1.32: pinned versions are known for [1.33 1.34 1.35 1.36] only"},
 		{"a kube-proxy for another Kubernetes", func(s *stack) *stack {
 			return s.patch("cluster", map[string]any{"version": "1.32", "addons": map[string]string{
 				"vpcCni": "v1.20.0-eksbuild.1", "kubeProxy": "v1.33.0-eksbuild.2", "coreDns": "v1.12.2-eksbuild.4"}})
 		}, `gitlab-ha:cluster.addons.kubeProxy: "v1.33.0-eksbuild.2" is not for Kubernetes 1.32`},
+		{"an upgrade policy EKS does not know", func(s *stack) *stack { return s.patch("cluster", map[string]any{"upgradePolicy": "auto"}) },
+			`gitlab-ha:cluster.upgradePolicy: "auto" is not STANDARD or EXTENDED`},
+		{"an admin named by a role's session", func(s *stack) *stack {
+			return s.patch("cluster", map[string]any{"adminPrincipalArns": []string{"arn:aws:iam::123456789012:role/ci", "arn:aws:sts::123456789012:assumed-role/ci/x"}})
+		}, `gitlab-ha:cluster.adminPrincipalArns[1]: "arn:aws:sts::123456789012:assumed-role/ci/x" is a session of a role`},
 		{"node counts out of order", func(s *stack) *stack {
 			return s.patch("cluster", map[string]any{"nodesPerZone": map[string]int{"min": 0, "desired": 1, "max": 2}})
 		}, `gitlab-ha:cluster.nodesPerZone: "0/1/2" must satisfy`},
@@ -331,6 +336,13 @@ func TestBadConfigurationsGiveOneErrorNamingTheKeyAndRegisterNothing(t *testing.
 		{"existing backups in an object bucket", func(s *stack) *stack {
 			return existingObjectStorage(t).patch("backup", map[string]any{"bucket": "team-lfs"})
 		}, `gitlab-ha:backup.bucket: "team-lfs" is also the lfs bucket`},
+		{"saved GitLab keys in plain text", func(s *stack) *stack { return s.set("gitlabKeys", `{"GITLAB_DB_KEY_BASE":"k"}`) },
+			"gitlab-ha:gitlabKeys: is in plain text; set it with `pulumi config set --secret gitlabKeys < gitlab-keys.json`"},
+		{"saved GitLab keys that are not JSON", func(s *stack) *stack { return s.secret("gitlabKeys", "GITLAB_DB_KEY_BASE=k") },
+			"gitlab-ha:gitlabKeys: is not a JSON object of key names and values"},
+		{"a saved database password among the GitLab keys", func(s *stack) *stack {
+			return s.secret("gitlabKeys", `{"GITLAB_DB_PASSWORD":"the old stack's"}`)
+		}, `gitlab-ha:gitlabKeys["GITLAB_DB_PASSWORD"]: is not a key the component generates`},
 		{"existing object storage asked for without buckets", func(s *stack) *stack {
 			return existingStack(t).set("objectStorage", map[string]any{"enabled": true, "region": "us-east-1"})
 		}, "gitlab-ha:objectStorage.buckets: is required with objectStorage.enabled on platform existing"},
@@ -401,4 +413,44 @@ func TestTheLKEControlPlaneAdmitsTheNamedNetworksOrIsOpenByName(t *testing.T) {
 	require.NoError(t, result.Err)
 	_, restricted := result.OfType("linode:index/lkeCluster:LkeCluster")[0].Input("controlPlane.acl")
 	assert.False(t, restricted, "open is LKE's default: no ACL")
+}
+
+// The pre-flight asks EKS, through the stack's provider, what it offers today (the mocks answer as EKS's
+// calendar stood on 2026-12-02), and refuses what it does not, naming the key, with nothing but the provider
+// registered.
+func TestEKSRefusesWhatItDoesNotOfferNamingTheKey(t *testing.T) {
+	for want, edit := range map[string]func(*stack) *stack{
+		`gitlab-ha:cluster.version: "1.33" is in EKS extended support, billed at the extended rate; choose one in standard support (1.34, 1.35, 1.36)`: func(s *stack) *stack {
+			return s.patch("cluster", map[string]any{"version": "1.33"})
+		},
+		`gitlab-ha:cluster.version: "1.29" is not a Kubernetes version EKS offers today`: func(s *stack) *stack {
+			return s.patch("cluster", map[string]any{"version": "1.29", "upgradePolicy": "EXTENDED", "addons": map[string]string{
+				"vpcCni": "v1.22.3-eksbuild.1", "kubeProxy": "v1.29.15-eksbuild.1", "coreDns": "v1.11.4-eksbuild.1"}})
+		},
+		`gitlab-ha:cluster.addons.coreDns: "v1.15.0-eksbuild.1" is not an coredns build EKS offers for Kubernetes 1.36`: func(s *stack) *stack {
+			return s.patch("cluster", map[string]any{"addons": map[string]string{
+				"vpcCni": "v1.22.3-eksbuild.1", "kubeProxy": "v1.36.0-eksbuild.14", "coreDns": "v1.15.0-eksbuild.1"}})
+		},
+	} {
+		result, _ := edit(load(t, "dev")).run(t)
+		require.Error(t, result.Err, want)
+		assert.Contains(t, result.Err.Error(), want)
+		for _, r := range result.Resources {
+			assert.True(t, strings.HasPrefix(r.Type, "pulumi:providers:"), "%s: registered %s %s", want, r.Type, r.Name)
+		}
+	}
+	result, _ := load(t, "dev").patch("cluster", map[string]any{"version": "1.33", "upgradePolicy": "EXTENDED"}).run(t)
+	require.NoError(t, result.Err, "a running 1.33 cluster may stay, by name, in extended support")
+	assert.Equal(t, "EXTENDED", result.OfType("aws:eks/cluster:Cluster")[0].InputString("upgradePolicy.supportType"))
+}
+
+func TestAdminsNamedInTheStackReachTheCluster(t *testing.T) {
+	result, _ := load(t, "prod").patch("cluster", map[string]any{"adminPrincipalArns": []string{"arn:aws:iam::123456789012:role/gitlab-ci"}}).run(t)
+	require.NoError(t, result.Err)
+	entries := result.OfType("aws:eks/accessEntry:AccessEntry")
+	require.Len(t, entries, 1)
+	assert.Equal(t, "arn:aws:iam::123456789012:role/gitlab-ci", entries[0].InputString("principalArn"))
+	association := result.OfType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")[0]
+	assert.Equal(t, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", association.InputString("policyArn"))
+	assert.Equal(t, "STANDARD", result.OfType("aws:eks/cluster:Cluster")[0].InputString("upgradePolicy.supportType"), "the default, said")
 }

@@ -1,8 +1,11 @@
 package all_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,7 +22,7 @@ func linodeStack(t *testing.T) *stack {
 	for _, key := range []string{"network", "cluster", "database", "fileStorage", "objectStorage", "backup"} {
 		delete(s.config, "gitlab-ha:"+key)
 	}
-	return s.set("platform", "linode").set("region", "eu-central").set("zones", []string{"pool-a", "pool-b", "pool-c"}).
+	return s.set("platform", "linode").set("region", "us-ord").set("zones", []string{"pool-a", "pool-b", "pool-c"}).
 		set("linode", map[string]any{"databaseClusterSize": 3, "apiAccess": "public", "apiAllowedCidrs": []string{"198.18.0.0/24"}})
 }
 
@@ -70,24 +73,112 @@ func TestTheLinodeStackPinsEachZoneToItsPoolAndAdoptsItsNodeBalancer(t *testing.
 	assert.Regexp(t, `^http://192\.0\.2\.\d+$`, componenttest.MustAwait(t, out.URL).Value)
 }
 
-// GitLab's pods reach PostgreSQL on its private host, where their nodes' private addresses arrive from,
-// and the database admits the private network and nothing wider.
-func TestGitLabReachesTheDatabaseOverThePrivateNetwork(t *testing.T) {
+// GitLab writes to the database's primary host; the database admits the cluster's nodes by their public
+// addresses (pods leave a node from it) and nothing else, and a reconciler in the cluster keeps it so.
+func TestGitLabWritesToThePrimaryWhichAdmitsTheNodesAndKeepsAdmittingThem(t *testing.T) {
 	result, out := linodeStack(t).run(t)
 	require.NoError(t, result.Err)
 	db := result.OfType("linode:index/databasePostgresqlV2:DatabasePostgresqlV2")[0]
-	assert.Equal(t, []any{"192.168.128.0/17"}, db.MustInput(t, "allowLists"), "every node's private address, and nothing wider")
-	private := db.Outputs["hostSecondary"].StringValue()
-	assert.Regexp(t, "^"+private+":", componenttest.MustAwait(t, out.DatabaseEndpoint).Value)
+	cluster := result.OfType("linode:index/lkeCluster:LkeCluster")[0]
+	var nodes []any
+	for _, pool := range cluster.Outputs["pools"].ArrayValue() {
+		for _, node := range pool.ObjectValue()["nodes"].ArrayValue() {
+			id := int(node.ObjectValue()["instanceId"].NumberValue())
+			nodes = append(nodes, fmt.Sprintf("198.51.100.%d/32", 1+id%254))
+		}
+	}
+	assert.ElementsMatch(t, nodes, db.MustInput(t, "allowLists"), "each node's public address, as the instances report it, and nothing else")
+	for _, entry := range db.MustInput(t, "allowLists").([]any) {
+		assert.NotContains(t, entry, "192.168.", "no private range: nothing from one reaches the database")
+	}
+	assert.Contains(t, db.DataDependencies, cluster.URN, "created once the nodes exist")
+
+	primary := db.Outputs["hostPrimary"].StringValue()
+	assert.Regexp(t, "^"+primary+":25696$", componenttest.MustAwait(t, out.DatabaseEndpoint).Value)
 	var gitlabConfig string
 	for _, r := range result.OfType("kubernetes:core/v1:ConfigMap") {
 		for _, v := range r.InputMap("data") {
 			gitlabConfig += v
 		}
 	}
-	assert.Contains(t, gitlabConfig, "gitlab_rails['db_host'] = '"+private+"'", "GitLab's configuration names the private host")
-	assert.NotContains(t, gitlabConfig, "'"+db.Outputs["hostPrimary"].StringValue()+"'", "and not the public one")
-	assert.Contains(t, gitlabConfig, "gitlab_rails['db_sslmode'] = 'require'", "over TLS, since others share the network")
+	assert.Contains(t, gitlabConfig, "gitlab_rails['db_host'] = '"+primary+"'", "GitLab's configuration names the primary host")
+	assert.NotContains(t, gitlabConfig, "replica-", "never the read-only standby")
+	assert.Contains(t, gitlabConfig, "gitlab_rails['db_sslmode'] = 'require'", "over TLS, across the internet")
+
+	reconciler, ok := result.Find("kubernetes:apps/v1:Deployment", "gitlab-db-allow-list")
+	require.True(t, ok, "the reconciler keeps the list as the autoscaler replaces nodes")
+	env := map[string]string{}
+	for _, e := range reconciler.MustInput(t, "spec.template.spec.containers[0].env").([]any) {
+		if v, ok := e.(map[string]any)["value"].(string); ok {
+			env[e.(map[string]any)["name"].(string)] = v
+		}
+	}
+	assert.Equal(t, db.ID, env["DATABASE_ID"], "the stack's database")
+	provider, _ := result.Find("pulumi:providers:kubernetes", "gitlab")
+	assert.True(t, strings.HasPrefix(reconciler.Provider, provider.URN+"::"), "in the stack's cluster")
+	for _, child := range [][2]string{{"gitlab-ha:database:NodeAllowList", "gitlab-db-allow-list"},
+		{"gitlab-ha:filesystem:LinodeNFS", "gitlab-nfs"}, {"gitlab-ha:gitlab:GitLab", "gitlab"}} {
+		component, ok := result.Find(child[0], child[1])
+		require.True(t, ok, child[1])
+		assert.Contains(t, component.Dependencies, db.URN, "%s, and all it holds, waits for a database it can use", child[1])
+	}
+}
+
+// Linode reports a database with neither host: the update fails naming it, and nothing of GitLab's, the
+// NFS server's or the reconciler's reaches the cluster (only the cluster's own firewall, which waits for
+// no database).
+func TestADatabaseWithoutAPrimaryHostStopsTheStackBeforeGitLab(t *testing.T) {
+	neither := func(req componenttest.Request) (string, resource.PropertyMap, error) {
+		outputs := req.Inputs.Copy()
+		outputs["hostPrimary"], outputs["hostSecondary"] = resource.NewStringProperty(""), resource.NewStringProperty("")
+		outputs["sslConnection"], outputs["port"] = resource.NewBoolProperty(true), resource.NewNumberProperty(25696)
+		return "4242", outputs, nil
+	}
+	result, _ := linodeStack(t).run(t, componenttest.WithAnswer("linode:index/databasePostgresqlV2:DatabasePostgresqlV2", neither))
+	require.Error(t, result.Err)
+	assert.Contains(t, result.Err.Error(), `database "gitlab-db": Linode reports no primary host`)
+	cluster, _ := result.Find("gitlab-ha:cluster:LKE", "gitlab")
+	for _, r := range result.Resources {
+		if strings.HasPrefix(r.Type, "kubernetes:") {
+			assert.Equal(t, cluster.URN, r.Parent, "%s %s: only the cluster's firewall objects exist", r.Type, r.Name)
+		}
+	}
+	assert.Empty(t, result.OfType("linode:index/volume:Volume"), "nor the NFS server's volume")
+	assert.Empty(t, result.OfType("linode:index/token:Token"), "nor the reconciler's token")
+}
+
+// The pre-flight asks Linode what it offers, and a configuration it cannot serve is refused naming its key.
+func TestLinodeRefusesWhatItDoesNotOfferNamingTheKey(t *testing.T) {
+	for want, edit := range map[string]func(*stack) *stack{
+		`gitlab-ha:linode.kubernetesVersion: "1.33" is not a Kubernetes version LKE offers today; it offers 1.35, 1.36`: func(s *stack) *stack {
+			return s.patch("linode", map[string]any{"kubernetesVersion": "1.33"})
+		},
+		`gitlab-ha:linode.nfsVolumeEncryption: true needs "Block Storage Encryption", which region eu-central does not offer`: func(s *stack) *stack {
+			return s.set("region", "eu-central")
+		},
+		`gitlab-ha:linode.clientCidrs[0]: "192.168.128.0/17" overlaps 192.168.0.0/16, from which no connection reaches the database`: func(s *stack) *stack {
+			return s.patch("linode", map[string]any{"clientCidrs": []string{"192.168.128.0/17"}})
+		},
+		`gitlab-ha:linode.nfsServerIp: "10.96.0.49" is not an address of LKE's Service network`: func(s *stack) *stack {
+			return s.patch("linode", map[string]any{"nfsServerIp": "10.96.0.49"})
+		},
+	} {
+		result, _ := edit(linodeStack(t)).run(t)
+		require.Error(t, result.Err, want)
+		assert.Contains(t, result.Err.Error(), want)
+		for _, r := range result.Resources {
+			assert.True(t, strings.HasPrefix(r.Type, "pulumi:providers:"), "%s: registered %s %s", want, r.Type, r.Name)
+		}
+	}
+}
+
+// A region without Block Storage Encryption takes an unencrypted NFS volume only when the stack says so.
+func TestAnUnencryptedVolumeIsAChoiceByName(t *testing.T) {
+	result, _ := linodeStack(t).set("region", "eu-central").patch("linode", map[string]any{"nfsVolumeEncryption": false}).run(t)
+	require.NoError(t, result.Err)
+	assert.Equal(t, "disabled", result.OfType("linode:index/volume:Volume")[0].InputString("encryption"))
+	encrypted, _ := linodeStack(t).run(t)
+	assert.Equal(t, "enabled", encrypted.OfType("linode:index/volume:Volume")[0].InputString("encryption"), "on by default")
 }
 
 // Every zone mounts the NFS server through its Service's cluster IP, which only the cluster routes.
@@ -98,6 +189,7 @@ func TestEveryZoneMountsTheNFSServerInTheCluster(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "ClusterIP", service.InputString("spec.type"))
 	clusterIP := service.Outputs["spec"].ObjectValue()["clusterIP"].StringValue()
+	assert.Equal(t, "10.128.0.49", clusterIP, "fixed, so that the volumes' server survives a new Service")
 	for _, zone := range []string{"pool-a", "pool-b", "pool-c"} {
 		volume, _ := result.Find("kubernetes:core/v1:PersistentVolume", "gitlab-"+zone)
 		assert.Equal(t, clusterIP, volume.InputString("spec.nfs.server"), zone)
@@ -105,7 +197,9 @@ func TestEveryZoneMountsTheNFSServerInTheCluster(t *testing.T) {
 		assert.Equal(t, clusterIP, componenttest.MustAwait(t, out.MountTargets).Value.(map[string]string)[zone])
 	}
 	policy, _ := result.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitlab-nfs")
-	assert.Equal(t, "10.2.0.0/16", policy.InputString("spec.ingress[0].from[0].ipBlock.cidr"), "the cluster's pods and nothing wider")
+	assert.Equal(t, "10.2.0.0/16", policy.InputString("spec.ingress[0].from[0].ipBlock.cidr"), "the cluster's pods")
+	assert.Equal(t, "192.168.128.0/17", policy.InputString("spec.ingress[0].from[1].ipBlock.cidr"),
+		"and the nodes, whose kubelets may mount from their private address (the nodes' firewall admits no NFS from outside)")
 	firewall, _ := result.Find("kubernetes:networking.linode.com/alpha1v1:CloudFirewall", "gitlab-nodes")
 	for _, r := range firewall.MustInput(t, "spec.ruleset.inbound").([]any) {
 		ports, _ := r.(map[string]any)["ports"].(string)
@@ -130,7 +224,7 @@ func TestTwoLinodeStacksLabelEveryResourceApart(t *testing.T) {
 	other := linodeStack(t)
 	other.name = "prod"
 	prod := labels(other)
-	require.Len(t, dev, 5+10+2, "cluster, database, NodeBalancer, its firewall, the NFS volume, 10 buckets, 2 keys: %v", dev)
+	require.Len(t, dev, 6+10+2, "cluster, database, its reconciler's token, NodeBalancer, its firewall, the NFS volume, 10 buckets, 2 keys: %v", dev)
 	for resource, label := range dev {
 		assert.NotEqual(t, label, prod[resource], resource)
 		switch {

@@ -209,7 +209,7 @@ func TestEachLinodeKeyReachesOnlyItsBuckets(t *testing.T) {
 		for _, access := range key.MustInput(t, "bucketAccesses").([]any) {
 			a := access.(map[string]any)
 			buckets = append(buckets, a["bucketName"].(string))
-			assert.Equal(t, "eu-central", a["region"], key.Name)
+			assert.Equal(t, "us-ord", a["region"], key.Name)
 			assert.Equal(t, "read_write", a["permissions"], key.Name)
 		}
 		assert.ElementsMatch(t, want[key.Name], buckets, "%s: its buckets and no other", key.Name)
@@ -218,7 +218,7 @@ func TestEachLinodeKeyReachesOnlyItsBuckets(t *testing.T) {
 	}
 	for _, bucket := range result.OfType(linodeBucket) {
 		assert.Equal(t, "private", bucket.InputString("acl"), bucket.Name)
-		assert.Equal(t, "eu-central", bucket.InputString("region"), bucket.Name)
+		assert.Equal(t, "us-ord", bucket.InputString("region"), bucket.Name)
 	}
 }
 
@@ -414,7 +414,7 @@ func TestThePlanSaysWhereGitLabsObjectsAndBackupsGo(t *testing.T) {
 
 	_, out = linodeStack(t).run(t)
 	require.Len(t, out.Notes, 2)
-	assert.Contains(t, out.Notes[0], "Object storage: Linode Object Storage in eu-central")
+	assert.Contains(t, out.Notes[0], "Object storage: Linode Object Storage in us-ord")
 	assert.Contains(t, out.Notes[1], "the job deletes archives older than 30 days")
 }
 
@@ -467,8 +467,8 @@ func TestGitLabSpeaksToEachPlatformsService(t *testing.T) {
 		result, _ := linodeStack(t).set("backup", map[string]any{"schedule": "30 2 * * *", "retentionDays": 14}).run(t)
 		require.NoError(t, result.Err)
 		rb := gitlabRB(t, result)
-		assert.Contains(t, rb, "'region' => 'eu-central-1',", "the cluster ID, not the Linode region")
-		assert.Contains(t, rb, "'endpoint' => 'https://eu-central-1.linodeobjects.com',")
+		assert.Contains(t, rb, "'region' => 'us-ord-1',", "the cluster ID, not the Linode region")
+		assert.Contains(t, rb, "'endpoint' => 'https://us-ord-1.linodeobjects.com',")
 		assert.Contains(t, rb, "'path_style' => false,")
 		schedule, env := backupJob(t, result)
 		assert.Equal(t, "30 2 * * *", schedule)

@@ -70,8 +70,9 @@ func (s *stack) secret(key, value string) *stack {
 	return s
 }
 
-// run evaluates the real program (Load, Deploy, Export) under mocks.
-func (s *stack) run(t *testing.T) (*componenttest.Result, *stacks.Outputs) {
+// run evaluates the real program (Load, Deploy, Export) under mocks; extra options (an answer of another
+// provider's making, say) come after the stack's.
+func (s *stack) run(t *testing.T, extra ...componenttest.Option) (*componenttest.Result, *stacks.Outputs) {
 	t.Helper()
 	var out *stacks.Outputs
 	result := componenttest.Run(func(ctx *pulumi.Context) error {
@@ -84,7 +85,7 @@ func (s *stack) run(t *testing.T) (*componenttest.Result, *stacks.Outputs) {
 		}
 		out.Export(ctx)
 		return nil
-	}, s.options()...)
+	}, append(s.options(), extra...)...)
 	return result, out
 }
 
@@ -257,4 +258,14 @@ func TestOnlyTheLoadBalancerListenersAreOpenToTheInternet(t *testing.T) {
 				strings.HasPrefix(rule.Name, "gitlab-ssh-"), "%s: only the load balancer's listener rules", rule.Name)
 		}
 	}
+}
+
+func TestSavedGitLabKeysReachTheSecretAndStaySecret(t *testing.T) {
+	const saved = "a-db-key-base-saved-from-another-stack"
+	result, _ := load(t, "dev").secret("gitlabKeys", `{"GITLAB_DB_KEY_BASE":"`+saved+`"}`).run(t)
+	require.NoError(t, result.Err)
+	secret, ok := result.Find("kubernetes:core/v1:Secret", "gitlab-secrets")
+	require.True(t, ok)
+	assert.Equal(t, saved, secret.InputString(`stringData["GITLAB_DB_KEY_BASE"]`))
+	assert.Empty(t, result.PlaintextLeaks(saved), "the saved key is secret wherever it goes")
 }

@@ -20,11 +20,24 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/stacks"
 )
 
-// Fixed node ports of the GitLab Service: the load balancer's target groups send to them.
+// Fixed node ports of the GitLab Service: the load balancer's target groups send to them, and check its
+// health-check node port (gitlab-ha:gitlab.healthCheckNodePort).
 const (
-	httpNodePort = 30080
-	sshNodePort  = 30022
+	httpNodePort         = 30080
+	sshNodePort          = 30022
+	httpRedirectNodePort = 30081 // where TLS ends at the NLB, its port 80 sends here
 )
+
+// healthCheckNodePort is the configured health-check port, or the GitLab component's default.
+func healthCheckNodePort(cfg *stacks.Config) int {
+	if port := cfg.GitLab.HealthCheckNodePort; port != 0 {
+		return port
+	}
+	return gitlab.DefaultHealthCheckNodePort
+}
+
+// terminatesTLS: with a certificate, TLS ends at the NLB and GitLab serves plain HTTP behind it.
+func terminatesTLS(cfg *stacks.Config) bool { return cfg.GitLab.CertificateARN != "" }
 
 // awsRefs are the values one AWS component takes from another. The pre-flight fills them with stand-ins
 // (the builders below are the same for both), the deployment with real outputs.
@@ -40,6 +53,10 @@ type awsRefs struct {
 	oidcProviderARN, oidcIssuer   pulumi.StringInput
 	objectStorage                 *gitlab.ObjectStorage
 	backup                        *gitlab.Backup
+	clusterName                   pulumi.StringInput
+	gitStorage                    gitlab.GitStorage
+	dbSecurityGroup, ami          pulumi.StringInput
+	awsProvider                   pulumi.ProviderResource
 }
 
 // standIns are references for the pre-flight: literal, non-empty, and for the VPC's CIDR the value the
@@ -74,6 +91,19 @@ func standIns(cfg *stacks.Config) awsRefs {
 	role := func(name string) pulumi.StringInput { return pulumi.String("arn:aws:iam::123456789012:role/" + name) }
 	refs.objectStorage, refs.backup = s3Storage(cfg, pulumi.String(cfg.Region), stacks.StandInBuckets(), pulumi.String("stand-in-backups"),
 		role("stand-in-gitlab"), role("stand-in-backup"))
+	refs.clusterName = pulumi.String("stand-in-cluster")
+	refs.dbSecurityGroup, refs.ami = pulumi.String("sg-database"), pulumi.String("ami-stand-in")
+	switch cfg.GitKind() {
+	case stacks.GitGitaly:
+		refs.gitStorage = stacks.StandInGitalyStorage(cfg)
+	case stacks.GitGitalyCluster:
+		standIn := pulumi.String("stand-in")
+		refs.gitStorage = clusterStorage(cfg, pulumi.String("tcp://praefect.internal:2305"), standIn, standIn, standIn, nil)
+		if needsDefaultGitaly(cfg) {
+			refs.gitStorage.Repositories = append(refs.gitStorage.Repositories, gitlab.RepositoryStorage{
+				Name: gitlab.DefaultStorageName, Address: pulumi.String("tcp://gitaly-default:8075"), Token: standIn, Weight: pulumi.IntRef(0)})
+		}
+	}
 	return refs
 }
 
@@ -98,7 +128,18 @@ func clusterArgs(cfg *stacks.Config, refs awsRefs) *cluster.EKSArgs {
 		PrivateSubnetIDs: refs.privateSubnets, PublicEndpoint: c.APIAccess == stacks.APIPublic,
 		PublicAccessCIDRs: c.PublicAccessCIDRs, PrivateAccessCIDRs: c.PrivateAccessCIDRs, Addons: addonVersions(c.Addons), ServiceCIDR: c.ServiceCIDR, InstanceTypes: c.InstanceTypes,
 		Nodes:       cluster.NodeCounts{Min: c.NodesPerZone.Min, Desired: c.NodesPerZone.Desired, Max: c.NodesPerZone.Max},
-		DiskSizeGiB: c.DiskSizeGiB, Protect: cfg.Protect,
+		DiskSizeGiB: c.DiskSizeGiB, UpgradePolicy: c.UpgradePolicy, AdminPrincipalARNs: c.AdminPrincipalARNs, Protect: cfg.Protect,
+	}
+}
+
+// cloudChecks ask EKS, through the stack's provider, whether it offers the cluster's Kubernetes version (in
+// standard support, unless cluster.upgradePolicy chooses extended) and its add-on builds.
+func cloudChecks(ctx *pulumi.Context, cfg *stacks.Config, provider pulumi.ProviderResource) []stacks.Check {
+	args, onAWS := clusterArgs(cfg, standIns(cfg)), pulumi.Provider(provider)
+	key := stacks.Renames("cluster", map[string]string{})
+	return []stacks.Check{
+		{Component: "cluster", Validate: func() error { return cluster.EKSVersionOffered(ctx, args, onAWS) }, Key: key},
+		{Component: "cluster", Validate: func() error { return cluster.EKSAddonsOffered(ctx, args, onAWS) }, Key: key},
 	}
 }
 
@@ -169,10 +210,11 @@ func redisArgs(cfg *stacks.Config, refs awsRefs) *redis.ElastiCacheArgs {
 func loadBalancerArgs(cfg *stacks.Config, refs awsRefs) *loadbalancer.NLBArgs {
 	args := &loadbalancer.NLBArgs{
 		VpcID: refs.vpcID, Zones: cfg.Zones, PublicSubnetIDs: refs.publicSubnets, AutoscalingGroups: refs.autoscalingGroups,
-		NodeSecurityGroupID: refs.nodeSecurityGroup, NodePorts: loadbalancer.NodePorts{HTTP: httpNodePort, SSH: sshNodePort},
-		TLS: loadbalancer.TLSNone, AllowedCIDRs: cfg.GitLab.AllowedCIDRs,
+		NodeSecurityGroupID: refs.nodeSecurityGroup, TLS: loadbalancer.TLSNone, AllowedCIDRs: cfg.GitLab.AllowedCIDRs,
+		NodePorts: loadbalancer.NodePorts{HTTP: httpNodePort, SSH: sshNodePort, HTTPRedirect: httpRedirectNodePort,
+			HealthCheck: healthCheckNodePort(cfg)},
 	}
-	if cfg.GitLab.CertificateARN != "" {
+	if terminatesTLS(cfg) {
 		args.TLS, args.CertificateARN = loadbalancer.TLSTerminate, pulumi.String(cfg.GitLab.CertificateARN)
 	}
 	return args
@@ -182,11 +224,22 @@ func loadBalancerArgs(cfg *stacks.Config, refs awsRefs) *loadbalancer.NLBArgs {
 func awsGitLabArgs(cfg *stacks.Config, refs awsRefs) *gitlab.GitLabArgs {
 	args := stacks.GitLabArgs(cfg, stacks.ExternalURL(cfg, refs.loadBalancerDNS), refs.db, refs.redis)
 	for _, zone := range cfg.Zones {
-		args.Zones = append(args.Zones, gitlab.Zone{Name: zone, Storage: gitlab.Storage{
-			NFS: &gitlab.NFS{Server: refs.mountTargets[zone]},
-		}})
+		storage := gitlab.Storage{NFS: &gitlab.NFS{Server: refs.mountTargets[zone]}}
+		if cfg.StatelessZones() {
+			storage = gitlab.Storage{} // Git data lives in Gitaly, everything else in S3
+		}
+		args.Zones = append(args.Zones, gitlab.Zone{Name: zone, Storage: storage})
 	}
-	args.Service = gitlab.Service{Type: "NodePort", NodePorts: gitlab.NodePorts{HTTP: httpNodePort, SSH: sshNodePort}}
+	args.GitStorage = refs.gitStorage
+	// The NLB is the stack's, not the cluster's: a LoadBalancer Service of a class no controller implements
+	// gets the node ports it sends to and the health-check port it checks, and no second load balancer.
+	args.Service = gitlab.Service{
+		Type: "LoadBalancer", LoadBalancerClass: gitlab.ExternalLoadBalancerClass, HealthCheckNodePort: healthCheckNodePort(cfg),
+		NodePorts: gitlab.NodePorts{HTTP: httpNodePort, SSH: sshNodePort},
+	}
+	if terminatesTLS(cfg) {
+		args.Service.HTTPRedirect, args.Service.NodePorts.HTTPRedirect = true, httpRedirectNodePort
+	}
 	args.ObjectStorage, args.Backup = refs.objectStorage, refs.backup
 	return args
 }
@@ -206,10 +259,16 @@ func checks(cfg *stacks.Config) []stacks.Check {
 			"region": "region", "zones": "zones", "nodes": "cluster.nodesPerZone",
 		})},
 		{Component: "database", Validate: func() error { return database.ValidateRDS(databaseArgs(cfg, refs)) }, Key: stacks.Renames("database", map[string]string{"zones": "zones"})},
-		{Component: "file system", Validate: func() error { return filesystem.ValidateEFS(fileSystemArgs(cfg, refs)) }, Key: stacks.Renames("fileStorage", map[string]string{"zones": "zones"})},
-		{Component: "load balancer", Validate: func() error { return loadbalancer.ValidateNLB(loadBalancerArgs(cfg, refs)) }, Key: stacks.Renames("gitlab", map[string]string{"zones": "zones"})},
+		{Component: "load balancer", Validate: func() error { return loadbalancer.ValidateNLB(loadBalancerArgs(cfg, refs)) }, Key: stacks.Renames("gitlab", map[string]string{
+			"zones": "zones", "nodePorts.healthCheck": "gitlab.healthCheckNodePort",
+		})},
 		{Component: "gitlab", Validate: func() error { return gitlab.Validate(stacks.GitLabName, awsGitLabArgs(cfg, refs)) }, Key: stacks.GitLabKey(cfg.Zones)},
 	}
+	if cfg.NeedsNFS() {
+		checks = append(checks, stacks.Check{Component: "file system", Validate: func() error { return filesystem.ValidateEFS(fileSystemArgs(cfg, refs)) },
+			Key: stacks.Renames("fileStorage", map[string]string{"zones": "zones"})})
+	}
+	checks = append(checks, gitStorageChecks(cfg, refs)...)
 	if cfg.ObjectStorageOn() {
 		checks = append(checks, stacks.Check{Component: "object storage",
 			Validate: func() error { return objectstorage.ValidateS3(s3Args(cfg, refs), cfg.Project, cfg.Stack) },
@@ -234,12 +293,16 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := stacks.CloudPreflight(cloudChecks(ctx, cfg, provider)); err != nil {
+		return nil, err
+	}
 	onAWS := pulumi.Provider(provider)
 	net, err := network.NewNetwork(ctx, "gitlab", networkArgs(cfg), onAWS)
 	if err != nil {
 		return nil, err
 	}
-	refs := awsRefs{vpcID: net.VpcID, vpcCIDR: net.CIDR, publicSubnets: net.PublicSubnets(), privateSubnets: net.PrivateSubnets()}
+	refs := awsRefs{vpcID: net.VpcID, vpcCIDR: net.CIDR, publicSubnets: net.PublicSubnets(), privateSubnets: net.PrivateSubnets(),
+		awsProvider: provider}
 
 	eks, err := cluster.NewEKS(ctx, "gitlab", clusterArgs(cfg, refs), onAWS)
 	if err != nil {
@@ -248,6 +311,7 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	refs.nodeSecurityGroup = eks.NodeSecurityGroupID
 	refs.autoscalingGroups = perZone(cfg.Zones, eks.AutoscalingGroups)
 	refs.oidcProviderARN, refs.oidcIssuer = eks.OIDCProviderARN, eks.OIDCIssuer
+	refs.clusterName = eks.ClusterName
 
 	objectBuckets, backupBucket, notes, err := buildObjectStorage(ctx, cfg, &refs, onAWS)
 	if err != nil {
@@ -259,14 +323,19 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 		return nil, err
 	}
 	refs.db = gitlab.Database{Host: db.Address, Port: db.Port, Name: db.DatabaseName, User: db.Username, Password: db.Password}
+	refs.dbSecurityGroup = db.SecurityGroupID
 
-	efs, err := filesystem.NewEFS(ctx, "gitlab-data", fileSystemArgs(cfg, refs), onAWS)
-	if err != nil {
-		return nil, err
-	}
-	refs.mountTargets = map[string]pulumi.StringInput{}
-	for _, zone := range cfg.Zones {
-		refs.mountTargets[zone] = efs.MountTargetIP(zone)
+	fileSystemID, mountTargets := pulumi.String("").ToStringOutput(), pulumi.StringMap{}.ToStringMapOutput()
+	if cfg.NeedsNFS() {
+		efs, err := filesystem.NewEFS(ctx, "gitlab-data", fileSystemArgs(cfg, refs), onAWS)
+		if err != nil {
+			return nil, err
+		}
+		refs.mountTargets = map[string]pulumi.StringInput{}
+		for _, zone := range cfg.Zones {
+			refs.mountTargets[zone] = efs.MountTargetIP(zone)
+		}
+		fileSystemID, mountTargets = efs.FileSystemID, efs.MountTargetIPs
 	}
 
 	if cfg.Redis.Mode == stacks.RedisManaged {
@@ -283,6 +352,14 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	}
 	refs.loadBalancerDNS = nlb.DNSName
 
+	gitNote, err := buildGitStorage(ctx, cfg, &refs, onAWS, eks)
+	if err != nil {
+		return nil, err
+	}
+	if gitNote != "" {
+		notes = append(notes, gitNote)
+	}
+
 	site, err := gitlab.NewGitLab(ctx, stacks.GitLabName, awsGitLabArgs(cfg, refs), pulumi.Provider(eks.Provider))
 	if err != nil {
 		return nil, err
@@ -291,7 +368,7 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 		URL: site.URL, SSHEndpoint: stacks.SSHEndpoint(cfg, nlb.DNSName), LoadBalancer: nlb.DNSName,
 		ClusterName: eks.ClusterName, Kubeconfig: eks.Kubeconfig,
 		DatabaseEndpoint: pulumi.Sprintf("%s:%d", db.Address, db.Port),
-		FileSystemID:     efs.FileSystemID, MountTargets: efs.MountTargetIPs,
+		FileSystemID:     fileSystemID, MountTargets: mountTargets,
 		RootPassword: site.RootPassword, GitLab: site,
 		ObjectBuckets: objectBuckets, BackupBucket: backupBucket, Notes: notes,
 	}, nil

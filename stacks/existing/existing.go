@@ -9,6 +9,7 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/gitlab-ha/gitlab-ha/components/gitaly"
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
 	"github.com/gitlab-ha/gitlab-ha/providers"
 	"github.com/gitlab-ha/gitlab-ha/stacks"
@@ -16,7 +17,7 @@ import (
 
 // existingGitLabArgs deploys GitLab onto a cluster that exists already: zones are node label values, each
 // zone's storage an NFS server of the team's, the database theirs.
-func existingGitLabArgs(cfg *stacks.Config) *gitlab.GitLabArgs {
+func existingGitLabArgs(cfg *stacks.Config, gitStorage gitlab.GitStorage) *gitlab.GitLabArgs {
 	e := cfg.Existing
 	db := gitlab.Database{Host: optionalString(e.Database.Host), Password: cfg.DatabasePassword, SSLMode: e.Database.SSLMode}
 	if e.Database.Port != 0 {
@@ -29,23 +30,40 @@ func existingGitLabArgs(cfg *stacks.Config) *gitlab.GitLabArgs {
 		db.User = pulumi.String(e.Database.User)
 	}
 	args := stacks.GitLabArgs(cfg, stacks.ExternalURL(cfg, nil), db, nil)
-	label := e.ZoneLabel
-	if label == "" {
-		label = gitlab.ZoneLabel
-	}
+	selectors := zoneSelectors(cfg)
 	for _, zone := range cfg.Zones {
-		args.Zones = append(args.Zones, gitlab.Zone{
-			Name: zone, NodeSelector: map[string]string{label: zone},
-			Storage: gitlab.Storage{NFS: &gitlab.NFS{Server: optionalString(e.NFSServers[zone]), Path: e.NFSPath}},
-		})
+		selector := selectors[zone]
+		storage := gitlab.Storage{NFS: &gitlab.NFS{Server: optionalString(e.NFSServers[zone]), Path: e.NFSPath}}
+		if cfg.StatelessZones() {
+			storage = gitlab.Storage{} // Git data lives in Gitaly, everything else in object storage
+		}
+		args.Zones = append(args.Zones, gitlab.Zone{Name: zone, NodeSelector: selector, Storage: storage})
 	}
-	serviceType := e.ServiceType
-	if serviceType == "" {
-		serviceType = "LoadBalancer"
-	}
-	args.Service = gitlab.Service{Type: serviceType}
+	args.GitStorage = gitStorage
+	args.Service = existingService(cfg)
 	args.ObjectStorage, args.Backup = existingStorage(cfg)
 	return args
+}
+
+// existingService is the GitLab Service on the team's cluster: a LoadBalancer one by default, which the
+// cluster's controller builds a load balancer for, and which checks the health-check port if the controller
+// follows Kubernetes' convention for a Local Service. serviceType NodePort is for a load balancer of the
+// team's own in front of the node ports: Kubernetes gives a health-check port to a LoadBalancer Service
+// only, so it is a LoadBalancer Service of a class no controller implements, which no cloud acts on. With
+// existing.proxyProtocolFrom, GitLab reads that load balancer's PROXY protocol.
+func existingService(cfg *stacks.Config) gitlab.Service {
+	e := cfg.Existing
+	switch e.ServiceType {
+	case "ClusterIP":
+		return gitlab.Service{Type: "ClusterIP", HealthCheckNodePort: cfg.GitLab.HealthCheckNodePort} // refused if set: no load balancer checks it
+	case "NodePort":
+		s := gitlab.Service{Type: "LoadBalancer", LoadBalancerClass: gitlab.ExternalLoadBalancerClass, HealthCheckNodePort: cfg.GitLab.HealthCheckNodePort}
+		if len(e.ProxyProtocolFrom) > 0 {
+			s.ProxyProtocol = &gitlab.ProxyProtocol{TrustedCIDRs: e.ProxyProtocolFrom}
+		}
+		return s
+	}
+	return gitlab.Service{Type: "LoadBalancer", HealthCheckNodePort: cfg.GitLab.HealthCheckNodePort}
 }
 
 // existingStorage connects GitLab to the team's S3-compatible service, when objectStorage.buckets names
@@ -106,9 +124,38 @@ func optionalString(s string) pulumi.StringInput {
 // platform.
 var Program = stacks.Program(Deploy)
 
-// checks are the pre-flight checks of an existing-cluster stack: the GitLab component's alone.
+// checks are the pre-flight checks of an existing-cluster stack: the GitLab component's, and Gitaly's.
 func checks(cfg *stacks.Config) []stacks.Check {
-	return []stacks.Check{{Component: "gitlab", Validate: func() error { return gitlab.Validate(stacks.GitLabName, existingGitLabArgs(cfg)) }, Key: stacks.GitLabKey(cfg.Zones)}}
+	var gitStorage gitlab.GitStorage
+	if cfg.GitKind() == stacks.GitGitaly {
+		gitStorage = stacks.StandInGitalyStorage(cfg)
+	}
+	checks := []stacks.Check{{Component: "gitlab", Validate: func() error { return gitlab.Validate(stacks.GitLabName, existingGitLabArgs(cfg, gitStorage)) }, Key: stacks.GitLabKey(cfg.Zones)}}
+	if cfg.GitKind() == stacks.GitGitaly {
+		checks = append(checks, stacks.Check{Component: "gitaly",
+			Validate: func() error { return gitaly.Validate(stacks.GitalyName, gitalyArgs(cfg)) },
+			Key: stacks.Renames("gitStorage", map[string]string{"zones": "zones", "volumeSize": "gitStorage.volumeSizeGiB",
+				"nodeSelector": "existing.zoneLabel"})})
+	}
+	return checks
+}
+
+// zoneSelectors are each zone's node selector: the zone label's value.
+func zoneSelectors(cfg *stacks.Config) map[string]map[string]string {
+	label := cfg.Existing.ZoneLabel
+	if label == "" {
+		label = gitlab.ZoneLabel
+	}
+	selectors := map[string]map[string]string{}
+	for _, zone := range cfg.Zones {
+		selectors[zone] = map[string]string{label: zone}
+	}
+	return selectors
+}
+
+// gitalyArgs run each zone's Gitaly on the zone's nodes, on volumes of gitStorage.storageClass.
+func gitalyArgs(cfg *stacks.Config) *gitaly.GitalyArgs {
+	return stacks.GitalyArgs(cfg, zoneSelectors(cfg), cfg.GitStorage.StorageClass)
 }
 
 // Deploy checks the configuration and the GitLab component's arguments, then builds only the GitLab
@@ -122,7 +169,17 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	site, err := gitlab.NewGitLab(ctx, stacks.GitLabName, existingGitLabArgs(cfg), pulumi.Provider(provider))
+	var gitStorage gitlab.GitStorage
+	notes := storageNotes(cfg)
+	if cfg.GitKind() == stacks.GitGitaly {
+		git, err := gitaly.NewGitaly(ctx, stacks.GitalyName, gitalyArgs(cfg), pulumi.Provider(provider))
+		if err != nil {
+			return nil, err
+		}
+		gitStorage = stacks.GitalyStorage(cfg, git)
+		notes = append(notes, stacks.GitStorageNote(cfg, "a Gitaly StatefulSet per zone on StorageClass "+cfg.GitStorage.StorageClass))
+	}
+	site, err := gitlab.NewGitLab(ctx, stacks.GitLabName, existingGitLabArgs(cfg, gitStorage), pulumi.Provider(provider))
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +194,7 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 		FileSystemID:     pulumi.String("").ToStringOutput(), MountTargets: servers.ToStringMapOutput(),
 		RootPassword: site.RootPassword, GitLab: site,
 		ObjectBuckets: configuredBuckets(cfg), BackupBucket: pulumi.String(cfg.Backup.Bucket).ToStringOutput(),
-		Notes: storageNotes(cfg),
+		Notes: notes,
 	}, nil
 }
 

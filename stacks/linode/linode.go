@@ -1,6 +1,6 @@
-// Package linode composes the Linode stack: LKE with a node pool per zone, managed PostgreSQL on the data
-// center's private network, the NFS server inside the cluster, a NodeBalancer and GitLab. It compiles the
-// Linode and Kubernetes SDKs and no other cloud's.
+// Package linode composes the Linode stack: LKE with a node pool per zone, managed PostgreSQL that admits the
+// cluster's nodes (and a reconciler in the cluster that keeps it admitting them), the NFS server inside the
+// cluster, a NodeBalancer and GitLab. It compiles the Linode and Kubernetes SDKs and no other cloud's.
 package linode
 
 import (
@@ -12,6 +12,7 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/components/cluster/lke"
 	"github.com/gitlab-ha/gitlab-ha/components/database/linodedb"
 	"github.com/gitlab-ha/gitlab-ha/components/filesystem/linodenfs"
+	"github.com/gitlab-ha/gitlab-ha/components/gitaly"
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
 	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer/nodebalancer"
 	"github.com/gitlab-ha/gitlab-ha/components/objectstorage/linodeobj"
@@ -27,19 +28,27 @@ const blockStorageClass = "linode-block-storage-retain"
 // linodeRefs are the values one Linode component takes from another; standIns for the pre-flight.
 type linodeRefs struct {
 	nfsServer     pulumi.StringInput
+	gitStorage    gitlab.GitStorage
 	nodeSelectors map[string]map[string]string
 	db            gitlab.Database
 	annotations   pulumi.StringMapInput
 	loadBalancer  pulumi.StringInput
+	// proxySources are where the NodeBalancer's PROXY protocol comes from.
+	proxySources  []string
 	objectStorage *gitlab.ObjectStorage
 	backup        *gitlab.Backup
+	nodeAddresses pulumi.StringArrayInput
 }
 
 func linodeStandIns(cfg *stacks.Config) linodeRefs {
-	refs := linodeRefs{nfsServer: pulumi.String("10.128.0.10"), nodeSelectors: map[string]map[string]string{},
-		db: gitlab.Database{Host: pulumi.String("db"), Password: pulumi.String("password")}, loadBalancer: pulumi.String("192.0.2.1")}
+	refs := linodeRefs{nfsServer: pulumi.String(linodenfs.DefaultServerIP), nodeSelectors: map[string]map[string]string{},
+		db: gitlab.Database{Host: pulumi.String("db"), Password: pulumi.String("password")}, loadBalancer: pulumi.String("192.0.2.1"),
+		proxySources: []string{linodekit.NodeBalancerRange}, nodeAddresses: pulumi.StringArray{}}
 	for _, zone := range cfg.Zones {
 		refs.nodeSelectors[zone] = map[string]string{lke.PoolLabel: zone}
+	}
+	if cfg.GitKind() == stacks.GitGitaly {
+		refs.gitStorage = stacks.StandInGitalyStorage(cfg)
 	}
 	standIn := func(what string) pulumi.StringInput { return pulumi.String("stand-in-" + what) }
 	endpoint := "https://" + cfg.Region + "-1.linodeobjects.com"
@@ -86,12 +95,6 @@ func signingRegion(endpoint string) string {
 	return host
 }
 
-// databaseCIDRs may reach the database: the data center's private network, where LKE gives its nodes their
-// private addresses as pools scale and recycle (the database requires TLS), and what the stack adds.
-func databaseCIDRs(cfg *stacks.Config) []string {
-	return append([]string{linodekit.PrivateRange}, cfg.Linode.ClientCIDRs...)
-}
-
 func lkeArgs(cfg *stacks.Config) *lke.LKEArgs {
 	l := cfg.Linode
 	nodeType := l.NodeType
@@ -105,22 +108,34 @@ func lkeArgs(cfg *stacks.Config) *lke.LKEArgs {
 	}
 }
 
-func linodeDatabaseArgs(cfg *stacks.Config) *linodedb.LinodePostgresArgs {
+// linodeDatabaseArgs admit the cluster's nodes, by their public addresses, and linode.clientCidrs.
+func linodeDatabaseArgs(cfg *stacks.Config, nodeAddresses pulumi.StringArrayInput) *linodedb.LinodePostgresArgs {
 	return &linodedb.LinodePostgresArgs{
 		Region: cfg.Region, Type: cfg.Linode.DatabaseType, ClusterSize: cfg.Linode.DatabaseClusterSize,
-		AllowedCIDRs: databaseCIDRs(cfg), Protect: cfg.Protect,
+		NodeAddresses: nodeAddresses, ClientCIDRs: cfg.Linode.ClientCIDRs, Protect: cfg.Protect,
 	}
 }
 
-// nfsArgs admit the cluster's pod network to the NFS server, and nothing outside the cluster.
+// allowListArgs keep the database admitting the nodes the autoscaler gives the cluster, and the clients.
+func allowListArgs(cfg *stacks.Config, databaseID pulumi.IntInput) *linodedb.NodeAllowListArgs {
+	return &linodedb.NodeAllowListArgs{DatabaseID: databaseID, ClientCIDRs: cfg.Linode.ClientCIDRs}
+}
+
+// nfsArgs admit the cluster's pods and nodes to the NFS server, and nothing outside the cluster: a kubelet
+// mounting from another node arrives from its tunnel address (in the pod network) or, where Calico routes
+// without encapsulation, from its node's private address; the nodes' firewall admits no NFS from anywhere.
 func nfsArgs(cfg *stacks.Config) *linodenfs.LinodeNFSArgs {
 	return &linodenfs.LinodeNFSArgs{
-		Region: cfg.Region, ClientCIDRs: []string{linodekit.PodCIDR}, VolumeGiB: cfg.Linode.NFSVolumeGiB, Protect: cfg.Protect,
+		Region: cfg.Region, ClientCIDRs: []string{linodekit.PodCIDR, linodekit.PrivateRange}, VolumeGiB: cfg.Linode.NFSVolumeGiB,
+		Encryption: cfg.Linode.NFSVolumeEncryption, ServerIP: cfg.Linode.NFSServerIP, Protect: cfg.Protect,
 	}
 }
 
+// nodeBalancerArgs: a TCP-mode NodeBalancer hides the client's address, so it sends PROXY protocol v2 on
+// both ports, which GitLab reads (linodeGitLabArgs).
 func nodeBalancerArgs(cfg *stacks.Config) *nodebalancer.NodeBalancerArgs {
-	return &nodebalancer.NodeBalancerArgs{Region: cfg.Region, Ports: []int{80, 22}, AllowedCIDRs: cfg.GitLab.AllowedCIDRs}
+	return &nodebalancer.NodeBalancerArgs{Region: cfg.Region, Ports: []int{80, 22}, AllowedCIDRs: cfg.GitLab.AllowedCIDRs,
+		ProxyProtocol: nodebalancer.ProxyProtocolV2}
 }
 
 // linodeGitLabArgs runs each zone's GitLab on its pool, on the NFS server (or a Block Storage volume of its
@@ -129,12 +144,17 @@ func linodeGitLabArgs(cfg *stacks.Config, refs linodeRefs) *gitlab.GitLabArgs {
 	args := stacks.GitLabArgs(cfg, stacks.ExternalURL(cfg, refs.loadBalancer), refs.db, nil)
 	for _, zone := range cfg.Zones {
 		storage := gitlab.Storage{NFS: &gitlab.NFS{Server: refs.nfsServer, Path: linodenfs.ExportPath}}
-		if cfg.Linode.FileStorage == stacks.LinodeBlock {
+		switch {
+		case cfg.StatelessZones():
+			storage = gitlab.Storage{} // Git data lives in Gitaly, everything else in object storage
+		case cfg.Linode.FileStorage == stacks.LinodeBlock:
 			storage = gitlab.Storage{StorageClass: blockStorageClass}
 		}
 		args.Zones = append(args.Zones, gitlab.Zone{Name: zone, NodeSelector: refs.nodeSelectors[zone], Storage: storage})
 	}
-	args.Service = gitlab.Service{Type: "LoadBalancer", Annotations: refs.annotations}
+	args.GitStorage = refs.gitStorage
+	args.Service = gitlab.Service{Type: "LoadBalancer", Annotations: refs.annotations, HealthCheckNodePort: cfg.GitLab.HealthCheckNodePort,
+		ProxyProtocol: &gitlab.ProxyProtocol{TrustedCIDRs: refs.proxySources}}
 	args.ObjectStorage, args.Backup = refs.objectStorage, refs.backup
 	return args
 }
@@ -150,20 +170,14 @@ func checks(cfg *stacks.Config) []stacks.Check {
 			"region": "region", "zones": "zones", "nodes": "linode.nodesPerPool",
 			"nodeType": "linode.nodeType", "apiAllowedCidrs": "linode.apiAllowedCidrs", "version": "linode.kubernetesVersion",
 			"clusterSize": "linode.databaseClusterSize", "type": "linode.databaseType", "volumeGiB": "linode.nfsVolumeGiB",
+			"clientCidrs": "linode.clientCidrs", "encryption": "linode.nfsVolumeEncryption", "serverIp": "linode.nfsServerIp",
 		})
-	}
-	// The database's allow-list is the private network, then linode.clientCidrs.
-	databaseKeys := func(field string) string {
-		var i int
-		if _, err := fmt.Sscanf(field, "allowedCidrs[%d]", &i); err == nil && i > 0 {
-			return fmt.Sprintf("linode.clientCidrs[%d]%s", i-1, field[strings.Index(field, "]")+1:])
-		}
-		return keys("linode")(field)
 	}
 	checks := []stacks.Check{
 		{Component: "linode", Validate: func() error { return retiredKeys(cfg) }, Key: func(field string) string { return field }},
 		{Component: "cluster", Validate: func() error { return lke.ValidateLKE(lkeArgs(cfg)) }, Key: keys("linode")},
-		{Component: "database", Validate: func() error { return linodedb.ValidateLinodePostgres(linodeDatabaseArgs(cfg)) }, Key: databaseKeys},
+		{Component: "database", Validate: func() error { return linodedb.ValidateLinodePostgres(linodeDatabaseArgs(cfg, refs.nodeAddresses)) }, Key: keys("linode")},
+		{Component: "database allow-list", Validate: func() error { return linodedb.ValidateNodeAllowList(allowListArgs(cfg, pulumi.Int(1))) }, Key: keys("linode")},
 		{Component: "load balancer", Validate: func() error { return nodebalancer.ValidateNodeBalancer(nodeBalancerArgs(cfg)) },
 			Key: stacks.Renames("gitlab", map[string]string{"region": "region"})},
 		{Component: "gitlab", Validate: func() error { return gitlab.Validate(stacks.GitLabName, linodeGitLabArgs(cfg, refs)) }, Key: stacks.GitLabKeyWithStorage(cfg.Zones, "linode.fileStorage")},
@@ -172,8 +186,26 @@ func checks(cfg *stacks.Config) []stacks.Check {
 		checks = append(checks, stacks.Check{Component: "object storage",
 			Validate: func() error { return linodeobj.Validate(objectStorageArgs(cfg), cfg.Project, cfg.Stack) }, Key: keys("objectStorage")})
 	}
-	if cfg.Linode.FileStorage != stacks.LinodeBlock {
+	if buildsNFS(cfg) {
 		checks = append(checks, stacks.Check{Component: "file system", Validate: func() error { return linodenfs.ValidateLinodeNFS(nfsArgs(cfg)) }, Key: keys("linode")})
+	}
+	if cfg.GitKind() == stacks.GitGitaly {
+		checks = append(checks, stacks.Check{Component: "gitaly",
+			Validate: func() error { return gitaly.Validate(stacks.GitalyName, gitalyArgs(cfg, refs.nodeSelectors)) },
+			Key:      stacks.Renames("gitStorage", map[string]string{"zones": "zones", "volumeSize": "gitStorage.volumeSizeGiB"})})
+	}
+	return checks
+}
+
+// cloudChecks ask Linode, through the stack's provider, whether it offers what the configuration chose: the
+// Kubernetes version, and Block Storage Encryption in the region for the NFS server's volume.
+func cloudChecks(ctx *pulumi.Context, cfg *stacks.Config, provider pulumi.ProviderResource) []stacks.Check {
+	onLinode := pulumi.Provider(provider)
+	checks := []stacks.Check{{Component: "cluster", Validate: func() error { return lke.OfferedVersion(ctx, cfg.Linode.KubernetesVersion, onLinode) },
+		Key: stacks.Renames("linode", map[string]string{"version": "linode.kubernetesVersion"})}}
+	if buildsNFS(cfg) {
+		checks = append(checks, stacks.Check{Component: "file system", Validate: func() error { return linodenfs.EncryptionOffered(ctx, nfsArgs(cfg), onLinode) },
+			Key: stacks.Renames("linode", map[string]string{"encryption": "linode.nfsVolumeEncryption"})})
 	}
 	return checks
 }
@@ -204,6 +236,9 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := stacks.CloudPreflight(cloudChecks(ctx, cfg, provider)); err != nil {
+		return nil, err
+	}
 	onLinode := pulumi.Provider(provider)
 	cluster, err := lke.NewLKE(ctx, "gitlab", lkeArgs(cfg), onLinode)
 	if err != nil {
@@ -213,15 +248,26 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	for _, zone := range cfg.Zones {
 		refs.nodeSelectors[zone] = cluster.NodeSelector(zone)
 	}
-	db, err := linodedb.NewLinodePostgres(ctx, "gitlab-db", linodeDatabaseArgs(cfg), onLinode)
+	db, err := linodedb.NewLinodePostgres(ctx, "gitlab-db", linodeDatabaseArgs(cfg, cluster.NodeAddresses), onLinode)
 	if err != nil {
 		return nil, err
 	}
 	refs.db = gitlab.Database{Host: db.Address, Port: db.Port, Name: db.DatabaseName, User: db.Username, Password: db.Password}
+	// What runs in the cluster beside its firewall waits for a database GitLab can use: one Linode created
+	// without a primary host fails the update here, with nothing of GitLab's, Gitaly's, the NFS server's or
+	// the allow-list's registered. (The node firewall, part of the cluster, does not wait.)
+	afterDatabase := db.Ready()
+	if _, err := linodedb.NewNodeAllowList(ctx, "gitlab-db-allow-list", allowListArgs(cfg, db.DatabaseID),
+		pulumi.Providers(provider, cluster.Provider), afterDatabase); err != nil {
+		return nil, err
+	}
 
 	fileSystemID, mountTargets := pulumi.String(stacks.LinodeBlock).ToStringOutput(), pulumi.StringMap{}
-	if cfg.Linode.FileStorage != stacks.LinodeBlock {
-		nfs, err := linodenfs.NewLinodeNFS(ctx, "gitlab-nfs", nfsArgs(cfg), pulumi.Providers(provider, cluster.Provider))
+	if cfg.StatelessZones() {
+		fileSystemID = pulumi.String("").ToStringOutput()
+	}
+	if buildsNFS(cfg) {
+		nfs, err := linodenfs.NewLinodeNFS(ctx, "gitlab-nfs", nfsArgs(cfg), pulumi.Providers(provider, cluster.Provider), afterDatabase)
 		if err != nil {
 			return nil, err
 		}
@@ -241,9 +287,18 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	refs.annotations, refs.loadBalancer = balancer.ServiceAnnotations(), balancer.IPv4
+	refs.annotations, refs.loadBalancer, refs.proxySources = balancer.ServiceAnnotations(), balancer.IPv4, balancer.ProxyProtocolSources
 
-	site, err := gitlab.NewGitLab(ctx, stacks.GitLabName, linodeGitLabArgs(cfg, refs), pulumi.Provider(cluster.Provider))
+	if cfg.GitKind() == stacks.GitGitaly {
+		git, err := gitaly.NewGitaly(ctx, stacks.GitalyName, gitalyArgs(cfg, refs.nodeSelectors), pulumi.Provider(cluster.Provider), afterDatabase)
+		if err != nil {
+			return nil, err
+		}
+		refs.gitStorage = stacks.GitalyStorage(cfg, git)
+		notes = append(notes, stacks.GitStorageNote(cfg, fmt.Sprintf("a Gitaly StatefulSet per pool on Linode Block Storage (%s)", gitalyStorageClass(cfg))))
+	}
+
+	site, err := gitlab.NewGitLab(ctx, stacks.GitLabName, linodeGitLabArgs(cfg, refs), pulumi.Provider(cluster.Provider), afterDatabase)
 	if err != nil {
 		return nil, err
 	}
@@ -279,4 +334,24 @@ func buildObjectStorage(ctx *pulumi.Context, cfg *stacks.Config, refs *linodeRef
 	refs.objectStorage, refs.backup = linodeStorage(cfg, region, storage.Endpoint, stacks.PerType(storage.Buckets), storage.BackupBucket,
 		objectKeys{storage.AccessKeyID, storage.SecretAccessKey, storage.BackupAccessKeyID, storage.BackupSecretAccessKey})
 	return storage.Buckets, storage.BackupBucket, notes, nil
+}
+
+// buildsNFS says whether the stack runs the NFS server: the zones share it unless they keep no volume, or each
+// has a Block Storage volume of its own.
+func buildsNFS(cfg *stacks.Config) bool {
+	return cfg.NeedsNFS() && cfg.Linode.FileStorage != stacks.LinodeBlock
+}
+
+// gitalyStorageClass is gitStorage.storageClass, or the CSI driver's class that keeps a volume when its claim
+// goes.
+func gitalyStorageClass(cfg *stacks.Config) string {
+	if cfg.GitStorage.StorageClass != "" {
+		return cfg.GitStorage.StorageClass
+	}
+	return blockStorageClass
+}
+
+// gitalyArgs run each pool's Gitaly on that pool's nodes, on a Block Storage volume.
+func gitalyArgs(cfg *stacks.Config, selectors map[string]map[string]string) *gitaly.GitalyArgs {
+	return stacks.GitalyArgs(cfg, selectors, gitalyStorageClass(cfg))
 }

@@ -19,7 +19,10 @@ import (
 // lke-<cluster ID>. Pulumi cannot: the provider attaches firewalls by instance, known only at `pulumi up`, and
 // has no firewall for a node pool. The controller reads the API token LKE keeps in kube-system/linode.
 const (
-	// FirewallControllerImage is the controller, pinned.
+	// FirewallControllerImage is the controller, pinned by tag: no digest of v0.2.1 could be resolved where
+	// this was written (no registry access, and neither the controller's chart nor its release notes record
+	// one). Resolve it (`crane digest docker.io/linode/cloud-firewall-controller:v0.2.1`) and give
+	// LKEArgs.FirewallControllerImage as name:tag@sha256:… to pin it; the node pulls it once either way.
 	FirewallControllerImage = "docker.io/linode/cloud-firewall-controller:v0.2.1"
 	// firewallNamespace is where LKE keeps the token the controller uses, and where the controller runs.
 	firewallNamespace = "kube-system"
@@ -65,7 +68,7 @@ func nodeFirewall(ctx *pulumi.Context, c *LKE, name string, k8s *kubernetes.Prov
 	if err != nil {
 		return err
 	}
-	if _, err := firewallControllerDeployment(ctx, name, account, opts); err != nil {
+	if _, err := firewallControllerDeployment(ctx, name, c.firewallImage, account, opts); err != nil {
 		return err
 	}
 	if _, err := firewallControllerPolicy(ctx, name, opts); err != nil {
@@ -124,8 +127,12 @@ func cloudFirewallDefinition(ctx *pulumi.Context, name string, opts []pulumi.Res
 }
 
 // firewallControllerAccess is the controller's identity and what it may do: read Nodes, manage CloudFirewalls,
-// read Secrets (its client caches them cluster-wide; the one it uses is kube-system/linode), and elect a
-// leader in kube-system.
+// read Secrets, and elect a leader in kube-system. Secrets are read cluster-wide although the controller uses
+// one, kube-system/linode: it reads it through its manager's cached client (cloud-firewall-controller ca7c7da,
+// internal/controller/cloudfirewall_controller.go:750-752, with the client of cmd/main.go:156 and a manager of
+// cmd/main.go:131 that restricts no cache), which lists and watches Secrets in every namespace before it
+// answers; under a Role limited to that one Secret by resourceNames the list would be forbidden and the
+// controller's every reconcile would wait on it for ever, leaving new nodes outside the firewall.
 func firewallControllerAccess(ctx *pulumi.Context, name string, opts []pulumi.ResourceOption) (*corev1.ServiceAccount, error) {
 	meta := func() *metav1.ObjectMetaArgs {
 		return &metav1.ObjectMetaArgs{Name: pulumi.String(firewallName), Namespace: pulumi.String(firewallNamespace), Labels: firewallLabels()}
@@ -181,7 +188,7 @@ func firewallControllerAccess(ctx *pulumi.Context, name string, opts []pulumi.Re
 
 // firewallControllerDeployment runs one controller, as an unprivileged user on a read-only file system, at
 // the priority of what keeps the cluster safe.
-func firewallControllerDeployment(ctx *pulumi.Context, name string, account *corev1.ServiceAccount, opts []pulumi.ResourceOption) (*appsv1.Deployment, error) {
+func firewallControllerDeployment(ctx *pulumi.Context, name, image string, account *corev1.ServiceAccount, opts []pulumi.ResourceOption) (*appsv1.Deployment, error) {
 	labels := firewallLabels()
 	probe := func(path string, delay int) *corev1.ProbeArgs {
 		return &corev1.ProbeArgs{
@@ -205,9 +212,11 @@ func firewallControllerDeployment(ctx *pulumi.Context, name string, account *cor
 						SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
 					},
 					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
-						Name:            pulumi.String("controller"),
-						Image:           pulumi.String(FirewallControllerImage),
-						ImagePullPolicy: pulumi.String("Always"), // layers are cached; Always re-checks the registry's credentials
+						Name:  pulumi.String("controller"),
+						Image: pulumi.String(image),
+						// What the node holds is what runs: a Docker Hub outage or its anonymous pull limit cannot
+						// keep the controller from restarting.
+						ImagePullPolicy: pulumi.String("IfNotPresent"),
 						Command:         pulumi.ToStringArray([]string{"/manager"}),
 						Args:            pulumi.ToStringArray([]string{"--leader-elect", "--health-probe-bind-address=:8081"}),
 						Ports:           corev1.ContainerPortArray{&corev1.ContainerPortArgs{Name: pulumi.String("health"), ContainerPort: pulumi.Int(8081)}},

@@ -7,6 +7,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"regexp"
+	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-linode/sdk/v4/go/linode"
@@ -29,8 +32,11 @@ const maxPools = 10
 
 const componentTag = "cluster"
 
-// DefaultKubernetesVersion is the Kubernetes version LKE clusters run unless told otherwise.
-const DefaultKubernetesVersion = "1.33"
+// DefaultKubernetesVersion is the Kubernetes version LKE clusters run unless told otherwise: a minor LKE
+// offers on standard-tier clusters as of 2026-12 (upstream 1.36 was released 2026-04-22 and reaches end of
+// life 2027-06-28; LKE adds a minor within 4-8 weeks of its release and keeps it until shortly before its end
+// of life, per Akamai's "LKE versioning and life cycle policy"). OfferedVersion asks LKE on the day.
+const DefaultKubernetesVersion = "1.36"
 
 var versionPattern = regexp.MustCompile(`^1\.[0-9]{2}$`)
 
@@ -64,6 +70,8 @@ type LKEArgs struct {
 	Protect bool
 	// Tags added to every resource. Default none.
 	Tags []string
+	// FirewallControllerImage runs the nodes' firewall controller. Default FirewallControllerImage.
+	FirewallControllerImage string
 }
 
 // LKE is the component.
@@ -72,12 +80,17 @@ type LKE struct {
 
 	ClusterID   pulumi.IntOutput
 	APIEndpoint pulumi.StringOutput
+	// NodeAddresses are the public IPv4 addresses of the pools' nodes when the stack last ran, sorted: what
+	// a service outside the cluster (the managed database) admits pods by, since they leave a node from its
+	// public address. The autoscaler changes them between runs; the database's reconciler follows it.
+	NodeAddresses pulumi.StringArrayOutput
 	// Kubeconfig, decoded from the base64 LKE returns. Secret: it holds a long-lived token.
 	Kubeconfig pulumi.StringOutput
 	// Provider is a Kubernetes provider for this cluster.
 	Provider *kubernetes.Provider
 
-	zones []string
+	zones         []string
+	firewallImage string
 }
 
 // NodeSelector pins pods to a zone's pool.
@@ -92,6 +105,9 @@ func withLKEDefaults(args LKEArgs) LKEArgs {
 	}
 	if args.HighAvailability == nil {
 		args.HighAvailability = pulumi.BoolRef(true)
+	}
+	if args.FirewallControllerImage == "" {
+		args.FirewallControllerImage = FirewallControllerImage
 	}
 	return args
 }
@@ -154,7 +170,7 @@ func NewLKE(ctx *pulumi.Context, name string, args *LKEArgs, opts ...pulumi.Reso
 	if err := validateLKE(a); err != nil {
 		return nil, fmt.Errorf("cluster %q: %w", name, err)
 	}
-	c := &LKE{zones: a.Zones}
+	c := &LKE{zones: a.Zones, firewallImage: a.FirewallControllerImage}
 	if err := ctx.RegisterComponentResource(LKETypeToken, name, c, opts...); err != nil {
 		return nil, err
 	}
@@ -179,6 +195,7 @@ func NewLKE(ctx *pulumi.Context, name string, args *LKEArgs, opts ...pulumi.Reso
 
 	c.ClusterID = linodekit.IntID(cluster.ID())
 	c.APIEndpoint = cluster.ApiEndpoints.Index(pulumi.Int(0))
+	c.NodeAddresses = nodeAddresses(ctx, c, cluster)
 	c.Kubeconfig = pulumi.ToSecret(cluster.Kubeconfig.ApplyT(func(encoded string) (string, error) {
 		decoded, err := base64.StdEncoding.DecodeString(encoded)
 		return string(decoded), err
@@ -190,7 +207,7 @@ func NewLKE(ctx *pulumi.Context, name string, args *LKEArgs, opts ...pulumi.Reso
 		return nil, err
 	}
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"clusterId": c.ClusterID, "apiEndpoint": c.APIEndpoint, "kubeconfig": c.Kubeconfig,
+		"clusterId": c.ClusterID, "apiEndpoint": c.APIEndpoint, "kubeconfig": c.Kubeconfig, "nodeAddresses": c.NodeAddresses,
 	}); err != nil {
 		return nil, err
 	}
@@ -212,4 +229,62 @@ func nodePool(a LKEArgs, zone string) *linode.LkeClusterPoolArgs {
 		pool.Autoscaler = &linode.LkeClusterPoolAutoscalerArgs{Min: pulumi.Int(a.Nodes.Min), Max: pulumi.Int(a.Nodes.Max)}
 	}
 	return pool
+}
+
+// nodeAddresses asks Linode for the public IPv4 addresses of the instances behind the pools' nodes. The
+// instances are looked up by ID in one call, which leaves out an instance the autoscaler has since deleted
+// rather than failing on it.
+func nodeAddresses(ctx *pulumi.Context, c *LKE, cluster *linode.LkeCluster) pulumi.StringArrayOutput {
+	return cluster.Pools.ApplyT(func(pools []linode.LkeClusterPool) ([]string, error) {
+		var ids []string
+		for _, pool := range pools {
+			for _, node := range pool.Nodes {
+				if node.InstanceId != nil {
+					ids = append(ids, strconv.Itoa(*node.InstanceId))
+				}
+			}
+		}
+		if len(ids) == 0 {
+			return []string{}, nil
+		}
+		found, err := linode.GetInstances(ctx, &linode.GetInstancesArgs{
+			Filters: []linode.GetInstancesFilter{{Name: "id", Values: ids}},
+		}, pulumi.Parent(c))
+		if err != nil {
+			return nil, fmt.Errorf("cluster nodes' addresses: %w", err)
+		}
+		var addresses []string
+		for _, instance := range found.Instances {
+			for _, address := range instance.Ipv4s {
+				if linodekit.IsPublicIPv4(address) {
+					addresses = append(addresses, address)
+				}
+			}
+		}
+		sort.Strings(addresses)
+		return addresses, nil
+	}).(pulumi.StringArrayOutput)
+}
+
+// OfferedVersion asks LKE which Kubernetes versions it offers standard-tier clusters and refuses a version
+// it does not offer (field "version"), which the provider would send unchecked and LKE refuse at create.
+// Invoke options carry the Linode provider.
+func OfferedVersion(ctx *pulumi.Context, version string, opts ...pulumi.InvokeOption) error {
+	if version == "" {
+		version = DefaultKubernetesVersion
+	}
+	// Without a tier, LKE lists the versions of standard (non-enterprise) clusters (GET /lke/versions).
+	offered, err := linode.GetLkeVersions(ctx, &linode.GetLkeVersionsArgs{}, opts...)
+	if err != nil {
+		return fmt.Errorf("asking LKE for its Kubernetes versions: %w", err)
+	}
+	var ids []string
+	for _, v := range offered.Versions {
+		if v.Id == version {
+			return nil
+		}
+		ids = append(ids, v.Id)
+	}
+	sort.Strings(ids)
+	return validate.Errorf("version", version, "is not a Kubernetes version LKE offers today; it offers %s", strings.Join(ids, ", "))
 }

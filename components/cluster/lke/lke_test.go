@@ -40,7 +40,8 @@ func TestEachZoneIsAnLKENodePoolLabelledWithItsName(t *testing.T) {
 		assert.Equal(t, float64(1), lkeCluster.MustInput(t, pool+"autoscaler.min"))
 		assert.Equal(t, float64(3), lkeCluster.MustInput(t, pool+"autoscaler.max"))
 	}
-	assert.Equal(t, "1.33", lkeCluster.InputString("k8sVersion"))
+	assert.Equal(t, lke.DefaultKubernetesVersion, lkeCluster.InputString("k8sVersion"))
+	assert.Equal(t, "1.36", lke.DefaultKubernetesVersion, "a minor LKE offers on 2026-12-02")
 	assert.Equal(t, true, lkeCluster.MustInput(t, "controlPlane.highAvailability"))
 	assert.Regexp(t, `^test-gitlab-[0-9a-f]{6}$`, lkeCluster.InputString("label"), "named for the stack")
 }
@@ -91,6 +92,8 @@ func TestEveryNodeIsKeptBehindTheFirewallByTheControllerInTheCluster(t *testing.
 	assert.Equal(t, lke.FirewallControllerImage, deployment.InputString("spec.template.spec.containers[0].image"))
 	assert.Equal(t, false, deployment.MustInput(t, "spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation"))
 	assert.Equal(t, true, deployment.MustInput(t, "spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem"))
+	assert.Equal(t, "IfNotPresent", deployment.InputString("spec.template.spec.containers[0].imagePullPolicy"),
+		"a restart needs no registry: what the node holds runs")
 	provider, _ := result.Find("pulumi:providers:kubernetes", "gitlab")
 	assert.True(t, strings.HasPrefix(deployment.Provider, provider.URN+"::"), "on the cluster's own provider")
 
@@ -171,4 +174,49 @@ func TestLKEBadArgsGiveOneClearErrorAndRegisterNothing(t *testing.T) {
 			}, `cluster "gitlab": `+tc.want)
 		})
 	}
+}
+
+// The controller reads one Secret through a cached client that lists and watches every namespace's; a Role
+// narrowed to kube-system/linode would leave it waiting for ever (see firewallControllerAccess).
+func TestTheFirewallControllerKeepsTheSecretAccessItsClientNeeds(t *testing.T) {
+	result, _ := buildLKE(t, threePools())
+	role, ok := result.Find("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "gitlab-firewall-controller")
+	require.True(t, ok)
+	assert.Contains(t, role.MustInput(t, "rules"), map[string]any{"apiGroups": []any{""}, "resources": []any{"secrets"}, "verbs": []any{"get", "list", "watch"}})
+}
+
+func TestAnotherFirewallControllerImageCanBePinnedByDigest(t *testing.T) {
+	args := threePools()
+	args.FirewallControllerImage = "docker.io/linode/cloud-firewall-controller:v0.2.1@sha256:" + strings.Repeat("ab", 32)
+	result, _ := buildLKE(t, args)
+	deployment, _ := result.Find("kubernetes:apps/v1:Deployment", "gitlab-firewall-controller")
+	assert.Equal(t, args.FirewallControllerImage, deployment.InputString("spec.template.spec.containers[0].image"))
+}
+
+// The database admits pods by their nodes' public addresses: the cluster reports them from the instances
+// behind its pools' nodes.
+func TestTheClusterReportsItsNodesPublicAddresses(t *testing.T) {
+	result, cluster := buildLKE(t, threePools())
+	addresses := componenttest.MustAwait(t, cluster.NodeAddresses).Value.([]string)
+	require.Len(t, addresses, 3, "one node in each of three autoscaled pools at create")
+	for _, address := range addresses {
+		assert.Regexp(t, `^198\.51\.100\.[0-9]+$`, address, "public, not the private 192.168.128.0/17 address beside it")
+	}
+	assert.Contains(t, result.Invokes, "linode:index/getInstances:getInstances")
+}
+
+// LKE is asked which versions it offers (the mock answers as LKE's policy stands on 2026-12-02).
+func TestLKEIsAskedWhetherItOffersTheVersion(t *testing.T) {
+	ask := func(version string) error {
+		var err error
+		result := linodetest.Run(func(ctx *pulumi.Context, provider pulumi.ProviderResource) error {
+			err = lke.OfferedVersion(ctx, version, pulumi.Provider(provider))
+			return nil
+		})
+		require.NoError(t, result.Err)
+		return err
+	}
+	assert.NoError(t, ask(""), "the default is offered")
+	assert.NoError(t, ask("1.35"))
+	assert.ErrorContains(t, ask("1.33"), `version: "1.33" is not a Kubernetes version LKE offers today; it offers 1.35, 1.36`)
 }

@@ -1,15 +1,18 @@
 // Package linodedb builds GitLab's PostgreSQL on Linode: a managed PostgreSQL cluster whose outputs have the
-// shape the AWS database's have (postgres.Endpoint), so the GitLab component does not care which it got.
+// shape the AWS database's have (postgres.Endpoint), so the GitLab component does not care which it got, and
+// the reconciler in the cluster that keeps the database admitting the cluster's nodes (allowlist.go).
 //
-// GitLab reaches it on its private host, over the data center's private network, where LKE's nodes have
-// their private addresses. The Linode provider this project pins can put neither LKE nodes nor a managed
-// database in a VPC, and LKE picks node addresses as pools scale and recycle, so the allow-list that admits
-// every node is the private network's range, which other customers' machines share: the database must
-// require TLS, and NewLinodePostgres fails the update if Linode says it does not.
+// GitLab connects to the primary host, the only one that takes writes. Linode's current managed databases
+// (the rdbms-default platform) have two hosts, primary and standby (the read-only replicas), both public DNS
+// names; their only private path is a VPC, which the pinned provider cannot ask for. Pods leave an LKE node
+// from the node's public IPv4 address, so the allow-list holds the nodes' public addresses, each a /32: the
+// stack's nodes at create, then whatever nodes the autoscaler gives the cluster, kept by the reconciler. The
+// database requires TLS, and NewLinodePostgres fails the update if Linode says it does not.
 package linodedb
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 
 	"github.com/pulumi/pulumi-linode/sdk/v4/go/linode"
@@ -36,9 +39,14 @@ type LinodePostgresArgs struct {
 	Type string
 	// ClusterSize is 3 (a primary and two standbys, for high availability; the default) or 1.
 	ClusterSize int
-	// AllowedCIDRs are the only networks that may connect: for LKE's nodes, linodekit.PrivateRange (their
-	// private addresses, which the autoscaler keeps changing). Required; never 0.0.0.0/0.
-	AllowedCIDRs []string
+	// NodeAddresses are the public IPv4 addresses of the cluster's nodes (the LKE component's NodeAddresses),
+	// which the allow-list admits as /32s when the database is created. Pulumi sends the allow-list once: the
+	// NodeAllowList reconciler owns it from then on (the autoscaler replaces nodes, and with them their
+	// addresses), so later changes are ignored rather than fought over. Required.
+	NodeAddresses pulumi.StringArrayInput
+	// ClientCIDRs are public networks beside the nodes that may connect, e.g. an operator's. Default none. A
+	// private range is refused: nothing from one reaches a database with public hosts only.
+	ClientCIDRs []string
 	// Protect guards the database against deletion (pulumi protect and retainOnDelete). Default false.
 	Protect bool
 }
@@ -84,7 +92,40 @@ func validateLinodePostgres(a LinodePostgresArgs) error {
 	if a.ClusterSize != 1 && a.ClusterSize != 3 {
 		return validate.Errorf("clusterSize", a.ClusterSize, "is not 1 or 3, the sizes Linode offers")
 	}
-	return linodekit.NoOpenRange("allowedCidrs", a.AllowedCIDRs)
+	if a.NodeAddresses == nil {
+		return validate.Missing("nodeAddresses")
+	}
+	if literal, ok := validate.LiteralStrings(a.NodeAddresses); ok {
+		for i, address := range literal {
+			if !linodekit.IsPublicIPv4(address) {
+				return validate.Errorf(fmt.Sprintf("nodeAddresses[%d]", i), address, "is not a public IPv4 address; pods leave LKE nodes from their public addresses")
+			}
+		}
+	}
+	return linodekit.PublicRanges("clientCidrs", a.ClientCIDRs)
+}
+
+// allowList is what the database admits at create: each node's public address as a /32, then the clients'
+// networks, in order and without repeats.
+func allowList(a LinodePostgresArgs) pulumi.StringArrayOutput {
+	return a.NodeAddresses.ToStringArrayOutput().ApplyT(func(nodes []string) ([]string, error) {
+		entries, seen := []string{}, map[string]bool{}
+		for _, address := range nodes {
+			if !linodekit.IsPublicIPv4(address) {
+				return nil, fmt.Errorf("node address %q is not a public IPv4 address", address)
+			}
+			entries = append(entries, address+"/32")
+		}
+		sort.Strings(entries)
+		var out []string
+		for _, entry := range append(entries, a.ClientCIDRs...) {
+			if !seen[entry] {
+				seen[entry] = true
+				out = append(out, entry)
+			}
+		}
+		return out, nil
+	}).(pulumi.StringArrayOutput)
 }
 
 // NewLinodePostgres validates args, then creates the database.
@@ -102,16 +143,18 @@ func NewLinodePostgres(ctx *pulumi.Context, name string, args *LinodePostgresArg
 	}
 	db, err := linode.NewDatabasePostgresqlV2(ctx, name, &linode.DatabasePostgresqlV2Args{
 		Label: pulumi.String(linodekit.Label(ctx, name)), Region: pulumi.String(a.Region), EngineId: pulumi.String("postgresql/" + a.EngineVersion),
-		Type: pulumi.String(a.Type), ClusterSize: pulumi.Int(a.ClusterSize), AllowLists: pulumi.ToStringArray(a.AllowedCIDRs),
+		Type: pulumi.String(a.Type), ClusterSize: pulumi.Int(a.ClusterSize), AllowLists: allowList(a),
 		// Weekly updates, Sunday 04:00 UTC, the hour after the AWS stacks' backup window.
 		Updates: &linode.DatabasePostgresqlV2UpdatesArgs{
 			Frequency: pulumi.String("weekly"), DayOfWeek: pulumi.Int(7), HourOfDay: pulumi.Int(4), Duration: pulumi.Int(1),
 		},
-	}, pulumi.Parent(d), pulumi.Protect(a.Protect), pulumi.RetainOnDelete(a.Protect))
+	}, pulumi.Parent(d), pulumi.Protect(a.Protect), pulumi.RetainOnDelete(a.Protect),
+		// The reconciler keeps the allow-list equal to the cluster's nodes; Pulumi sets it at create only.
+		pulumi.IgnoreChanges([]string{"allowLists"}))
 	if err != nil {
 		return nil, err
 	}
-	d.Address, d.Port = privateHost(name, db), db.Port
+	d.Address, d.Port = primaryHost(name, db), db.Port
 	d.DatabaseName = pulumi.String(linodeDatabaseName).ToStringOutput()
 	d.Username = db.RootUsername
 	d.Password = pulumi.ToSecret(db.RootPassword).(pulumi.StringOutput)
@@ -125,19 +168,29 @@ func NewLinodePostgres(ctx *pulumi.Context, name string, args *LinodePostgresArg
 	return d, nil
 }
 
-// privateHost is the database's host on the data center's private network, once Linode has confirmed that
-// the database requires TLS: with an allow-list as wide as the private network, a database that took
-// plain-text connections would show its traffic to the network, so the update fails instead. The provider
-// cannot ask for TLS (sslConnection is an output); Linode's managed databases report it on.
-func privateHost(name string, db *linode.DatabasePostgresqlV2) pulumi.StringOutput {
-	return pulumi.All(db.HostSecondary, db.SslConnection).ApplyT(func(v []any) (string, error) {
+// primaryHost is the database's primary host, the one that takes writes, once Linode has confirmed that the
+// database requires TLS (its hosts are public, so plain-text connections would cross the internet). The
+// provider cannot ask for TLS (sslConnection is an output); Linode's managed databases report it on. The
+// provider's other host, hostSecondary, is the API's "secondary", which these databases no longer report
+// (they report "standby", the read-only replicas, which the pinned provider does not read), so it is never
+// used: a database without a primary host fails the update here, before anything that needs it is created.
+func primaryHost(name string, db *linode.DatabasePostgresqlV2) pulumi.StringOutput {
+	return pulumi.All(db.HostPrimary, db.SslConnection).ApplyT(func(v []any) (string, error) {
 		host, tls := v[0].(string), v[1].(bool)
-		if !tls {
-			return "", fmt.Errorf("database %q: Linode reports sslConnection false; its allow-list admits the data center's private network, so it must require TLS", name)
-		}
 		if host == "" {
-			return "", fmt.Errorf("database %q: Linode reports no private host; GitLab's pods reach the database over the private network only", name)
+			return "", fmt.Errorf("database %q: Linode reports no primary host (hostPrimary is empty); GitLab writes to the primary, "+
+				"and the standby hosts are read-only replicas", name)
+		}
+		if !tls {
+			return "", fmt.Errorf("database %q: Linode reports sslConnection false; its hosts are public, so it must require TLS", name)
 		}
 		return host, nil
 	}).(pulumi.StringOutput)
+}
+
+// Ready is an option that holds back a resource (and, given to a component, all its children) until the
+// database has a primary host that requires TLS: with it, a database Linode created without one fails the
+// update before anything is registered that would wait on it.
+func (d *LinodePostgres) Ready() pulumi.ResourceOption {
+	return pulumi.DependsOnInputs(d.Address.ApplyT(func(string) []pulumi.Resource { return []pulumi.Resource{d} }).(pulumi.ResourceArrayOutput))
 }

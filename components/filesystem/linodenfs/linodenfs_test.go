@@ -71,6 +71,64 @@ func TestTheNFSServerIsReachableFromTheClusterAlone(t *testing.T) {
 	assert.Equal(t, "/gitlab", nfs.Path)
 }
 
+// A PersistentVolume's server cannot change: the Service's address must survive the Service.
+func TestTheServerKeepsOneAddressThatASuccessorServiceTakesOver(t *testing.T) {
+	result, nfs := buildNFS(t, nfsArgs())
+	service, _ := result.Find("kubernetes:core/v1:Service", "gitlab-nfs")
+	assert.Equal(t, linodenfs.DefaultServerIP, service.InputString("spec.clusterIP"), "asked for, not assigned")
+	assert.Equal(t, "10.128.0.49", linodenfs.DefaultServerIP)
+	assert.Equal(t, linodenfs.DefaultServerIP, componenttest.MustAwait(t, nfs.Server).Value)
+	assert.Equal(t, []string{"spec.clusterIP"}, service.IgnoreChanges, "a running stack's Service keeps the address it has")
+	assert.True(t, service.DeleteBeforeReplace, "a successor can take the address only once it is free")
+
+	args := nfsArgs()
+	args.ServerIP = "10.128.0.77"
+	other, _ := buildNFS(t, args)
+	service, _ = other.Find("kubernetes:core/v1:Service", "gitlab-nfs")
+	assert.Equal(t, "10.128.0.77", service.InputString("spec.clusterIP"))
+}
+
+// Ganesha keeps its clients' NFSv4 state on the volume, beside the export and outside it, so that clients
+// reclaim their locks and opens after the server restarts.
+func TestTheClientsStateIsRecordedOnTheVolume(t *testing.T) {
+	result, _ := buildNFS(t, nfsArgs())
+	config, _ := result.Find("kubernetes:core/v1:ConfigMap", "gitlab-nfs-config")
+	conf := config.InputMap("data")["ganesha.conf"]
+	nfsv4 := conf[strings.Index(conf, "NFSV4 {"):]
+	nfsv4 = nfsv4[:strings.Index(nfsv4, "}")]
+	assert.Contains(t, nfsv4, "RecoveryBackend = fs;")
+	assert.Contains(t, nfsv4, "RecoveryRoot = /export;", "the volume's mount, not the read-only root's /var/lib/nfs/ganesha")
+	deployment, _ := result.Find("kubernetes:apps/v1:Deployment", "gitlab-nfs")
+	assert.Equal(t, "/export", deployment.InputString("spec.template.spec.containers[0].volumeMounts[0].mountPath"))
+	assert.Equal(t, "data", deployment.InputString("spec.template.spec.containers[0].volumeMounts[0].name"))
+}
+
+func TestTheVolumeIsEncryptedUnlessTurnedOffByName(t *testing.T) {
+	args := nfsArgs()
+	args.Encryption = pulumi.BoolRef(false)
+	result, _ := buildNFS(t, args)
+	assert.Equal(t, "disabled", result.OfType("linode:index/volume:Volume")[0].InputString("encryption"))
+}
+
+// The pre-flight asks Linode for the region's capabilities (the mock answers as linodego's recorded region
+// lists have them).
+func TestEncryptionIsRefusedWhereTheRegionCannotEncrypt(t *testing.T) {
+	ask := func(region string, encrypt *bool) error {
+		var err error
+		result := linodetest.Run(func(ctx *pulumi.Context, provider pulumi.ProviderResource) error {
+			args := nfsArgs()
+			args.Region, args.Encryption = region, encrypt
+			err = linodenfs.EncryptionOffered(ctx, args, pulumi.Provider(provider))
+			return nil
+		})
+		require.NoError(t, result.Err)
+		return err
+	}
+	assert.ErrorContains(t, ask("eu-central", nil), `encryption: true needs "Block Storage Encryption", which region eu-central does not offer`)
+	assert.NoError(t, ask("us-ord", nil))
+	assert.NoError(t, ask("eu-central", pulumi.BoolRef(false)), "an unencrypted volume needs no capability")
+}
+
 func TestTheServerRunsOnTheStacksVolumeWhichKeepsItsIdentity(t *testing.T) {
 	result, nfs := buildNFS(t, nfsArgs())
 
@@ -113,6 +171,8 @@ func TestTheServerExportsOneDirectoryOverNFSv4WithRootUnsquashedAndNoMoreRightsT
 	deployment, _ := result.Find("kubernetes:apps/v1:Deployment", "gitlab-nfs")
 	container := "spec.template.spec.containers[0]."
 	assert.Equal(t, linodenfs.DefaultImage, deployment.InputString(container+"image"))
+	assert.Regexp(t, `:v4\.0\.8@sha256:[0-9a-f]{64}$`, linodenfs.DefaultImage, "by digest")
+	assert.Equal(t, "IfNotPresent", deployment.InputString(container+"imagePullPolicy"), "a restart needs no registry")
 	assert.Contains(t, deployment.InputString(container+"command[2]"), "exec ganesha.nfsd -F")
 	assert.Equal(t, false, deployment.MustInput(t, container+"securityContext.privileged"))
 	assert.Equal(t, false, deployment.MustInput(t, container+"securityContext.allowPrivilegeEscalation"))
@@ -132,11 +192,17 @@ func TestLinodeNFSBadArgs(t *testing.T) {
 	huge.VolumeGiB = 20000
 	badNamespace := nfsArgs()
 	badNamespace.Namespace = "GitLab NFS"
+	outside := nfsArgs()
+	outside.ServerIP = "10.100.0.49"
+	apiServer := nfsArgs()
+	apiServer.ServerIP = "10.128.0.1"
 	for want, args := range map[string]*linodenfs.LinodeNFSArgs{
-		`clientCidrs[0]: "0.0.0.0/0" opens the service`:    open,
-		"clientCidrs: is empty":                            none,
-		"volumeGiB: 20000 is outside 10-10240":             huge,
-		`namespace: "GitLab NFS" is not a valid DNS label`: badNamespace,
+		`clientCidrs[0]: "0.0.0.0/0" opens the service`:                                    open,
+		"clientCidrs: is empty":                                                            none,
+		"volumeGiB: 20000 is outside 10-10240":                                             huge,
+		`namespace: "GitLab NFS" is not a valid DNS label`:                                 badNamespace,
+		`serverIp: "10.100.0.49" is not an address of LKE's Service network 10.128.0.0/16`: outside,
+		`serverIp: "10.128.0.1" is not an address`:                                         apiServer,
 	} {
 		componenttest.Rejects(t, func(ctx *pulumi.Context) error {
 			_, err := linodenfs.NewLinodeNFS(ctx, "gitlab-nfs", args)

@@ -15,14 +15,18 @@ import (
 const serverName = "nfs-server"
 
 // dataMount is where the volume is mounted in the server: the export is a directory of it, and Ganesha
-// keeps its NFSv4 recovery records beside it (the image builds Ganesha with /export as its recovery root),
-// so that clients reclaim their state after the server restarts.
+// keeps its NFSv4 recovery records beside it (RecoveryRoot), so that clients reclaim their state after the
+// server restarts rather than see their open files fail.
 const dataMount = "/export"
 
 // ganeshaConfig serves one export over NFSv4.1 and later, TCP only, on port 2049 alone. Root is not
 // squashed: GitLab's Omnibus runs as root and chowns its directories. Owners travel as numbers, as the
 // kubelets' AUTH_SYS mounts send them. The export admits any client that reaches the server: the
-// NetworkPolicy and the ClusterIP decide who can.
+// NetworkPolicy and the ClusterIP decide who can. The clients' NFSv4 state is recorded on the volume, under
+// RecoveryRoot (v4recov, v4old), outside the export: Ganesha's own default is /var/lib/nfs/ganesha (NFS-Ganesha
+// V4.0.8 src/support/nfs_read_conf.c:369, src/include/config-h.in.cmake:119), which is on the read-only root
+// here; the image's build rewrites that default to /export (deploy/base/Dockerfile), which this says aloud, so
+// that the records stay where they have always been and do not depend on how the image was built.
 const ganeshaConfig = `NFS_CORE_PARAM {
     Protocols = 4;
     NFS_Port = 2049;
@@ -34,6 +38,8 @@ NFSV4 {
     Only_Numeric_Owners = true;
     Delegations = false;
     Grace_Period = 90;
+    RecoveryBackend = fs;
+    RecoveryRoot = ` + dataMount + `;
 }
 EXPORT {
     Export_Id = 1;
@@ -94,16 +100,20 @@ func newServer(ctx *pulumi.Context, f *LinodeNFS, name string, a LinodeNFSArgs, 
 	if _, err := serverPolicy(ctx, name, a, meta, parent, inNamespace); err != nil {
 		return nil, err
 	}
+	// The address is fixed at create and kept: a running stack's Service keeps the address it was given
+	// (IgnoreChanges), and a Service created anew is deleted first, so that its successor can take the same
+	// address and every zone's PersistentVolume, whose server cannot change, stays as it is.
 	return corev1.NewService(ctx, name, &corev1.ServiceArgs{
 		Metadata: meta(serverName),
 		Spec: &corev1.ServiceSpecArgs{
-			Type:     pulumi.String("ClusterIP"),
-			Selector: serverLabels(),
+			Type:      pulumi.String("ClusterIP"),
+			ClusterIP: pulumi.String(a.ServerIP),
+			Selector:  serverLabels(),
 			Ports: corev1.ServicePortArray{&corev1.ServicePortArgs{
 				Name: pulumi.String("nfs"), Protocol: pulumi.String("TCP"), Port: pulumi.Int(nfsPort), TargetPort: pulumi.String("nfs"),
 			}},
 		},
-	}, parent, inNamespace)
+	}, parent, inNamespace, pulumi.IgnoreChanges([]string{"spec.clusterIP"}), pulumi.DeleteBeforeReplace(true))
 }
 
 // dataClaim hands the stack's volume to the CSI driver: a PersistentVolume naming it as the driver does
@@ -170,9 +180,10 @@ func serverDeployment(ctx *pulumi.Context, name string, a LinodeNFSArgs, meta fu
 						SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
 					},
 					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
-						Name:            pulumi.String("ganesha"),
-						Image:           pulumi.String(a.Image),
-						ImagePullPolicy: pulumi.String("Always"), // layers are cached; Always re-checks the registry's credentials
+						Name:  pulumi.String("ganesha"),
+						Image: pulumi.String(a.Image),
+						// Pinned by digest: the node runs what it already holds, and a registry outage cannot stop a restart.
+						ImagePullPolicy: pulumi.String("IfNotPresent"),
 						Command:         pulumi.ToStringArray([]string{"/bin/sh", "-c", start}),
 						Ports: corev1.ContainerPortArray{&corev1.ContainerPortArgs{
 							Name: pulumi.String("nfs"), ContainerPort: pulumi.Int(nfsPort), Protocol: pulumi.String("TCP"),

@@ -33,6 +33,39 @@ const (
 	// TagsAnnotation lists, comma-separated, the tags the controller puts on the NodeBalancer after the
 	// cluster's name.
 	TagsAnnotation = "service.beta.kubernetes.io/linode-loadbalancer-tags"
+	// ProxyProtocolAnnotation is the PROXY protocol version every config of the NodeBalancer sends: none,
+	// v1 or v2 (the controller's default none).
+	ProxyProtocolAnnotation = "service.beta.kubernetes.io/linode-loadbalancer-default-proxy-protocol"
+	// The active health check of every config: its type (none, connection, http, http_body; the
+	// controller's default connection), interval and timeout in seconds (defaults 5 and 3), failed attempts
+	// before a backend is down (default 2), and passive checks (default true). The controller has no
+	// annotation for a check port, and the NodeBalancer API has none for a TCP config (only udp_check_port):
+	// a config checks the backend on the port it sends traffic to, the Service's node port.
+	CheckTypeAnnotation     = "service.beta.kubernetes.io/linode-loadbalancer-check-type"
+	CheckIntervalAnnotation = "service.beta.kubernetes.io/linode-loadbalancer-check-interval"
+	CheckTimeoutAnnotation  = "service.beta.kubernetes.io/linode-loadbalancer-check-timeout"
+	CheckAttemptsAnnotation = "service.beta.kubernetes.io/linode-loadbalancer-check-attempts"
+	CheckPassiveAnnotation  = "service.beta.kubernetes.io/linode-loadbalancer-check-passive"
+)
+
+// PROXY protocol versions a NodeBalancer config sends (linodego's ConfigProxyProtocol).
+const (
+	ProxyProtocolNone = "none"
+	ProxyProtocolV1   = "v1"
+	ProxyProtocolV2   = "v2"
+)
+
+// The health check of every config. A TCP connection check, because one check type covers every config of
+// the Service and SSH speaks no HTTP; and because the GitLab Service sends what reaches a node only to that
+// node's own pods (externalTrafficPolicy Local), kube-proxy drops a connection to a node that holds no ready
+// GitLab pod (k8s.io/kubernetes v1.33 pkg/proxy/iptables/proxier.go: "has no local endpoints", DROP), and
+// the check fails there. The timing is the controller's own default, stated rather than left implicit: a
+// backend is down after two failed checks 5 s apart, each given 3 s.
+const (
+	checkType     = "connection"
+	checkInterval = 5
+	checkTimeout  = 3
+	checkAttempts = 2
 )
 
 // ccmOwned are the NodeBalancer inputs the cloud controller rewrites on every reconcile: Pulumi sends them no
@@ -52,6 +85,11 @@ type NodeBalancerArgs struct {
 	ClientConnThrottle *int
 	// Tags added to every resource, none with a comma (the controller reads them comma-separated). Default none.
 	Tags []string
+	// ProxyProtocol is the PROXY protocol version the NodeBalancer sends on every port: a TCP-mode
+	// NodeBalancer connects to the nodes from its own addresses, so without it GitLab never learns who is
+	// calling. ProxyProtocolV2 (default), ProxyProtocolV1 or ProxyProtocolNone. GitLab must be told to read
+	// it: pass ProxyProtocolSources to the GitLab Service's ProxyProtocol.
+	ProxyProtocol string
 }
 
 // NodeBalancer is the component. The stack owns the NodeBalancer (its address and lifecycle) and its
@@ -64,14 +102,18 @@ type NodeBalancer struct {
 	ID         pulumi.IntOutput
 	IPv4       pulumi.StringOutput
 	FirewallID pulumi.IntOutput
+	// ProxyProtocolSources are the addresses the NodeBalancer's PROXY protocol comes from, its back-end
+	// range, for the GitLab Service's ProxyProtocol.TrustedCIDRs; nil with ProxyProtocolNone.
+	ProxyProtocolSources []string
 
-	throttle int
-	tags     []string
+	throttle      int
+	tags          []string
+	proxyProtocol string
 }
 
 // ServiceAnnotations are what a LoadBalancer Service needs to adopt this NodeBalancer as the stack built
-// it: its ID, its firewall, preserve (the NodeBalancer outlives the Service), and the throttle and tags the
-// controller would otherwise reset.
+// it: its ID, its firewall, preserve (the NodeBalancer outlives the Service), the throttle and tags the
+// controller would otherwise reset, the health check of every config and the PROXY protocol it sends.
 func (n *NodeBalancer) ServiceAnnotations() pulumi.StringMap {
 	decimal := func(id int) string { return strconv.Itoa(id) }
 	return pulumi.StringMap{
@@ -80,6 +122,12 @@ func (n *NodeBalancer) ServiceAnnotations() pulumi.StringMap {
 		PreserveAnnotation:       pulumi.String("true"),
 		ThrottleAnnotation:       pulumi.String(strconv.Itoa(n.throttle)),
 		TagsAnnotation:           pulumi.String(strings.Join(n.tags, ",")),
+		CheckTypeAnnotation:      pulumi.String(checkType),
+		CheckIntervalAnnotation:  pulumi.String(strconv.Itoa(checkInterval)),
+		CheckTimeoutAnnotation:   pulumi.String(strconv.Itoa(checkTimeout)),
+		CheckAttemptsAnnotation:  pulumi.String(strconv.Itoa(checkAttempts)),
+		CheckPassiveAnnotation:   pulumi.String("true"),
+		ProxyProtocolAnnotation:  pulumi.String(n.proxyProtocol),
 	}
 }
 
@@ -92,6 +140,9 @@ func withNodeBalancerDefaults(args NodeBalancerArgs) NodeBalancerArgs {
 	}
 	if args.ClientConnThrottle == nil {
 		args.ClientConnThrottle = pulumi.IntRef(20)
+	}
+	if args.ProxyProtocol == "" {
+		args.ProxyProtocol = ProxyProtocolV2
 	}
 	return args
 }
@@ -125,6 +176,11 @@ func validateNodeBalancer(a NodeBalancerArgs) error {
 	if t := *a.ClientConnThrottle; t < 0 || t > 20 {
 		return validate.Errorf("clientConnThrottle", t, "is outside 0-20")
 	}
+	switch a.ProxyProtocol {
+	case ProxyProtocolV2, ProxyProtocolV1, ProxyProtocolNone:
+	default:
+		return validate.Errorf("proxyProtocol", a.ProxyProtocol, "is not %s, %s or %s", ProxyProtocolV2, ProxyProtocolV1, ProxyProtocolNone)
+	}
 	for i, tag := range a.Tags {
 		if tag == "" || strings.Contains(tag, ",") {
 			return validate.Errorf(fmt.Sprintf("tags[%d]", i), tag, "is empty or holds a comma; the cloud controller reads tags comma-separated")
@@ -144,7 +200,10 @@ func NewNodeBalancer(ctx *pulumi.Context, name string, args *NodeBalancerArgs, o
 	if err := validateNodeBalancer(a); err != nil {
 		return nil, fmt.Errorf("loadbalancer %q: %w", name, err)
 	}
-	n := &NodeBalancer{throttle: *a.ClientConnThrottle, tags: linodekit.TagList(componentTag, a.Tags)}
+	n := &NodeBalancer{throttle: *a.ClientConnThrottle, tags: linodekit.TagList(componentTag, a.Tags), proxyProtocol: a.ProxyProtocol}
+	if a.ProxyProtocol != ProxyProtocolNone {
+		n.ProxyProtocolSources = []string{linodekit.NodeBalancerRange}
+	}
 	if err := ctx.RegisterComponentResource(NodeBalancerTypeToken, name, n, opts...); err != nil {
 		return nil, err
 	}

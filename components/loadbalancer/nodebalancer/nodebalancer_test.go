@@ -48,13 +48,13 @@ func TestTheServiceTellsTheCloudControllerWhatTheNodeBalancerCarriesNoMore(t *te
 
 	annotations, err := componenttest.Await(nb.ServiceAnnotations().ToStringMapOutput())
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{
+	assert.Subset(t, annotations.Value, map[string]string{
 		nodebalancer.NodeBalancerIDAnnotation: balancer.ID,
 		nodebalancer.FirewallIDAnnotation:     firewall.ID,
 		nodebalancer.PreserveAnnotation:       "true",
 		nodebalancer.ThrottleAnnotation:       "15",
 		nodebalancer.TagsAnnotation:           "gitlab-ha,gitlab-ha-loadbalancer,team-a",
-	}, annotations.Value)
+	})
 
 	_, sendsFirewall := balancer.Inputs["firewallId"]
 	_, sendsTags := balancer.Inputs["tags"]
@@ -63,6 +63,31 @@ func TestTheServiceTellsTheCloudControllerWhatTheNodeBalancerCarriesNoMore(t *te
 	assert.ElementsMatch(t, []string{"firewallId", "tags"}, balancer.IgnoreChanges,
 		"a running stack's recorded firewall ID must not replace its NodeBalancer")
 	assert.Equal(t, float64(15), balancer.Inputs["clientConnThrottle"].V, "the throttle the annotation gives, or the provider's 0 would fight it")
+}
+
+// Every config the controller builds checks its backends with a TCP connection to the node port it sends to
+// (the controller has no check-port annotation, and a NodeBalancer config has no check port but for UDP):
+// behind a Local Service that connection fails on a node without a ready GitLab pod. Each config sends PROXY
+// protocol v2, so that GitLab learns who is calling, from the back-end range it names for GitLab to trust.
+func TestEveryConfigChecksItsBackendsAndSendsPROXYProtocol(t *testing.T) {
+	_, nb := buildNodeBalancer(t, &nodebalancer.NodeBalancerArgs{Region: linodetest.Region})
+	annotations, err := componenttest.Await(nb.ServiceAnnotations().ToStringMapOutput())
+	require.NoError(t, err)
+	assert.Subset(t, annotations.Value, map[string]string{
+		nodebalancer.CheckTypeAnnotation:     "connection",
+		nodebalancer.CheckIntervalAnnotation: "5",
+		nodebalancer.CheckTimeoutAnnotation:  "3",
+		nodebalancer.CheckAttemptsAnnotation: "2",
+		nodebalancer.CheckPassiveAnnotation:  "true",
+		nodebalancer.ProxyProtocolAnnotation: "v2",
+	})
+	assert.Equal(t, []string{"192.168.255.0/24"}, nb.ProxyProtocolSources)
+
+	_, plain := buildNodeBalancer(t, &nodebalancer.NodeBalancerArgs{Region: linodetest.Region, ProxyProtocol: nodebalancer.ProxyProtocolNone})
+	annotations, err = componenttest.Await(plain.ServiceAnnotations().ToStringMapOutput())
+	require.NoError(t, err)
+	assert.Equal(t, "none", annotations.Value.(map[string]string)[nodebalancer.ProxyProtocolAnnotation])
+	assert.Nil(t, plain.ProxyProtocolSources, "nothing to trust when nothing sends a header")
 }
 
 func TestTheNodeBalancerAndItsFirewallAreLabelledForTheStack(t *testing.T) {
@@ -79,6 +104,7 @@ func TestNodeBalancerBadArgs(t *testing.T) {
 		`allowedCidrs[0]: "everyone" is not a CIDR block`: {Region: "eu-central", AllowedCIDRs: []string{"everyone"}},
 		"ports[1]: 70000 is not a TCP port":               {Region: "eu-central", Ports: []int{80, 70000}},
 		`tags[0]: "a,b" is empty or holds a comma`:        {Region: "eu-central", Tags: []string{"a,b"}},
+		`proxyProtocol: "v3" is not v2, v1 or none`:       {Region: "eu-central", ProxyProtocol: "v3"},
 	} {
 		componenttest.Rejects(t, func(ctx *pulumi.Context) error {
 			_, err := nodebalancer.NewNodeBalancer(ctx, "gitlab", args)

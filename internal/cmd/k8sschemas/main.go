@@ -3,7 +3,7 @@
 // looks them up ("deployment-apps-v1.json", "service-v1.json"). No package ships these schemas and nothing
 // may be fetched from outside, so the project makes them offline from the official spec.
 //
-//	go run ./internal/cmd/k8sschemas -spec swagger.json -out .cache/schemas/v1.33.13
+//	go run ./internal/cmd/k8sschemas -spec swagger.json -out .cache/schemas/v1.36.3
 package main
 
 import (

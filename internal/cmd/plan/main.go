@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -24,17 +25,37 @@ func main() {
 	stack := flag.String("stack", "dev", "stack to plan: reads Pulumi.<stack>.yaml")
 	out := flag.String("out", "", "folder to write the plan to (default plan/<stack>)")
 	dir := flag.String("dir", ".", "folder holding Pulumi.yaml and the stack files")
+	var sets settings
+	flag.Var(&sets, "set", "a configuration value over the stack file's, key=value (repeatable), such as "+
+		`'gitlab-ha:gitStorage={"kind":"gitaly-cluster"}'`)
 	flag.Parse()
-	if err := run(*dir, *stack, *out); err != nil {
+	if err := run(*dir, *stack, *out, sets...); err != nil {
 		fmt.Fprintln(os.Stderr, "plan:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, stack, out string) error {
+// settings are -set flags: key=value, each replacing the stack file's value of the key.
+type settings []string
+
+func (s *settings) String() string { return strings.Join(*s, " ") }
+
+func (s *settings) Set(value string) error {
+	if key, _, ok := strings.Cut(value, "="); !ok || !strings.Contains(key, ":") {
+		return fmt.Errorf("%q is not namespace:key=value", value)
+	}
+	*s = append(*s, value)
+	return nil
+}
+
+func run(dir, stack, out string, sets ...string) error {
 	config, err := stackconfig.Load(dir, stack)
 	if err != nil {
 		return err
+	}
+	for _, set := range sets {
+		key, value, _ := strings.Cut(set, "=")
+		config.Config[key] = value
 	}
 	if out == "" {
 		out = filepath.Join("plan", stack)

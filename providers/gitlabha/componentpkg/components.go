@@ -20,6 +20,9 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/components/database/linodedb"
 	"github.com/gitlab-ha/gitlab-ha/components/filesystem"
 	"github.com/gitlab-ha/gitlab-ha/components/filesystem/linodenfs"
+	"github.com/gitlab-ha/gitlab-ha/components/gitaly"
+	"github.com/gitlab-ha/gitlab-ha/components/gitaly/ebs"
+	"github.com/gitlab-ha/gitlab-ha/components/gitaly/gitalycluster"
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
 	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer"
 	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer/nodebalancer"
@@ -73,12 +76,16 @@ func NewComponent[A any, C pulumi.ComponentResource](token string,
 // Components are the public components, in the order the schema and the README list them.
 var Components = []Component{
 	NewComponent(gitlab.TypeToken, gitlab.NewGitLab),
+	NewComponent(gitaly.TypeToken, gitaly.NewGitaly),
+	NewComponent(gitalycluster.TypeToken, gitalycluster.NewGitalyCluster),
+	NewComponent(ebs.TypeToken, ebs.NewEBSStorage),
 	NewComponent(network.TypeToken, network.NewNetwork),
 	NewComponent(linodevpc.LinodeVPCTypeToken, linodevpc.NewLinodeVPC),
 	NewComponent(cluster.EKSTypeToken, cluster.NewEKS),
 	NewComponent(lke.LKETypeToken, lke.NewLKE),
 	NewComponent(database.RDSTypeToken, database.NewRDS),
 	NewComponent(linodedb.LinodePostgresTypeToken, linodedb.NewLinodePostgres),
+	NewComponent(linodedb.NodeAllowListTypeToken, linodedb.NewNodeAllowList),
 	NewComponent(filesystem.EFSTypeToken, filesystem.NewEFS),
 	NewComponent(linodenfs.LinodeNFSTypeToken, linodenfs.NewLinodeNFS),
 	NewComponent(loadbalancer.NLBTypeToken, loadbalancer.NewNLB),

@@ -44,7 +44,9 @@ func (c Component) Decode(inputs provider.ConstructInputs) (any, error) {
 		return nil, fmt.Errorf("%s: %w", c.Token, err)
 	}
 	args := reflect.New(c.Args)
-	fromTwin(args.Elem(), decoded.Elem())
+	if err := fromTwin(args.Elem(), decoded.Elem(), ""); err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Token, err)
+	}
 	return args.Interface(), nil
 }
 
@@ -82,7 +84,7 @@ func outputFields(t reflect.Type, visit func(f field, index []int) error) error 
 			if err != nil {
 				return err
 			}
-		case f.Type.Implements(resourceType):
+		case holdsResources(f.Type):
 		default:
 			if err := visit(field{StructField: f, Property: PropertyName(f.Name)}, []int{i}); err != nil {
 				return err
@@ -100,4 +102,15 @@ func unset(value reflect.Value) bool {
 	}
 	state := value.Field(0)
 	return state.Kind() == reflect.Pointer && state.IsNil()
+}
+
+// holdsResources says whether t is a resource, or a pointer to, list or map of them: a component's children.
+func holdsResources(t reflect.Type) bool {
+	switch {
+	case t.Implements(resourceType):
+		return true
+	case t.Kind() == reflect.Pointer, t.Kind() == reflect.Slice, t.Kind() == reflect.Map:
+		return holdsResources(t.Elem())
+	}
+	return false
 }

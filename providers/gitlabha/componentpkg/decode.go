@@ -24,6 +24,13 @@ func twinOf(t reflect.Type) (reflect.Type, error) {
 	switch {
 	case isEventual(t):
 		twin = t
+	case isResource(t):
+		// The SDK decodes a resource reference into any, not into pulumi.Resource (it checks the stand-in's
+		// struct, not its pointer, against the interface); fromTwin checks it is a resource.
+		twin = reflect.TypeFor[any]()
+	case isPlainInput(t):
+		plain, _ := plainForm(t)
+		return twinOf(plain)
 	case t.Kind() == reflect.Pointer:
 		elem, err := twinOf(t.Elem())
 		if err != nil {
@@ -63,42 +70,68 @@ func twinOf(t reflect.Type) (reflect.Type, error) {
 	return twin, nil
 }
 
-// fromTwin copies a decoded twin value into the real type's value dst.
-func fromTwin(dst, src reflect.Value) {
+// fromTwin copies a decoded twin value into the real type's value dst; path names it in an error.
+func fromTwin(dst, src reflect.Value, path string) error {
 	if src.Type() == dst.Type() {
 		dst.Set(src)
-		return
+		return nil
 	}
-	switch dst.Kind() {
-	case reflect.Pointer:
+	switch {
+	case dst.Kind() == reflect.Interface: // a resource, decoded into any
 		if src.IsNil() {
-			return
+			return nil
+		}
+		if !src.Elem().Type().Implements(dst.Type()) {
+			return fmt.Errorf("%s: expected a resource, got %s", path, src.Elem().Type())
+		}
+		dst.Set(src.Elem())
+	case dst.Kind() == reflect.Pointer:
+		if src.IsNil() {
+			return nil
 		}
 		dst.Set(reflect.New(dst.Type().Elem()))
-		fromTwin(dst.Elem(), src.Elem())
-	case reflect.Slice:
+		return fromTwin(dst.Elem(), src.Elem(), path)
+	case dst.Kind() == reflect.Slice:
 		if src.IsNil() {
-			return
+			return nil
 		}
 		dst.Set(reflect.MakeSlice(dst.Type(), src.Len(), src.Len()))
 		for i := range src.Len() {
-			fromTwin(dst.Index(i), src.Index(i))
+			if err := fromTwin(dst.Index(i), src.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
 		}
-	case reflect.Map:
+	case dst.Kind() == reflect.Map:
 		if src.IsNil() {
-			return
+			return nil
 		}
 		dst.Set(reflect.MakeMapWithSize(dst.Type(), src.Len()))
 		for iter := src.MapRange(); iter.Next(); {
 			elem := reflect.New(dst.Type().Elem()).Elem()
-			fromTwin(elem, iter.Value())
-			dst.SetMapIndex(iter.Key(), elem)
+			if err := fromTwin(elem, iter.Value(), fmt.Sprintf("%s[%q]", path, iter.Key())); err != nil {
+				return err
+			}
+			dst.SetMapIndex(iter.Key().Convert(dst.Type().Key()), elem)
 		}
-	case reflect.Struct:
+	case dst.Kind() == reflect.Struct:
 		for i := range src.NumField() {
-			fromTwin(dst.FieldByName(src.Type().Field(i).Name), src.Field(i))
+			f := src.Type().Field(i)
+			name := PropertyName(f.Name)
+			if path != "" {
+				name = path + "." + name
+			}
+			if err := fromTwin(dst.FieldByName(f.Name), src.Field(i), name); err != nil {
+				return err
+			}
 		}
 	default:
 		dst.Set(src.Convert(dst.Type()))
 	}
+	return nil
+}
+
+// isPlainInput: a concrete Pulumi Input type that holds a value (pulumi.StringMap, pulumi.String).
+func isPlainInput(t reflect.Type) bool {
+	_, ok := plainForm(t)
+	return ok
 }

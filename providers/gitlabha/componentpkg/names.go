@@ -8,15 +8,18 @@ import (
 // nameOverrides are the Go fields whose schema names the general rule would spell otherwise than the
 // components' own errors do: a package user reads the name they typed in the error.
 var nameOverrides = map[string]string{
-	"ExternalURL":    "externalURL",    // "externalURL: ... is not a URL" (components/gitlab/validate.go)
-	"TransitionToIA": "transitionToIA", // "transitionToIA: ..." (components/filesystem/efs_args.go)
-	"VPCCNI":         "vpcCni",         // "addons.vpcCni: ..." (components/cluster/eks_args.go); two acronyms run together
-	"IPv4":           "ipv4",
+	"VPCCNI": "vpcCni", // "addons.vpcCni: ..." (components/cluster/eks_args.go); two acronyms run together
+	"IPv4":   "ipv4",
 }
+
+// upperAcronyms stay upper case where the components' errors keep them so: externalURL, gitLabURL,
+// gitStorage.keepNFS, transitionToIA (and vpcId, publicAccessCidrs for the others).
+var upperAcronyms = map[string]bool{"URL": true, "NFS": true, "IA": true}
 
 // PropertyName is the schema's name for a Go field, as the components' errors name it: lowerCamelCase, an
 // acronym counting as one word whose first letter alone stays upper case after the first word (VpcID ->
-// vpcId, PublicAccessCIDRs -> publicAccessCidrs, SSLMode -> sslMode, DiskSizeGiB -> diskSizeGiB).
+// vpcId, PublicAccessCIDRs -> publicAccessCidrs, SSLMode -> sslMode, DiskSizeGiB -> diskSizeGiB), but URL,
+// NFS and IA, which stay upper case (GitLabURL -> gitLabURL).
 func PropertyName(field string) string {
 	if name, ok := nameOverrides[field]; ok {
 		return name
@@ -27,7 +30,7 @@ func PropertyName(field string) string {
 			b.WriteString(strings.ToLower(word))
 			continue
 		}
-		if isAcronym(word) {
+		if isAcronym(word) && !upperAcronyms[word] {
 			word = word[:1] + strings.ToLower(word[1:])
 		}
 		b.WriteString(word)

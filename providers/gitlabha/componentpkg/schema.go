@@ -224,6 +224,14 @@ func (g *generator) typeSpec(c Component, t reflect.Type, plain bool, path strin
 		spec, err := g.typeSpec(c, elem, false, path)
 		return unplain(spec), err
 	}
+	if plain, ok := plainForm(t); ok {
+		return g.typeSpec(c, plain, true, path)
+	}
+	if isResource(t) {
+		// A resource to depend on (GitStorage.DependsOn): a resource of any type has no schema type but Any,
+		// and reaches Construct as a resource reference, which the SDK turns back into a pulumi.Resource.
+		return TypeSpec{Ref: "pulumi.json#/Any"}, nil
+	}
 	spec := TypeSpec{Plain: plain}
 	switch t.Kind() {
 	case reflect.String:

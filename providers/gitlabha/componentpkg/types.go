@@ -44,10 +44,39 @@ func argsFields(t reflect.Type) ([]field, error) {
 	return fields, nil
 }
 
-// isEventual says whether t is a Pulumi Input or Output type, whose value may arrive later: pulumi.StringInput,
-// pulumi.StringOutput and the like.
+// isEventual says whether t is a Pulumi Input interface or Output type, whose value may arrive later:
+// pulumi.StringInput, pulumi.StringOutput and the like.
 func isEventual(t reflect.Type) bool {
-	return t.Implements(inputType) || t.Implements(outputType)
+	return (t.Kind() == reflect.Interface && t.Implements(inputType)) || t.Implements(outputType)
+}
+
+// plainForm is what a concrete Pulumi Input type holds: pulumi.StringMap is a map[string]pulumi.StringInput
+// (the keys known when the program runs, each value an input), pulumi.String a string. It cannot hold an
+// eventual value as a whole, so it is its underlying type, in the schema and in decoding.
+func plainForm(t reflect.Type) (reflect.Type, bool) {
+	if t.Kind() == reflect.Interface || !t.Implements(inputType) || t.Implements(outputType) {
+		return nil, false
+	}
+	switch t.Kind() {
+	case reflect.Map:
+		return reflect.MapOf(t.Key(), t.Elem()), true
+	case reflect.Slice:
+		return reflect.SliceOf(t.Elem()), true
+	case reflect.String:
+		return reflect.TypeFor[string](), true
+	case reflect.Bool:
+		return reflect.TypeFor[bool](), true
+	case reflect.Int:
+		return reflect.TypeFor[int](), true
+	case reflect.Float64:
+		return reflect.TypeFor[float64](), true
+	}
+	return nil, false
+}
+
+// isResource says whether t is an interface of resources (pulumi.Resource): a resource to depend on.
+func isResource(t reflect.Type) bool {
+	return t.Kind() == reflect.Interface && t.Implements(resourceType)
 }
 
 // elementOf is the Go type a Pulumi Input or Output type carries: string for pulumi.StringInput, map[string]string

@@ -15,6 +15,7 @@ utilities.lazyLoad(exports, ["Provider"], () => require("./provider"));
 import * as cluster from "./cluster";
 import * as database from "./database";
 import * as filesystem from "./filesystem";
+import * as gitaly from "./gitaly";
 import * as gitlab from "./gitlab";
 import * as loadbalancer from "./loadbalancer";
 import * as network from "./network";
@@ -26,6 +27,7 @@ export {
     cluster,
     database,
     filesystem,
+    gitaly,
     gitlab,
     loadbalancer,
     network,

@@ -95,6 +95,7 @@ export class EKS extends pulumi.ComponentResource {
                 throw new Error("Missing required property 'zones'");
             }
             resourceInputs["addons"] = args?.addons;
+            resourceInputs["adminPrincipalArns"] = args?.adminPrincipalArns;
             resourceInputs["diskSizeGiB"] = args?.diskSizeGiB;
             resourceInputs["instanceTypes"] = args?.instanceTypes;
             resourceInputs["logTypes"] = args?.logTypes;
@@ -107,6 +108,7 @@ export class EKS extends pulumi.ComponentResource {
             resourceInputs["region"] = args?.region;
             resourceInputs["serviceCidr"] = args?.serviceCidr;
             resourceInputs["tags"] = args?.tags;
+            resourceInputs["upgradePolicy"] = args?.upgradePolicy;
             resourceInputs["version"] = args?.version;
             resourceInputs["vpcCidr"] = args?.vpcCidr;
             resourceInputs["vpcId"] = args?.vpcId;
@@ -148,6 +150,10 @@ export interface EKSArgs {
      * Addons pins the managed vpc-cni (with network policy enforcement on), kube-proxy and coredns. Default DefaultAddonVersions[Version]; required for a version that table does not know.
      */
     addons?: inputs.cluster.AddonVersionsArgs;
+    /**
+     * AdminPrincipalARNs are IAM roles or users (arn:aws:iam::<account>:role/<name>, …:user/<name>) given cluster-admin through EKS access entries, beside the identity that creates the cluster, which EKS admits itself: a second operator or a CI role. Do not list the creating identity: EKS already made its entry. Default none.
+     */
+    adminPrincipalArns?: string[];
     /**
      * DiskSizeGiB of each node's encrypted root volume. Default 50.
      */
@@ -197,7 +203,11 @@ export interface EKSArgs {
      */
     tags?: {[key: string]: string};
     /**
-     * Version of Kubernetes. Default "1.33".
+     * UpgradePolicy is "STANDARD" or "EXTENDED", said so that extended support (six times the control-plane price) is a choice. Default "STANDARD".
+     */
+    upgradePolicy?: string;
+    /**
+     * Version of Kubernetes. Default "1.36". EKS moves a cluster one minor at a time: a running cluster takes the next minor only.
      */
     version?: string;
     /**

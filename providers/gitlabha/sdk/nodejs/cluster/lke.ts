@@ -32,6 +32,10 @@ export class LKE extends pulumi.ComponentResource {
      * Kubeconfig, decoded from the base64 LKE returns. Secret: it holds a long-lived token.
      */
     declare public /*out*/ readonly kubeconfig: pulumi.Output<string>;
+    /**
+     * NodeAddresses are the public IPv4 addresses of the pools' nodes when the stack last ran, sorted: what a service outside the cluster (the managed database) admits pods by, since they leave a node from its public address. The autoscaler changes them between runs; the database's reconciler follows it.
+     */
+    declare public /*out*/ readonly nodeAddresses: pulumi.Output<string[]>;
 
     /**
      * Create a LKE resource with the given unique name, arguments, and options.
@@ -54,6 +58,7 @@ export class LKE extends pulumi.ComponentResource {
                 throw new Error("Missing required property 'zones'");
             }
             resourceInputs["apiAllowedCidrs"] = args?.apiAllowedCidrs;
+            resourceInputs["firewallControllerImage"] = args?.firewallControllerImage;
             resourceInputs["highAvailability"] = args?.highAvailability;
             resourceInputs["nodeType"] = args?.nodeType;
             resourceInputs["nodes"] = args?.nodes;
@@ -65,10 +70,12 @@ export class LKE extends pulumi.ComponentResource {
             resourceInputs["apiEndpoint"] = undefined /*out*/;
             resourceInputs["clusterId"] = undefined /*out*/;
             resourceInputs["kubeconfig"] = undefined /*out*/;
+            resourceInputs["nodeAddresses"] = undefined /*out*/;
         } else {
             resourceInputs["apiEndpoint"] = undefined /*out*/;
             resourceInputs["clusterId"] = undefined /*out*/;
             resourceInputs["kubeconfig"] = undefined /*out*/;
+            resourceInputs["nodeAddresses"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
         super(LKE.__pulumiType, name, resourceInputs, opts, true /*remote*/);
@@ -83,6 +90,10 @@ export interface LKEArgs {
      * APIAllowedCIDRs, when given, are the only networks that may reach the API server. Default none: LKE's default, the API open to any client with credentials.
      */
     apiAllowedCidrs?: string[];
+    /**
+     * "docker.io/linode/cloud-firewall-controller:v0.2.1" runs the nodes' firewall controller. Default "docker.io/linode/cloud-firewall-controller:v0.2.1".
+     */
+    firewallControllerImage?: string;
     /**
      * HighAvailability replicates the control plane. Default true.
      */
@@ -108,7 +119,7 @@ export interface LKEArgs {
      */
     tags?: string[];
     /**
-     * Version of Kubernetes. Default "1.33".
+     * Version of Kubernetes. Default "1.36".
      */
     version?: string;
     /**

@@ -10,6 +10,11 @@ export type LinodePostgres = import("./linodePostgres").LinodePostgres;
 export const LinodePostgres: typeof import("./linodePostgres").LinodePostgres = null as any;
 utilities.lazyLoad(exports, ["LinodePostgres"], () => require("./linodePostgres"));
 
+export { NodeAllowListArgs } from "./nodeAllowList";
+export type NodeAllowList = import("./nodeAllowList").NodeAllowList;
+export const NodeAllowList: typeof import("./nodeAllowList").NodeAllowList = null as any;
+utilities.lazyLoad(exports, ["NodeAllowList"], () => require("./nodeAllowList"));
+
 export { RDSArgs } from "./rds";
 export type RDS = import("./rds").RDS;
 export const RDS: typeof import("./rds").RDS = null as any;
@@ -22,6 +27,8 @@ const _module = {
         switch (type) {
             case "gitlab-ha:database:LinodePostgres":
                 return new LinodePostgres(name, <any>undefined, { urn })
+            case "gitlab-ha:database:NodeAllowList":
+                return new NodeAllowList(name, <any>undefined, { urn })
             case "gitlab-ha:database:RDS":
                 return new RDS(name, <any>undefined, { urn })
             default:

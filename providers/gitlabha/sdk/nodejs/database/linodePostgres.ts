@@ -45,15 +45,16 @@ export class LinodePostgres extends pulumi.ComponentResource {
         let resourceInputs: pulumi.Inputs = {};
         opts = opts || {};
         if (!opts.id) {
-            if (args?.allowedCidrs === undefined && !opts.urn) {
-                throw new Error("Missing required property 'allowedCidrs'");
+            if (args?.nodeAddresses === undefined && !opts.urn) {
+                throw new Error("Missing required property 'nodeAddresses'");
             }
             if (args?.region === undefined && !opts.urn) {
                 throw new Error("Missing required property 'region'");
             }
-            resourceInputs["allowedCidrs"] = args?.allowedCidrs;
+            resourceInputs["clientCidrs"] = args?.clientCidrs;
             resourceInputs["clusterSize"] = args?.clusterSize;
             resourceInputs["engineVersion"] = args?.engineVersion;
+            resourceInputs["nodeAddresses"] = args?.nodeAddresses;
             resourceInputs["protect"] = args?.protect;
             resourceInputs["region"] = args?.region;
             resourceInputs["type"] = args?.type;
@@ -81,9 +82,9 @@ export class LinodePostgres extends pulumi.ComponentResource {
  */
 export interface LinodePostgresArgs {
     /**
-     * AllowedCIDRs are the only networks that may connect: for LKE's nodes, "192.168.128.0/17" (their private addresses, which the autoscaler keeps changing). Required; never 0.0.0.0/0.
+     * ClientCIDRs are public networks beside the nodes that may connect, e.g. an operator's. Default none. A private range is refused: nothing from one reaches a database with public hosts only.
      */
-    allowedCidrs: string[];
+    clientCidrs?: string[];
     /**
      * ClusterSize is 3 (a primary and two standbys, for high availability; the default) or 1.
      */
@@ -92,6 +93,10 @@ export interface LinodePostgresArgs {
      * EngineVersion is the PostgreSQL major version, at least 16. Default "16".
      */
     engineVersion?: string;
+    /**
+     * NodeAddresses are the public IPv4 addresses of the cluster's nodes (the LKE component's NodeAddresses), which the allow-list admits as /32s when the database is created. Pulumi sends the allow-list once: the NodeAllowList reconciler owns it from then on (the autoscaler replaces nodes, and with them their addresses), so later changes are ignored rather than fought over. Required.
+     */
+    nodeAddresses: pulumi.Input<pulumi.Input<string>[]>;
     /**
      * Protect guards the database against deletion (pulumi protect and retainOnDelete). Default false.
      */

@@ -25,19 +25,19 @@ export class LinodeNFS extends pulumi.ComponentResource {
     }
 
     /**
-     * Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. Path is the export.
+     * Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. A PersistentVolume's server cannot change, so the address is fixed (ServerIP). Path is the export.
      */
     declare public readonly namespace: pulumi.Output<string>;
     /**
-     * Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. Path is the export.
+     * Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. A PersistentVolume's server cannot change, so the address is fixed (ServerIP). Path is the export.
      */
     declare public /*out*/ readonly path: pulumi.Output<string>;
     /**
-     * Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. Path is the export.
+     * Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. A PersistentVolume's server cannot change, so the address is fixed (ServerIP). Path is the export.
      */
     declare public /*out*/ readonly server: pulumi.Output<string>;
     /**
-     * Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. Path is the export.
+     * Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. A PersistentVolume's server cannot change, so the address is fixed (ServerIP). Path is the export.
      */
     declare public /*out*/ readonly volumeId: pulumi.Output<number>;
 
@@ -59,10 +59,12 @@ export class LinodeNFS extends pulumi.ComponentResource {
                 throw new Error("Missing required property 'region'");
             }
             resourceInputs["clientCidrs"] = args?.clientCidrs;
+            resourceInputs["encryption"] = args?.encryption;
             resourceInputs["image"] = args?.image;
             resourceInputs["namespace"] = args?.namespace;
             resourceInputs["protect"] = args?.protect;
             resourceInputs["region"] = args?.region;
+            resourceInputs["serverIp"] = args?.serverIp;
             resourceInputs["tags"] = args?.tags;
             resourceInputs["volumeGiB"] = args?.volumeGiB;
             resourceInputs["path"] = undefined /*out*/;
@@ -88,7 +90,11 @@ export interface LinodeNFSArgs {
      */
     clientCidrs: string[];
     /**
-     * Image of the NFS server. Default "registry.k8s.io/sig-storage/nfs-provisioner:v4.0.8".
+     * Encryption of the volume at rest. Default true; the region must offer Block Storage Encryption (the stack's pre-flight asks Linode), and false is the choice for a region that does not. Changing it replaces the volume, and GitLab's data with it.
+     */
+    encryption?: boolean;
+    /**
+     * Image of the NFS server. Default "registry.k8s.io/sig-storage/nfs-provisioner:v4.0.8@sha256:c825f3d5e28bde099bd7a3daace28772d412c9157ad47fa752a9ad0baafc118d".
      */
     image?: string;
     /**
@@ -103,6 +109,10 @@ export interface LinodeNFSArgs {
      * Region of the Block Storage volume, the cluster's, e.g. "eu-central". Required.
      */
     region: string;
+    /**
+     * ServerIP is the NFS Service's cluster IP, in LKE's Service network 10.128.0.0/16. Default "10.128.0.49". A Service that already runs keeps the address it has (the field is set at create only).
+     */
+    serverIp?: string;
     /**
      * Tags added to the volume. Default none.
      */

@@ -104,7 +104,9 @@ export class GitLab extends pulumi.ComponentResource {
             resourceInputs["database"] = args?.database;
             resourceInputs["externalURL"] = args?.externalURL;
             resourceInputs["extraConfig"] = args?.extraConfig;
+            resourceInputs["gitStorage"] = args?.gitStorage;
             resourceInputs["image"] = args?.image;
+            resourceInputs["keys"] = args?.keys;
             resourceInputs["namespace"] = args?.namespace;
             resourceInputs["objectStorage"] = args?.objectStorage;
             resourceInputs["redis"] = args?.redis;
@@ -171,9 +173,17 @@ export interface GitLabArgs {
      */
     extraConfig?: string;
     /**
+     * GitStorage says where Git repositories live. Default: on the zones' shared NFS volume, served by a Gitaly in every zone's pod (see gitstorage.go).
+     */
+    gitStorage?: inputs.gitlab.GitStorageArgs;
+    /**
      * Image is the GitLab Omnibus image. Default "gitlab/gitlab-ce:18.11.11-ce.0".
      */
     image?: string;
+    /**
+     * Keys are saved values of keys the component otherwise generates, by their names in its Secrets (KeyNames): "GITLAB_DB_KEY_BASE", "ssh_host_rsa_key", and so on. A stack restored into a new cluster passes the old stack's, saved from its Secrets; an installation made before the component generated every key passes those adopted once from the gitlab-secrets.json on its volume (README: "Keys"). Each is used as it is, in place of the generated value, which stays in the state unused; kept secret. The key set must be known when the program runs (a map of inputs, not an output of one). Default none: every key is generated.
+     */
+    keys?: {[key: string]: pulumi.Input<string>};
     /**
      * Namespace to deploy into. Default "gitlab".
      */

@@ -123,7 +123,7 @@ export interface NLBArgs {
      */
     internal?: boolean;
     /**
-     * NodePorts of the GitLab Service. Defaults 30080, 30443, 30022.
+     * NodePorts of the GitLab Service. Defaults 30080, 30443, 30022, 30081 (the redirect), 30056 (the health check). Kubernetes gives a health-check port to a LoadBalancer Service only: make the GitLab Service one of gitlab.ExternalLoadBalancerClass with the same ports, or every target stays unhealthy.
      */
     nodePorts?: inputs.loadbalancer.NodePortsArgs;
     /**

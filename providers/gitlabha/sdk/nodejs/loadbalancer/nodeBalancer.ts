@@ -27,6 +27,10 @@ export class NodeBalancer extends pulumi.ComponentResource {
     declare public /*out*/ readonly firewallId: pulumi.Output<number>;
     declare public /*out*/ readonly id: pulumi.Output<number>;
     declare public /*out*/ readonly ipv4: pulumi.Output<string>;
+    /**
+     * ProxyProtocolSources are the addresses the NodeBalancer's PROXY protocol comes from, its back-end range, for the GitLab Service's ProxyProtocol.TrustedCIDRs; nil with "none".
+     */
+    declare public /*out*/ readonly proxyProtocolSources: pulumi.Output<string[]>;
 
     /**
      * Create a NodeBalancer resource with the given unique name, arguments, and options.
@@ -45,15 +49,18 @@ export class NodeBalancer extends pulumi.ComponentResource {
             resourceInputs["allowedCidrs"] = args?.allowedCidrs;
             resourceInputs["clientConnThrottle"] = args?.clientConnThrottle;
             resourceInputs["ports"] = args?.ports;
+            resourceInputs["proxyProtocol"] = args?.proxyProtocol;
             resourceInputs["region"] = args?.region;
             resourceInputs["tags"] = args?.tags;
             resourceInputs["firewallId"] = undefined /*out*/;
             resourceInputs["id"] = undefined /*out*/;
             resourceInputs["ipv4"] = undefined /*out*/;
+            resourceInputs["proxyProtocolSources"] = undefined /*out*/;
         } else {
             resourceInputs["firewallId"] = undefined /*out*/;
             resourceInputs["id"] = undefined /*out*/;
             resourceInputs["ipv4"] = undefined /*out*/;
+            resourceInputs["proxyProtocolSources"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
         super(NodeBalancer.__pulumiType, name, resourceInputs, opts, true /*remote*/);
@@ -76,6 +83,10 @@ export interface NodeBalancerArgs {
      * Ports users reach. Default [80, 443, 22].
      */
     ports?: number[];
+    /**
+     * ProxyProtocol is the PROXY protocol version the NodeBalancer sends on every port: a TCP-mode NodeBalancer connects to the nodes from its own addresses, so without it GitLab never learns who is calling. "v2" (default), "v1" or "none". GitLab must be told to read it: pass ProxyProtocolSources to the GitLab Service's ProxyProtocol.
+     */
+    proxyProtocol?: string;
     /**
      * Region, e.g. "eu-central". Required.
      */

@@ -43,6 +43,70 @@ export namespace cluster {
     }
 }
 
+export namespace gitaly {
+    /**
+     * Database is the PostgreSQL server Praefect's database lives on.
+     */
+    export interface GitalyClusterDatabaseArgs {
+        /**
+         * Host and Port of the server. Required; Port defaults to 5432.
+         */
+        host: pulumi.Input<string>;
+        /**
+         * Name and User of Praefect's database and role, which GitLab's migration Job makes (GitStorage's Databases). Defaults "praefect_production" and "praefect".
+         */
+        name?: string;
+        /**
+         * Host and Port of the server. Required; Port defaults to 5432.
+         */
+        port: pulumi.Input<number>;
+        /**
+         * SecurityGroupID is the server's group, which is given a rule admitting Praefect's group. Required.
+         */
+        securityGroupId: pulumi.Input<string>;
+        /**
+         * Name and User of Praefect's database and role, which GitLab's migration Job makes (GitStorage's Databases). Defaults "praefect_production" and "praefect".
+         */
+        user?: string;
+    }
+
+    /**
+     * Resources of a Gitaly pod. Git's own processes (pack-objects on a large clone) run inside it.
+     */
+    export interface ResourcesArgs {
+        /**
+         * default "2"
+         */
+        cpuLimit?: string;
+        /**
+         * default "1"
+         */
+        cpuRequest?: string;
+        /**
+         * default "4Gi"
+         */
+        memoryLimit?: string;
+        /**
+         * default "4Gi", the limit: a busy node cannot OOM-kill Gitaly first
+         */
+        memoryRequest?: string;
+    }
+
+    /**
+     * Zone is one zone's Gitaly.
+     */
+    export interface ZoneArgs {
+        /**
+         * Name of the zone, a DNS label. Required.
+         */
+        name: string;
+        /**
+         * NodeSelector pins the zone's Gitaly to its nodes. Default {topology.kubernetes.io/zone: Name}.
+         */
+        nodeSelector?: {[key: string]: string};
+    }
+}
+
 export namespace gitlab {
     /**
      * Backup is a scheduled gitlab-backup: the database and the repositories, uploaded to a bucket of their own. What object storage holds is skipped, as GitLab advises: the buckets keep it, versioned.
@@ -101,6 +165,36 @@ export namespace gitlab {
     }
 
     /**
+     * GitStorage says where GitLab keeps Git repositories.
+     */
+    export interface GitStorageArgs {
+        /**
+         * Databases are databases the Git storage keeps on GitLab's PostgreSQL server (Praefect's): the release's regular migration Job makes each, with its role, as GitLab's database user, before it migrates, and sets the role's password again at every release. Their passwords join GitLab's Secret: GitLab's own database user, in the same pods, may already do anything to them. Default none.
+         */
+        databases?: inputs.gitlab.StorageDatabaseArgs[];
+        /**
+         * DependsOn are what the release's migration Job waits for besides the database: the Git storage's servers, so that an upgrade reaches Gitaly and Praefect before Rails migrates (GitLab's order: Gitaly, Praefect, Rails). Default none.
+         */
+        dependsOn?: any[];
+        /**
+         * KeepNFS keeps the zones' NFS volume, and a Gitaly in every zone's pod that serves it as the storage "default", beside Repositories: for moving a running stack off NFS (the README's "A way off NFS"), with new repositories weighted to Repositories and the existing ones moved by GitLab's repository storage moves. Default false: with Repositories, the zones' pods mount no volume and run no Gitaly, and one of Repositories must be named "default".
+         */
+        keepNFS?: boolean;
+        /**
+         * NFSWeight is the share of new repositories the NFS storage takes while KeepNFS holds it. Default 0: every new repository goes to Repositories.
+         */
+        nfsWeight?: number;
+        /**
+         * Repositories are Gitaly (or Praefect) storages outside the zones' pods, each one of GitLab's repository storages. Default none: every zone's pod runs Gitaly on the zones' NFS volume, as the storage "default".
+         */
+        repositories?: inputs.gitlab.RepositoryStorageArgs[];
+        /**
+         * ShellSecret is the secret Gitaly's hooks authenticate to GitLab's internal API with (gitlab_shell['secret_token']); the Git storage's servers hold the same. Required with Repositories; kept secret.
+         */
+        shellSecret?: pulumi.Input<string | undefined>;
+    }
+
+    /**
      * NFS is an NFS export.
      */
     export interface NFSArgs {
@@ -122,6 +216,10 @@ export namespace gitlab {
          * default 0
          */
         http?: number;
+        /**
+         * default 0; used only with Service.HTTPRedirect
+         */
+        httpRedirect?: number;
         /**
          * default 0; used only with TLSSecretName
          */
@@ -177,6 +275,16 @@ export namespace gitlab {
     }
 
     /**
+     * ProxyProtocol is a load balancer that prepends a PROXY protocol header to every connection.
+     */
+    export interface ProxyProtocolArgs {
+        /**
+         * TrustedCIDRs are the addresses the load balancer connects to the nodes from (a NodeBalancer's 192.168.255.0/24): GitLab's NGINX, gitlab-sshd and Rails believe a header, and the client address in it, only on a connection from these, and gitlab-sshd refuses a header from anywhere else. Required, at least one.
+         */
+        trustedCidrs: string[];
+    }
+
+    /**
      * Redis is how GitLab reaches an external Redis.
      */
     export interface RedisArgs {
@@ -196,6 +304,28 @@ export namespace gitlab {
          * TLS connects with TLS, as managed Redis with encryption in transit requires. Default false.
          */
         tls?: boolean;
+    }
+
+    /**
+     * RepositoryStorage is one of GitLab's repository storages on a Gitaly or Praefect server.
+     */
+    export interface RepositoryStorageArgs {
+        /**
+         * Address is the server, tcp://host:port. Required.
+         */
+        address: pulumi.Input<string>;
+        /**
+         * Name is GitLab's name for the storage, letters, digits, '-' and '_' (config/initializers/6_validations.rb): for Praefect, its virtual storage's name. It is recorded in every project that lives there: never rename it. Required.
+         */
+        name: string;
+        /**
+         * Token authenticates GitLab to the server: Gitaly's auth token, or Praefect's external token. Required; kept secret.
+         */
+        token: pulumi.Input<string>;
+        /**
+         * Weight is the share, 0 to 100, of new repositories the storage takes (GitLab's repository_storages_weighted, which the post-deployment Job sets at every release). Default 100.
+         */
+        weight?: number;
     }
 
     /**
@@ -229,13 +359,25 @@ export namespace gitlab {
     }
 
     /**
-     * Service says how the one Service over all zones is exposed.
+     * Service says how the one Service over all zones is exposed. A NodePort or LoadBalancer Service sends what arrives at a node only to the GitLab pods on that node (externalTrafficPolicy Local): nothing is forwarded to another node or zone, and GitLab sees the address the connection came from rather than a node's.
      */
     export interface ServiceArgs {
         /**
          * Annotations on the Service, for the cloud controller (e.g. Linode's NodeBalancer ID). Default none.
          */
         annotations?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
+        /**
+         * HealthCheckNodePort is the node port on which each node's kube-proxy answers the load balancer's HTTP health check (any path; /healthz by convention): 200 while the node holds a ready GitLab pod, 503 while it holds none, and nothing at all when the node is down. 30000-32767, and none of NodePorts. Only with LoadBalancer, the only type Kubernetes gives one to. Kubernetes refuses to change it once set: a new value means replacing the Service. Default 30056.
+         */
+        healthCheckNodePort?: number;
+        /**
+         * HTTPRedirect adds the Service port "http-redirect" (8084), where GitLab's NGINX answers every request with a permanent redirect to ExternalURL: for a load balancer that ends TLS itself and sends its plain-HTTP listener there, so that http:// brings a browser to https:// rather than to a page on which no sign-in works (GitLab's session cookies are Secure under an https ExternalURL). Only with an https ExternalURL and no TLSSecretName (GitLab's NGINX then redirects port 80 itself), and not with ClusterIP. Default false.
+         */
+        httpRedirect?: boolean;
+        /**
+         * LoadBalancerClass names the controller that implements the load balancer; the cloud's own controller and the AWS Load Balancer Controller leave a Service of another class alone. "gitlab-ha.io/external" is the class no controller implements, for a load balancer managed outside Kubernetes (the AWS stack's NLB, yours) that targets the node ports and checks HealthCheckNodePort. Kubernetes refuses to change it once set. Only with LoadBalancer. Default "": the cluster's own controller builds one.
+         */
+        loadBalancerClass?: string;
         /**
          * LoadBalancerSourceRanges limits who may connect through a LoadBalancer. Only with LoadBalancer. Default none: open to all, as a public GitLab is.
          */
@@ -245,7 +387,11 @@ export namespace gitlab {
          */
         nodePorts?: inputs.gitlab.NodePortsArgs;
         /**
-         * Type is "ClusterIP", "NodePort" or "LoadBalancer". Default "ClusterIP": nothing outside the cluster can reach GitLab until a platform chooses how.
+         * ProxyProtocol makes GitLab take each client's address from a PROXY protocol header, for a load balancer that hides it (a TCP-mode NodeBalancer): the Service's HTTP port reaches a listener of GitLab's NGINX that requires PROXY protocol (HTTP/HTTPS only; TLSSecretName is not supported with it), and its SSH port reaches gitlab-sshd, GitLab's own SSH server, in place of OpenSSH, which cannot read PROXY protocol. The load balancer must send PROXY protocol v2 (or v1) on every port: a connection to the HTTP port without the header is refused. Not with ClusterIP: nothing sends it to one. Default nil: connections arrive with the client's own address (an NLB with instance targets keeps it), and GitLab trusts no proxy at all.
+         */
+        proxyProtocol?: inputs.gitlab.ProxyProtocolArgs;
+        /**
+         * Type is "ClusterIP", "NodePort" or "LoadBalancer". Default "ClusterIP": nothing outside the cluster can reach GitLab until a platform chooses how. Only a LoadBalancer Service gets the health-check port a load balancer needs to follow GitLab's readiness: for a load balancer of your own in front of the node ports, choose LoadBalancer with LoadBalancerClass "gitlab-ha.io/external" rather than NodePort.
          */
         type?: string;
     }
@@ -269,6 +415,24 @@ export namespace gitlab {
     }
 
     /**
+     * StorageDatabase is a database and its owning role on GitLab's PostgreSQL server (GitStorage.Databases).
+     */
+    export interface StorageDatabaseArgs {
+        /**
+         * Name of the database and User, its owner, who logs in with Password. All required; Password is kept secret.
+         */
+        name?: string;
+        /**
+         * Name of the database and User, its owner, who logs in with Password. All required; Password is kept secret.
+         */
+        password?: pulumi.Input<string | undefined>;
+        /**
+         * Name of the database and User, its owner, who logs in with Password. All required; Password is kept secret.
+         */
+        user?: string;
+    }
+
+    /**
      * Zone is one unit of failure: the nodes GitLab may run on there, and the storage it mounts there.
      */
     export interface ZoneArgs {
@@ -281,7 +445,7 @@ export namespace gitlab {
          */
         nodeSelector?: {[key: string]: string};
         /**
-         * Storage is the zone's volume. Required.
+         * Storage is the zone's volume. Required, unless GitStorage keeps Git data outside the zones' pods (its Repositories without KeepNFS): the zones then have no volume, and Storage must be empty.
          */
         storage: inputs.gitlab.StorageArgs;
     }
@@ -289,13 +453,21 @@ export namespace gitlab {
 
 export namespace loadbalancer {
     /**
-     * NodePorts are the fixed node ports of the GitLab Service that the target groups send to.
+     * NodePorts are the fixed node ports of the GitLab Service that the target groups send to and check.
      */
     export interface NodePortsArgs {
+        /**
+         * HealthCheck is the Service's health-check node port (gitlab.Service.HealthCheckNodePort), which every target group checks over HTTP: kube-proxy answers 200 there while the node holds a ready GitLab pod, 503 while it holds none. Default 30056, the GitLab component's default.
+         */
+        healthCheck?: number;
         /**
          * default 30080
          */
         http?: number;
+        /**
+         * HTTPRedirect is the Service's http-redirect port, where GitLab answers every request with a redirect to https: with "terminate", the port-80 listener sends there. Default 30081.
+         */
+        httpRedirect?: number;
         /**
          * default 30443; used with "passthrough"
          */

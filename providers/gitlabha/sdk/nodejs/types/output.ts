@@ -8,6 +8,9 @@ import * as outputs from "../types/output";
 export namespace cluster {
 }
 
+export namespace gitaly {
+}
+
 export namespace gitlab {
 }
 

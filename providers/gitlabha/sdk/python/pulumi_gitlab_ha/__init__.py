@@ -16,6 +16,8 @@ if typing.TYPE_CHECKING:
     database = __database
     import pulumi_gitlab_ha.filesystem as __filesystem
     filesystem = __filesystem
+    import pulumi_gitlab_ha.gitaly as __gitaly
+    gitaly = __gitaly
     import pulumi_gitlab_ha.gitlab as __gitlab
     gitlab = __gitlab
     import pulumi_gitlab_ha.loadbalancer as __loadbalancer
@@ -30,6 +32,7 @@ else:
     cluster = _utilities.lazy_import('pulumi_gitlab_ha.cluster')
     database = _utilities.lazy_import('pulumi_gitlab_ha.database')
     filesystem = _utilities.lazy_import('pulumi_gitlab_ha.filesystem')
+    gitaly = _utilities.lazy_import('pulumi_gitlab_ha.gitaly')
     gitlab = _utilities.lazy_import('pulumi_gitlab_ha.gitlab')
     loadbalancer = _utilities.lazy_import('pulumi_gitlab_ha.loadbalancer')
     network = _utilities.lazy_import('pulumi_gitlab_ha.network')
@@ -54,6 +57,7 @@ _utilities.register(
   "fqn": "pulumi_gitlab_ha.database",
   "classes": {
    "gitlab-ha:database:LinodePostgres": "LinodePostgres",
+   "gitlab-ha:database:NodeAllowList": "NodeAllowList",
    "gitlab-ha:database:RDS": "RDS"
   }
  },
@@ -64,6 +68,16 @@ _utilities.register(
   "classes": {
    "gitlab-ha:filesystem:EFS": "EFS",
    "gitlab-ha:filesystem:LinodeNFS": "LinodeNFS"
+  }
+ },
+ {
+  "pkg": "gitlab-ha",
+  "mod": "gitaly",
+  "fqn": "pulumi_gitlab_ha.gitaly",
+  "classes": {
+   "gitlab-ha:gitaly:EBSStorage": "EBSStorage",
+   "gitlab-ha:gitaly:Gitaly": "Gitaly",
+   "gitlab-ha:gitaly:GitalyCluster": "GitalyCluster"
   }
  },
  {

@@ -25,6 +25,7 @@ class EKSArgs:
                  vpc_id: pulumi.Input[_builtins.str],
                  zones: Sequence[_builtins.str],
                  addons: Optional['AddonVersionsArgs'] = None,
+                 admin_principal_arns: Optional[Sequence[_builtins.str]] = None,
                  disk_size_gi_b: Optional[_builtins.int] = None,
                  instance_types: Optional[Sequence[_builtins.str]] = None,
                  log_types: Optional[Sequence[_builtins.str]] = None,
@@ -35,6 +36,7 @@ class EKSArgs:
                  public_endpoint: Optional[_builtins.bool] = None,
                  service_cidr: Optional[_builtins.str] = None,
                  tags: Optional[Mapping[str, _builtins.str]] = None,
+                 upgrade_policy: Optional[_builtins.str] = None,
                  version: Optional[_builtins.str] = None,
                  vpc_cidr: pulumi.Input[Optional[_builtins.str]] = None):
         """
@@ -45,6 +47,7 @@ class EKSArgs:
         :param pulumi.Input[_builtins.str] vpc_id: VpcID of the network. Required.
         :param Sequence[_builtins.str] zones: Zones, in order; each gets a node group in its private subnet. Required, at least one.
         :param 'AddonVersionsArgs' addons: Addons pins the managed vpc-cni (with network policy enforcement on), kube-proxy and coredns. Default DefaultAddonVersions[Version]; required for a version that table does not know.
+        :param Sequence[_builtins.str] admin_principal_arns: AdminPrincipalARNs are IAM roles or users (arn:aws:iam::<account>:role/<name>, …:user/<name>) given cluster-admin through EKS access entries, beside the identity that creates the cluster, which EKS admits itself: a second operator or a CI role. Do not list the creating identity: EKS already made its entry. Default none.
         :param _builtins.int disk_size_gi_b: DiskSizeGiB of each node's encrypted root volume. Default 50.
         :param Sequence[_builtins.str] instance_types: InstanceTypes of the nodes. Default ["m6i.xlarge"] (4 vCPU, 16 GiB: one GitLab replica and room).
         :param Sequence[_builtins.str] log_types: LogTypes of the control plane sent to CloudWatch. Default all five: api, audit, authenticator, controllerManager, scheduler.
@@ -55,7 +58,8 @@ class EKSArgs:
         :param _builtins.bool public_endpoint: PublicEndpoint also exposes the API server on the internet, to PublicAccessCIDRs only. Default false: the API is reachable only from inside the VPC.
         :param _builtins.str service_cidr: ServiceCIDR is the range of Kubernetes Services; it must not overlap the VPC. Default "172.20.0.0/16".
         :param Mapping[str, _builtins.str] tags: Tags added to every resource. Default none.
-        :param _builtins.str version: Version of Kubernetes. Default "1.33".
+        :param _builtins.str upgrade_policy: UpgradePolicy is "STANDARD" or "EXTENDED", said so that extended support (six times the control-plane price) is a choice. Default "STANDARD".
+        :param _builtins.str version: Version of Kubernetes. Default "1.36". EKS moves a cluster one minor at a time: a running cluster takes the next minor only.
         :param pulumi.Input[_builtins.str] vpc_cidr: VpcCIDR of the network; when given literally, ServiceCIDR is checked against it. Default none.
         """
         pulumi.set(__self__, "private_subnet_ids", private_subnet_ids)
@@ -64,6 +68,8 @@ class EKSArgs:
         pulumi.set(__self__, "zones", zones)
         if addons is not None:
             pulumi.set(__self__, "addons", addons)
+        if admin_principal_arns is not None:
+            pulumi.set(__self__, "admin_principal_arns", admin_principal_arns)
         if disk_size_gi_b is not None:
             pulumi.set(__self__, "disk_size_gi_b", disk_size_gi_b)
         if instance_types is not None:
@@ -84,6 +90,8 @@ class EKSArgs:
             pulumi.set(__self__, "service_cidr", service_cidr)
         if tags is not None:
             pulumi.set(__self__, "tags", tags)
+        if upgrade_policy is not None:
+            pulumi.set(__self__, "upgrade_policy", upgrade_policy)
         if version is not None:
             pulumi.set(__self__, "version", version)
         if vpc_cidr is not None:
@@ -148,6 +156,18 @@ class EKSArgs:
     @addons.setter
     def addons(self, value: Optional['AddonVersionsArgs']):
         pulumi.set(self, "addons", value)
+
+    @_builtins.property
+    @pulumi.getter(name="adminPrincipalArns")
+    def admin_principal_arns(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        AdminPrincipalARNs are IAM roles or users (arn:aws:iam::<account>:role/<name>, …:user/<name>) given cluster-admin through EKS access entries, beside the identity that creates the cluster, which EKS admits itself: a second operator or a CI role. Do not list the creating identity: EKS already made its entry. Default none.
+        """
+        return pulumi.get(self, "admin_principal_arns")
+
+    @admin_principal_arns.setter
+    def admin_principal_arns(self, value: Optional[Sequence[_builtins.str]]):
+        pulumi.set(self, "admin_principal_arns", value)
 
     @_builtins.property
     @pulumi.getter(name="diskSizeGiB")
@@ -270,10 +290,22 @@ class EKSArgs:
         pulumi.set(self, "tags", value)
 
     @_builtins.property
+    @pulumi.getter(name="upgradePolicy")
+    def upgrade_policy(self) -> Optional[_builtins.str]:
+        """
+        UpgradePolicy is "STANDARD" or "EXTENDED", said so that extended support (six times the control-plane price) is a choice. Default "STANDARD".
+        """
+        return pulumi.get(self, "upgrade_policy")
+
+    @upgrade_policy.setter
+    def upgrade_policy(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "upgrade_policy", value)
+
+    @_builtins.property
     @pulumi.getter
     def version(self) -> Optional[_builtins.str]:
         """
-        Version of Kubernetes. Default "1.33".
+        Version of Kubernetes. Default "1.36". EKS moves a cluster one minor at a time: a running cluster takes the next minor only.
         """
         return pulumi.get(self, "version")
 
@@ -301,6 +333,7 @@ class EKS(pulumi.ComponentResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  addons: Optional[Union['AddonVersionsArgs', 'AddonVersionsArgsDict']] = None,
+                 admin_principal_arns: Optional[Sequence[_builtins.str]] = None,
                  disk_size_gi_b: Optional[_builtins.int] = None,
                  instance_types: Optional[Sequence[_builtins.str]] = None,
                  log_types: Optional[Sequence[_builtins.str]] = None,
@@ -313,6 +346,7 @@ class EKS(pulumi.ComponentResource):
                  region: Optional[_builtins.str] = None,
                  service_cidr: Optional[_builtins.str] = None,
                  tags: Optional[Mapping[str, _builtins.str]] = None,
+                 upgrade_policy: Optional[_builtins.str] = None,
                  version: Optional[_builtins.str] = None,
                  vpc_cidr: pulumi.Input[Optional[_builtins.str]] = None,
                  vpc_id: pulumi.Input[Optional[_builtins.str]] = None,
@@ -326,6 +360,7 @@ class EKS(pulumi.ComponentResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param Union['AddonVersionsArgs', 'AddonVersionsArgsDict'] addons: Addons pins the managed vpc-cni (with network policy enforcement on), kube-proxy and coredns. Default DefaultAddonVersions[Version]; required for a version that table does not know.
+        :param Sequence[_builtins.str] admin_principal_arns: AdminPrincipalARNs are IAM roles or users (arn:aws:iam::<account>:role/<name>, …:user/<name>) given cluster-admin through EKS access entries, beside the identity that creates the cluster, which EKS admits itself: a second operator or a CI role. Do not list the creating identity: EKS already made its entry. Default none.
         :param _builtins.int disk_size_gi_b: DiskSizeGiB of each node's encrypted root volume. Default 50.
         :param Sequence[_builtins.str] instance_types: InstanceTypes of the nodes. Default ["m6i.xlarge"] (4 vCPU, 16 GiB: one GitLab replica and room).
         :param Sequence[_builtins.str] log_types: LogTypes of the control plane sent to CloudWatch. Default all five: api, audit, authenticator, controllerManager, scheduler.
@@ -338,7 +373,8 @@ class EKS(pulumi.ComponentResource):
         :param _builtins.str region: Region of the cluster, e.g. "eu-west-1": the kubeconfig asks for tokens there. Required.
         :param _builtins.str service_cidr: ServiceCIDR is the range of Kubernetes Services; it must not overlap the VPC. Default "172.20.0.0/16".
         :param Mapping[str, _builtins.str] tags: Tags added to every resource. Default none.
-        :param _builtins.str version: Version of Kubernetes. Default "1.33".
+        :param _builtins.str upgrade_policy: UpgradePolicy is "STANDARD" or "EXTENDED", said so that extended support (six times the control-plane price) is a choice. Default "STANDARD".
+        :param _builtins.str version: Version of Kubernetes. Default "1.36". EKS moves a cluster one minor at a time: a running cluster takes the next minor only.
         :param pulumi.Input[_builtins.str] vpc_cidr: VpcCIDR of the network; when given literally, ServiceCIDR is checked against it. Default none.
         :param pulumi.Input[_builtins.str] vpc_id: VpcID of the network. Required.
         :param Sequence[_builtins.str] zones: Zones, in order; each gets a node group in its private subnet. Required, at least one.
@@ -370,6 +406,7 @@ class EKS(pulumi.ComponentResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  addons: Optional[Union['AddonVersionsArgs', 'AddonVersionsArgsDict']] = None,
+                 admin_principal_arns: Optional[Sequence[_builtins.str]] = None,
                  disk_size_gi_b: Optional[_builtins.int] = None,
                  instance_types: Optional[Sequence[_builtins.str]] = None,
                  log_types: Optional[Sequence[_builtins.str]] = None,
@@ -382,6 +419,7 @@ class EKS(pulumi.ComponentResource):
                  region: Optional[_builtins.str] = None,
                  service_cidr: Optional[_builtins.str] = None,
                  tags: Optional[Mapping[str, _builtins.str]] = None,
+                 upgrade_policy: Optional[_builtins.str] = None,
                  version: Optional[_builtins.str] = None,
                  vpc_cidr: pulumi.Input[Optional[_builtins.str]] = None,
                  vpc_id: pulumi.Input[Optional[_builtins.str]] = None,
@@ -398,6 +436,7 @@ class EKS(pulumi.ComponentResource):
             __props__ = EKSArgs.__new__(EKSArgs)
 
             __props__.__dict__["addons"] = addons
+            __props__.__dict__["admin_principal_arns"] = admin_principal_arns
             __props__.__dict__["disk_size_gi_b"] = disk_size_gi_b
             __props__.__dict__["instance_types"] = instance_types
             __props__.__dict__["log_types"] = log_types
@@ -414,6 +453,7 @@ class EKS(pulumi.ComponentResource):
             __props__.__dict__["region"] = region
             __props__.__dict__["service_cidr"] = service_cidr
             __props__.__dict__["tags"] = tags
+            __props__.__dict__["upgrade_policy"] = upgrade_policy
             __props__.__dict__["version"] = version
             __props__.__dict__["vpc_cidr"] = vpc_cidr
             if vpc_id is None and not opts.urn:

@@ -24,6 +24,7 @@ class LKEArgs:
                  region: _builtins.str,
                  zones: Sequence[_builtins.str],
                  api_allowed_cidrs: Optional[Sequence[_builtins.str]] = None,
+                 firewall_controller_image: Optional[_builtins.str] = None,
                  high_availability: Optional[_builtins.bool] = None,
                  nodes: Optional['LKENodeCountsArgs'] = None,
                  protect: Optional[_builtins.bool] = None,
@@ -36,17 +37,20 @@ class LKEArgs:
         :param _builtins.str region: Region, e.g. "eu-central". Required.
         :param Sequence[_builtins.str] zones: Zones name the node pools, 1 to 10; each pool's nodes carry "gitlab-ha.io/zone"=<zone>. Required.
         :param Sequence[_builtins.str] api_allowed_cidrs: APIAllowedCIDRs, when given, are the only networks that may reach the API server. Default none: LKE's default, the API open to any client with credentials.
+        :param _builtins.str firewall_controller_image: "docker.io/linode/cloud-firewall-controller:v0.2.1" runs the nodes' firewall controller. Default "docker.io/linode/cloud-firewall-controller:v0.2.1".
         :param _builtins.bool high_availability: HighAvailability replicates the control plane. Default true.
         :param 'LKENodeCountsArgs' nodes: Nodes sizes each pool: Min and Max bound its autoscaler, which owns the count (Desired must equal Min); Min equal to Max is a fixed pool. Default 1 / 1 / 3.
         :param _builtins.bool protect: Protect guards the cluster against deletion (pulumi protect and retainOnDelete). Default false.
         :param Sequence[_builtins.str] tags: Tags added to every resource. Default none.
-        :param _builtins.str version: Version of Kubernetes. Default "1.33".
+        :param _builtins.str version: Version of Kubernetes. Default "1.36".
         """
         pulumi.set(__self__, "node_type", node_type)
         pulumi.set(__self__, "region", region)
         pulumi.set(__self__, "zones", zones)
         if api_allowed_cidrs is not None:
             pulumi.set(__self__, "api_allowed_cidrs", api_allowed_cidrs)
+        if firewall_controller_image is not None:
+            pulumi.set(__self__, "firewall_controller_image", firewall_controller_image)
         if high_availability is not None:
             pulumi.set(__self__, "high_availability", high_availability)
         if nodes is not None:
@@ -107,6 +111,18 @@ class LKEArgs:
         pulumi.set(self, "api_allowed_cidrs", value)
 
     @_builtins.property
+    @pulumi.getter(name="firewallControllerImage")
+    def firewall_controller_image(self) -> Optional[_builtins.str]:
+        """
+        "docker.io/linode/cloud-firewall-controller:v0.2.1" runs the nodes' firewall controller. Default "docker.io/linode/cloud-firewall-controller:v0.2.1".
+        """
+        return pulumi.get(self, "firewall_controller_image")
+
+    @firewall_controller_image.setter
+    def firewall_controller_image(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "firewall_controller_image", value)
+
+    @_builtins.property
     @pulumi.getter(name="highAvailability")
     def high_availability(self) -> Optional[_builtins.bool]:
         """
@@ -158,7 +174,7 @@ class LKEArgs:
     @pulumi.getter
     def version(self) -> Optional[_builtins.str]:
         """
-        Version of Kubernetes. Default "1.33".
+        Version of Kubernetes. Default "1.36".
         """
         return pulumi.get(self, "version")
 
@@ -174,6 +190,7 @@ class LKE(pulumi.ComponentResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  api_allowed_cidrs: Optional[Sequence[_builtins.str]] = None,
+                 firewall_controller_image: Optional[_builtins.str] = None,
                  high_availability: Optional[_builtins.bool] = None,
                  node_type: Optional[_builtins.str] = None,
                  nodes: Optional[Union['LKENodeCountsArgs', 'LKENodeCountsArgsDict']] = None,
@@ -191,13 +208,14 @@ class LKE(pulumi.ComponentResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param Sequence[_builtins.str] api_allowed_cidrs: APIAllowedCIDRs, when given, are the only networks that may reach the API server. Default none: LKE's default, the API open to any client with credentials.
+        :param _builtins.str firewall_controller_image: "docker.io/linode/cloud-firewall-controller:v0.2.1" runs the nodes' firewall controller. Default "docker.io/linode/cloud-firewall-controller:v0.2.1".
         :param _builtins.bool high_availability: HighAvailability replicates the control plane. Default true.
         :param _builtins.str node_type: NodeType of every pool, e.g. "g6-standard-6" (6 vCPU, 16 GB: one GitLab replica and room). Required: it decides the cluster's cost, so nobody gets one by default.
         :param Union['LKENodeCountsArgs', 'LKENodeCountsArgsDict'] nodes: Nodes sizes each pool: Min and Max bound its autoscaler, which owns the count (Desired must equal Min); Min equal to Max is a fixed pool. Default 1 / 1 / 3.
         :param _builtins.bool protect: Protect guards the cluster against deletion (pulumi protect and retainOnDelete). Default false.
         :param _builtins.str region: Region, e.g. "eu-central". Required.
         :param Sequence[_builtins.str] tags: Tags added to every resource. Default none.
-        :param _builtins.str version: Version of Kubernetes. Default "1.33".
+        :param _builtins.str version: Version of Kubernetes. Default "1.36".
         :param Sequence[_builtins.str] zones: Zones name the node pools, 1 to 10; each pool's nodes carry "gitlab-ha.io/zone"=<zone>. Required.
         """
         ...
@@ -227,6 +245,7 @@ class LKE(pulumi.ComponentResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  api_allowed_cidrs: Optional[Sequence[_builtins.str]] = None,
+                 firewall_controller_image: Optional[_builtins.str] = None,
                  high_availability: Optional[_builtins.bool] = None,
                  node_type: Optional[_builtins.str] = None,
                  nodes: Optional[Union['LKENodeCountsArgs', 'LKENodeCountsArgsDict']] = None,
@@ -247,6 +266,7 @@ class LKE(pulumi.ComponentResource):
             __props__ = LKEArgs.__new__(LKEArgs)
 
             __props__.__dict__["api_allowed_cidrs"] = api_allowed_cidrs
+            __props__.__dict__["firewall_controller_image"] = firewall_controller_image
             __props__.__dict__["high_availability"] = high_availability
             if node_type is None and not opts.urn:
                 raise TypeError("Missing required property 'node_type'")
@@ -264,6 +284,7 @@ class LKE(pulumi.ComponentResource):
             __props__.__dict__["api_endpoint"] = None
             __props__.__dict__["cluster_id"] = None
             __props__.__dict__["kubeconfig"] = None
+            __props__.__dict__["node_addresses"] = None
         super(LKE, __self__).__init__(
             'gitlab-ha:cluster:LKE',
             resource_name,
@@ -288,4 +309,12 @@ class LKE(pulumi.ComponentResource):
         Kubeconfig, decoded from the base64 LKE returns. Secret: it holds a long-lived token.
         """
         return pulumi.get(self, "kubeconfig")
+
+    @_builtins.property
+    @pulumi.getter(name="nodeAddresses")
+    def node_addresses(self) -> pulumi.Output[Sequence[_builtins.str]]:
+        """
+        NodeAddresses are the public IPv4 addresses of the pools' nodes when the stack last ran, sorted: what a service outside the cluster (the managed database) admits pods by, since they leave a node from its public address. The autoscaler changes them between runs; the database's reconciler follows it.
+        """
+        return pulumi.get(self, "node_addresses")
 

@@ -7,4 +7,5 @@ from .. import _utilities
 import typing
 # Export this package's modules as members:
 from .linode_postgres import *
+from .node_allow_list import *
 from .rds import *

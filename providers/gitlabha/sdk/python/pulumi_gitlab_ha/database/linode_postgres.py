@@ -19,8 +19,9 @@ __all__ = ['LinodePostgresArgs', 'LinodePostgres']
 @pulumi.input_type
 class LinodePostgresArgs:
     def __init__(__self__, *,
-                 allowed_cidrs: Sequence[_builtins.str],
+                 node_addresses: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
                  region: _builtins.str,
+                 client_cidrs: Optional[Sequence[_builtins.str]] = None,
                  cluster_size: Optional[_builtins.int] = None,
                  engine_version: Optional[_builtins.str] = None,
                  protect: Optional[_builtins.bool] = None,
@@ -28,15 +29,18 @@ class LinodePostgresArgs:
         """
         The set of arguments for constructing a LinodePostgres resource.
 
-        :param Sequence[_builtins.str] allowed_cidrs: AllowedCIDRs are the only networks that may connect: for LKE's nodes, "192.168.128.0/17" (their private addresses, which the autoscaler keeps changing). Required; never 0.0.0.0/0.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] node_addresses: NodeAddresses are the public IPv4 addresses of the cluster's nodes (the LKE component's NodeAddresses), which the allow-list admits as /32s when the database is created. Pulumi sends the allow-list once: the NodeAllowList reconciler owns it from then on (the autoscaler replaces nodes, and with them their addresses), so later changes are ignored rather than fought over. Required.
         :param _builtins.str region: Region, e.g. "eu-central". Required.
+        :param Sequence[_builtins.str] client_cidrs: ClientCIDRs are public networks beside the nodes that may connect, e.g. an operator's. Default none. A private range is refused: nothing from one reaches a database with public hosts only.
         :param _builtins.int cluster_size: ClusterSize is 3 (a primary and two standbys, for high availability; the default) or 1.
         :param _builtins.str engine_version: EngineVersion is the PostgreSQL major version, at least 16. Default "16".
         :param _builtins.bool protect: Protect guards the database against deletion (pulumi protect and retainOnDelete). Default false.
         :param _builtins.str type: Type of each node. Default "g6-dedicated-2".
         """
-        pulumi.set(__self__, "allowed_cidrs", allowed_cidrs)
+        pulumi.set(__self__, "node_addresses", node_addresses)
         pulumi.set(__self__, "region", region)
+        if client_cidrs is not None:
+            pulumi.set(__self__, "client_cidrs", client_cidrs)
         if cluster_size is not None:
             pulumi.set(__self__, "cluster_size", cluster_size)
         if engine_version is not None:
@@ -47,16 +51,16 @@ class LinodePostgresArgs:
             pulumi.set(__self__, "type", type)
 
     @_builtins.property
-    @pulumi.getter(name="allowedCidrs")
-    def allowed_cidrs(self) -> Sequence[_builtins.str]:
+    @pulumi.getter(name="nodeAddresses")
+    def node_addresses(self) -> pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]:
         """
-        AllowedCIDRs are the only networks that may connect: for LKE's nodes, "192.168.128.0/17" (their private addresses, which the autoscaler keeps changing). Required; never 0.0.0.0/0.
+        NodeAddresses are the public IPv4 addresses of the cluster's nodes (the LKE component's NodeAddresses), which the allow-list admits as /32s when the database is created. Pulumi sends the allow-list once: the NodeAllowList reconciler owns it from then on (the autoscaler replaces nodes, and with them their addresses), so later changes are ignored rather than fought over. Required.
         """
-        return pulumi.get(self, "allowed_cidrs")
+        return pulumi.get(self, "node_addresses")
 
-    @allowed_cidrs.setter
-    def allowed_cidrs(self, value: Sequence[_builtins.str]):
-        pulumi.set(self, "allowed_cidrs", value)
+    @node_addresses.setter
+    def node_addresses(self, value: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]):
+        pulumi.set(self, "node_addresses", value)
 
     @_builtins.property
     @pulumi.getter
@@ -69,6 +73,18 @@ class LinodePostgresArgs:
     @region.setter
     def region(self, value: _builtins.str):
         pulumi.set(self, "region", value)
+
+    @_builtins.property
+    @pulumi.getter(name="clientCidrs")
+    def client_cidrs(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        ClientCIDRs are public networks beside the nodes that may connect, e.g. an operator's. Default none. A private range is refused: nothing from one reaches a database with public hosts only.
+        """
+        return pulumi.get(self, "client_cidrs")
+
+    @client_cidrs.setter
+    def client_cidrs(self, value: Optional[Sequence[_builtins.str]]):
+        pulumi.set(self, "client_cidrs", value)
 
     @_builtins.property
     @pulumi.getter(name="clusterSize")
@@ -125,9 +141,10 @@ class LinodePostgres(pulumi.ComponentResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 allowed_cidrs: Optional[Sequence[_builtins.str]] = None,
+                 client_cidrs: Optional[Sequence[_builtins.str]] = None,
                  cluster_size: Optional[_builtins.int] = None,
                  engine_version: Optional[_builtins.str] = None,
+                 node_addresses: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  protect: Optional[_builtins.bool] = None,
                  region: Optional[_builtins.str] = None,
                  type: Optional[_builtins.str] = None,
@@ -139,9 +156,10 @@ class LinodePostgres(pulumi.ComponentResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param Sequence[_builtins.str] allowed_cidrs: AllowedCIDRs are the only networks that may connect: for LKE's nodes, "192.168.128.0/17" (their private addresses, which the autoscaler keeps changing). Required; never 0.0.0.0/0.
+        :param Sequence[_builtins.str] client_cidrs: ClientCIDRs are public networks beside the nodes that may connect, e.g. an operator's. Default none. A private range is refused: nothing from one reaches a database with public hosts only.
         :param _builtins.int cluster_size: ClusterSize is 3 (a primary and two standbys, for high availability; the default) or 1.
         :param _builtins.str engine_version: EngineVersion is the PostgreSQL major version, at least 16. Default "16".
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] node_addresses: NodeAddresses are the public IPv4 addresses of the cluster's nodes (the LKE component's NodeAddresses), which the allow-list admits as /32s when the database is created. Pulumi sends the allow-list once: the NodeAllowList reconciler owns it from then on (the autoscaler replaces nodes, and with them their addresses), so later changes are ignored rather than fought over. Required.
         :param _builtins.bool protect: Protect guards the database against deletion (pulumi protect and retainOnDelete). Default false.
         :param _builtins.str region: Region, e.g. "eu-central". Required.
         :param _builtins.str type: Type of each node. Default "g6-dedicated-2".
@@ -172,9 +190,10 @@ class LinodePostgres(pulumi.ComponentResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 allowed_cidrs: Optional[Sequence[_builtins.str]] = None,
+                 client_cidrs: Optional[Sequence[_builtins.str]] = None,
                  cluster_size: Optional[_builtins.int] = None,
                  engine_version: Optional[_builtins.str] = None,
+                 node_addresses: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  protect: Optional[_builtins.bool] = None,
                  region: Optional[_builtins.str] = None,
                  type: Optional[_builtins.str] = None,
@@ -189,11 +208,12 @@ class LinodePostgres(pulumi.ComponentResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = LinodePostgresArgs.__new__(LinodePostgresArgs)
 
-            if allowed_cidrs is None and not opts.urn:
-                raise TypeError("Missing required property 'allowed_cidrs'")
-            __props__.__dict__["allowed_cidrs"] = allowed_cidrs
+            __props__.__dict__["client_cidrs"] = client_cidrs
             __props__.__dict__["cluster_size"] = cluster_size
             __props__.__dict__["engine_version"] = engine_version
+            if node_addresses is None and not opts.urn:
+                raise TypeError("Missing required property 'node_addresses'")
+            __props__.__dict__["node_addresses"] = node_addresses
             __props__.__dict__["protect"] = protect
             if region is None and not opts.urn:
                 raise TypeError("Missing required property 'region'")

@@ -21,9 +21,11 @@ class LinodeNFSArgs:
     def __init__(__self__, *,
                  client_cidrs: Sequence[_builtins.str],
                  region: _builtins.str,
+                 encryption: Optional[_builtins.bool] = None,
                  image: Optional[_builtins.str] = None,
                  namespace: Optional[_builtins.str] = None,
                  protect: Optional[_builtins.bool] = None,
+                 server_ip: Optional[_builtins.str] = None,
                  tags: Optional[Sequence[_builtins.str]] = None,
                  volume_gi_b: Optional[_builtins.int] = None):
         """
@@ -31,20 +33,26 @@ class LinodeNFSArgs:
 
         :param Sequence[_builtins.str] client_cidrs: ClientCIDRs are the only networks the NetworkPolicy admits to the server: the cluster's pod network ("10.2.0.0/16"), where kube-proxy puts the kubelets that mount it. Required; never 0.0.0.0/0.
         :param _builtins.str region: Region of the Block Storage volume, the cluster's, e.g. "eu-central". Required.
-        :param _builtins.str image: Image of the NFS server. Default "registry.k8s.io/sig-storage/nfs-provisioner:v4.0.8".
+        :param _builtins.bool encryption: Encryption of the volume at rest. Default true; the region must offer Block Storage Encryption (the stack's pre-flight asks Linode), and false is the choice for a region that does not. Changing it replaces the volume, and GitLab's data with it.
+        :param _builtins.str image: Image of the NFS server. Default "registry.k8s.io/sig-storage/nfs-provisioner:v4.0.8@sha256:c825f3d5e28bde099bd7a3daace28772d412c9157ad47fa752a9ad0baafc118d".
         :param _builtins.str namespace: Namespace the server runs in, created by the component. Default "gitlab-nfs".
         :param _builtins.bool protect: Protect guards the volume against deletion (pulumi protect and retainOnDelete). Default false.
+        :param _builtins.str server_ip: ServerIP is the NFS Service's cluster IP, in LKE's Service network 10.128.0.0/16. Default "10.128.0.49". A Service that already runs keeps the address it has (the field is set at create only).
         :param Sequence[_builtins.str] tags: Tags added to the volume. Default none.
         :param _builtins.int volume_gi_b: VolumeGiB of the Block Storage volume, 10-10240. Default 200.
         """
         pulumi.set(__self__, "client_cidrs", client_cidrs)
         pulumi.set(__self__, "region", region)
+        if encryption is not None:
+            pulumi.set(__self__, "encryption", encryption)
         if image is not None:
             pulumi.set(__self__, "image", image)
         if namespace is not None:
             pulumi.set(__self__, "namespace", namespace)
         if protect is not None:
             pulumi.set(__self__, "protect", protect)
+        if server_ip is not None:
+            pulumi.set(__self__, "server_ip", server_ip)
         if tags is not None:
             pulumi.set(__self__, "tags", tags)
         if volume_gi_b is not None:
@@ -76,9 +84,21 @@ class LinodeNFSArgs:
 
     @_builtins.property
     @pulumi.getter
+    def encryption(self) -> Optional[_builtins.bool]:
+        """
+        Encryption of the volume at rest. Default true; the region must offer Block Storage Encryption (the stack's pre-flight asks Linode), and false is the choice for a region that does not. Changing it replaces the volume, and GitLab's data with it.
+        """
+        return pulumi.get(self, "encryption")
+
+    @encryption.setter
+    def encryption(self, value: Optional[_builtins.bool]):
+        pulumi.set(self, "encryption", value)
+
+    @_builtins.property
+    @pulumi.getter
     def image(self) -> Optional[_builtins.str]:
         """
-        Image of the NFS server. Default "registry.k8s.io/sig-storage/nfs-provisioner:v4.0.8".
+        Image of the NFS server. Default "registry.k8s.io/sig-storage/nfs-provisioner:v4.0.8@sha256:c825f3d5e28bde099bd7a3daace28772d412c9157ad47fa752a9ad0baafc118d".
         """
         return pulumi.get(self, "image")
 
@@ -109,6 +129,18 @@ class LinodeNFSArgs:
     @protect.setter
     def protect(self, value: Optional[_builtins.bool]):
         pulumi.set(self, "protect", value)
+
+    @_builtins.property
+    @pulumi.getter(name="serverIp")
+    def server_ip(self) -> Optional[_builtins.str]:
+        """
+        ServerIP is the NFS Service's cluster IP, in LKE's Service network 10.128.0.0/16. Default "10.128.0.49". A Service that already runs keeps the address it has (the field is set at create only).
+        """
+        return pulumi.get(self, "server_ip")
+
+    @server_ip.setter
+    def server_ip(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "server_ip", value)
 
     @_builtins.property
     @pulumi.getter
@@ -142,10 +174,12 @@ class LinodeNFS(pulumi.ComponentResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  client_cidrs: Optional[Sequence[_builtins.str]] = None,
+                 encryption: Optional[_builtins.bool] = None,
                  image: Optional[_builtins.str] = None,
                  namespace: Optional[_builtins.str] = None,
                  protect: Optional[_builtins.bool] = None,
                  region: Optional[_builtins.str] = None,
+                 server_ip: Optional[_builtins.str] = None,
                  tags: Optional[Sequence[_builtins.str]] = None,
                  volume_gi_b: Optional[_builtins.int] = None,
                  __props__=None):
@@ -157,10 +191,12 @@ class LinodeNFS(pulumi.ComponentResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param Sequence[_builtins.str] client_cidrs: ClientCIDRs are the only networks the NetworkPolicy admits to the server: the cluster's pod network ("10.2.0.0/16"), where kube-proxy puts the kubelets that mount it. Required; never 0.0.0.0/0.
-        :param _builtins.str image: Image of the NFS server. Default "registry.k8s.io/sig-storage/nfs-provisioner:v4.0.8".
+        :param _builtins.bool encryption: Encryption of the volume at rest. Default true; the region must offer Block Storage Encryption (the stack's pre-flight asks Linode), and false is the choice for a region that does not. Changing it replaces the volume, and GitLab's data with it.
+        :param _builtins.str image: Image of the NFS server. Default "registry.k8s.io/sig-storage/nfs-provisioner:v4.0.8@sha256:c825f3d5e28bde099bd7a3daace28772d412c9157ad47fa752a9ad0baafc118d".
         :param _builtins.str namespace: Namespace the server runs in, created by the component. Default "gitlab-nfs".
         :param _builtins.bool protect: Protect guards the volume against deletion (pulumi protect and retainOnDelete). Default false.
         :param _builtins.str region: Region of the Block Storage volume, the cluster's, e.g. "eu-central". Required.
+        :param _builtins.str server_ip: ServerIP is the NFS Service's cluster IP, in LKE's Service network 10.128.0.0/16. Default "10.128.0.49". A Service that already runs keeps the address it has (the field is set at create only).
         :param Sequence[_builtins.str] tags: Tags added to the volume. Default none.
         :param _builtins.int volume_gi_b: VolumeGiB of the Block Storage volume, 10-10240. Default 200.
         """
@@ -191,10 +227,12 @@ class LinodeNFS(pulumi.ComponentResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  client_cidrs: Optional[Sequence[_builtins.str]] = None,
+                 encryption: Optional[_builtins.bool] = None,
                  image: Optional[_builtins.str] = None,
                  namespace: Optional[_builtins.str] = None,
                  protect: Optional[_builtins.bool] = None,
                  region: Optional[_builtins.str] = None,
+                 server_ip: Optional[_builtins.str] = None,
                  tags: Optional[Sequence[_builtins.str]] = None,
                  volume_gi_b: Optional[_builtins.int] = None,
                  __props__=None):
@@ -211,12 +249,14 @@ class LinodeNFS(pulumi.ComponentResource):
             if client_cidrs is None and not opts.urn:
                 raise TypeError("Missing required property 'client_cidrs'")
             __props__.__dict__["client_cidrs"] = client_cidrs
+            __props__.__dict__["encryption"] = encryption
             __props__.__dict__["image"] = image
             __props__.__dict__["namespace"] = namespace
             __props__.__dict__["protect"] = protect
             if region is None and not opts.urn:
                 raise TypeError("Missing required property 'region'")
             __props__.__dict__["region"] = region
+            __props__.__dict__["server_ip"] = server_ip
             __props__.__dict__["tags"] = tags
             __props__.__dict__["volume_gi_b"] = volume_gi_b
             __props__.__dict__["path"] = None
@@ -233,7 +273,7 @@ class LinodeNFS(pulumi.ComponentResource):
     @pulumi.getter
     def namespace(self) -> pulumi.Output[_builtins.str]:
         """
-        Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. Path is the export.
+        Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. A PersistentVolume's server cannot change, so the address is fixed (ServerIP). Path is the export.
         """
         return pulumi.get(self, "namespace")
 
@@ -241,7 +281,7 @@ class LinodeNFS(pulumi.ComponentResource):
     @pulumi.getter
     def path(self) -> pulumi.Output[_builtins.str]:
         """
-        Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. Path is the export.
+        Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. A PersistentVolume's server cannot change, so the address is fixed (ServerIP). Path is the export.
         """
         return pulumi.get(self, "path")
 
@@ -249,7 +289,7 @@ class LinodeNFS(pulumi.ComponentResource):
     @pulumi.getter
     def server(self) -> pulumi.Output[_builtins.str]:
         """
-        Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. Path is the export.
+        Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. A PersistentVolume's server cannot change, so the address is fixed (ServerIP). Path is the export.
         """
         return pulumi.get(self, "server")
 
@@ -257,7 +297,7 @@ class LinodeNFS(pulumi.ComponentResource):
     @pulumi.getter(name="volumeId")
     def volume_id(self) -> pulumi.Output[_builtins.int]:
         """
-        Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. Path is the export.
+        Server is the Service's cluster IP, the NFS server of every zone's volume: the kubelet mounts from the node, where cluster DNS names do not resolve but kube-proxy serves cluster IPs. A PersistentVolume's server cannot change, so the address is fixed (ServerIP). Path is the export.
         """
         return pulumi.get(self, "volume_id")
 

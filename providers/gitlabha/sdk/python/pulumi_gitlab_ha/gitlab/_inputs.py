@@ -19,6 +19,8 @@ __all__ = [
     'BackupArgsDict',
     'DatabaseArgs',
     'DatabaseArgsDict',
+    'GitStorageArgs',
+    'GitStorageArgsDict',
     'NFSArgs',
     'NFSArgsDict',
     'NodePortsArgs',
@@ -27,14 +29,20 @@ __all__ = [
     'ObjectStorageArgsDict',
     'ObjectStoreConnectionArgs',
     'ObjectStoreConnectionArgsDict',
+    'ProxyProtocolArgs',
+    'ProxyProtocolArgsDict',
     'RedisArgs',
     'RedisArgsDict',
+    'RepositoryStorageArgs',
+    'RepositoryStorageArgsDict',
     'ResourcesArgs',
     'ResourcesArgsDict',
     'ServiceArgs',
     'ServiceArgsDict',
     'StorageArgs',
     'StorageArgsDict',
+    'StorageDatabaseArgs',
+    'StorageDatabaseArgsDict',
     'ZoneArgs',
     'ZoneArgsDict',
 ]
@@ -283,6 +291,140 @@ class DatabaseArgs:
         pulumi.set(self, "user", value)
 
 
+class GitStorageArgsDict(TypedDict):
+    """
+    GitStorage says where GitLab keeps Git repositories.
+    """
+    databases: NotRequired[Sequence['StorageDatabaseArgsDict']]
+    """
+    Databases are databases the Git storage keeps on GitLab's PostgreSQL server (Praefect's): the release's regular migration Job makes each, with its role, as GitLab's database user, before it migrates, and sets the role's password again at every release. Their passwords join GitLab's Secret: GitLab's own database user, in the same pods, may already do anything to them. Default none.
+    """
+    depends_on: NotRequired[Sequence[Any]]
+    """
+    DependsOn are what the release's migration Job waits for besides the database: the Git storage's servers, so that an upgrade reaches Gitaly and Praefect before Rails migrates (GitLab's order: Gitaly, Praefect, Rails). Default none.
+    """
+    keep_nfs: NotRequired[_builtins.bool]
+    """
+    KeepNFS keeps the zones' NFS volume, and a Gitaly in every zone's pod that serves it as the storage "default", beside Repositories: for moving a running stack off NFS (the README's "A way off NFS"), with new repositories weighted to Repositories and the existing ones moved by GitLab's repository storage moves. Default false: with Repositories, the zones' pods mount no volume and run no Gitaly, and one of Repositories must be named "default".
+    """
+    nfs_weight: NotRequired[_builtins.int]
+    """
+    NFSWeight is the share of new repositories the NFS storage takes while KeepNFS holds it. Default 0: every new repository goes to Repositories.
+    """
+    repositories: NotRequired[Sequence['RepositoryStorageArgsDict']]
+    """
+    Repositories are Gitaly (or Praefect) storages outside the zones' pods, each one of GitLab's repository storages. Default none: every zone's pod runs Gitaly on the zones' NFS volume, as the storage "default".
+    """
+    shell_secret: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ShellSecret is the secret Gitaly's hooks authenticate to GitLab's internal API with (gitlab_shell['secret_token']); the Git storage's servers hold the same. Required with Repositories; kept secret.
+    """
+
+@pulumi.input_type
+class GitStorageArgs:
+    def __init__(__self__, *,
+                 databases: Optional[Sequence['StorageDatabaseArgs']] = None,
+                 depends_on: Optional[Sequence[Any]] = None,
+                 keep_nfs: Optional[_builtins.bool] = None,
+                 nfs_weight: Optional[_builtins.int] = None,
+                 repositories: Optional[Sequence['RepositoryStorageArgs']] = None,
+                 shell_secret: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        GitStorage says where GitLab keeps Git repositories.
+
+        :param Sequence['StorageDatabaseArgs'] databases: Databases are databases the Git storage keeps on GitLab's PostgreSQL server (Praefect's): the release's regular migration Job makes each, with its role, as GitLab's database user, before it migrates, and sets the role's password again at every release. Their passwords join GitLab's Secret: GitLab's own database user, in the same pods, may already do anything to them. Default none.
+        :param Sequence[Any] depends_on: DependsOn are what the release's migration Job waits for besides the database: the Git storage's servers, so that an upgrade reaches Gitaly and Praefect before Rails migrates (GitLab's order: Gitaly, Praefect, Rails). Default none.
+        :param _builtins.bool keep_nfs: KeepNFS keeps the zones' NFS volume, and a Gitaly in every zone's pod that serves it as the storage "default", beside Repositories: for moving a running stack off NFS (the README's "A way off NFS"), with new repositories weighted to Repositories and the existing ones moved by GitLab's repository storage moves. Default false: with Repositories, the zones' pods mount no volume and run no Gitaly, and one of Repositories must be named "default".
+        :param _builtins.int nfs_weight: NFSWeight is the share of new repositories the NFS storage takes while KeepNFS holds it. Default 0: every new repository goes to Repositories.
+        :param Sequence['RepositoryStorageArgs'] repositories: Repositories are Gitaly (or Praefect) storages outside the zones' pods, each one of GitLab's repository storages. Default none: every zone's pod runs Gitaly on the zones' NFS volume, as the storage "default".
+        :param pulumi.Input[_builtins.str] shell_secret: ShellSecret is the secret Gitaly's hooks authenticate to GitLab's internal API with (gitlab_shell['secret_token']); the Git storage's servers hold the same. Required with Repositories; kept secret.
+        """
+        if databases is not None:
+            pulumi.set(__self__, "databases", databases)
+        if depends_on is not None:
+            pulumi.set(__self__, "depends_on", depends_on)
+        if keep_nfs is not None:
+            pulumi.set(__self__, "keep_nfs", keep_nfs)
+        if nfs_weight is not None:
+            pulumi.set(__self__, "nfs_weight", nfs_weight)
+        if repositories is not None:
+            pulumi.set(__self__, "repositories", repositories)
+        if shell_secret is not None:
+            pulumi.set(__self__, "shell_secret", shell_secret)
+
+    @_builtins.property
+    @pulumi.getter
+    def databases(self) -> Optional[Sequence['StorageDatabaseArgs']]:
+        """
+        Databases are databases the Git storage keeps on GitLab's PostgreSQL server (Praefect's): the release's regular migration Job makes each, with its role, as GitLab's database user, before it migrates, and sets the role's password again at every release. Their passwords join GitLab's Secret: GitLab's own database user, in the same pods, may already do anything to them. Default none.
+        """
+        return pulumi.get(self, "databases")
+
+    @databases.setter
+    def databases(self, value: Optional[Sequence['StorageDatabaseArgs']]):
+        pulumi.set(self, "databases", value)
+
+    @_builtins.property
+    @pulumi.getter(name="dependsOn")
+    def depends_on(self) -> Optional[Sequence[Any]]:
+        """
+        DependsOn are what the release's migration Job waits for besides the database: the Git storage's servers, so that an upgrade reaches Gitaly and Praefect before Rails migrates (GitLab's order: Gitaly, Praefect, Rails). Default none.
+        """
+        return pulumi.get(self, "depends_on")
+
+    @depends_on.setter
+    def depends_on(self, value: Optional[Sequence[Any]]):
+        pulumi.set(self, "depends_on", value)
+
+    @_builtins.property
+    @pulumi.getter(name="keepNfs")
+    def keep_nfs(self) -> Optional[_builtins.bool]:
+        """
+        KeepNFS keeps the zones' NFS volume, and a Gitaly in every zone's pod that serves it as the storage "default", beside Repositories: for moving a running stack off NFS (the README's "A way off NFS"), with new repositories weighted to Repositories and the existing ones moved by GitLab's repository storage moves. Default false: with Repositories, the zones' pods mount no volume and run no Gitaly, and one of Repositories must be named "default".
+        """
+        return pulumi.get(self, "keep_nfs")
+
+    @keep_nfs.setter
+    def keep_nfs(self, value: Optional[_builtins.bool]):
+        pulumi.set(self, "keep_nfs", value)
+
+    @_builtins.property
+    @pulumi.getter(name="nfsWeight")
+    def nfs_weight(self) -> Optional[_builtins.int]:
+        """
+        NFSWeight is the share of new repositories the NFS storage takes while KeepNFS holds it. Default 0: every new repository goes to Repositories.
+        """
+        return pulumi.get(self, "nfs_weight")
+
+    @nfs_weight.setter
+    def nfs_weight(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "nfs_weight", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def repositories(self) -> Optional[Sequence['RepositoryStorageArgs']]:
+        """
+        Repositories are Gitaly (or Praefect) storages outside the zones' pods, each one of GitLab's repository storages. Default none: every zone's pod runs Gitaly on the zones' NFS volume, as the storage "default".
+        """
+        return pulumi.get(self, "repositories")
+
+    @repositories.setter
+    def repositories(self, value: Optional[Sequence['RepositoryStorageArgs']]):
+        pulumi.set(self, "repositories", value)
+
+    @_builtins.property
+    @pulumi.getter(name="shellSecret")
+    def shell_secret(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ShellSecret is the secret Gitaly's hooks authenticate to GitLab's internal API with (gitlab_shell['secret_token']); the Git storage's servers hold the same. Required with Repositories; kept secret.
+        """
+        return pulumi.get(self, "shell_secret")
+
+    @shell_secret.setter
+    def shell_secret(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "shell_secret", value)
+
+
 class NFSArgsDict(TypedDict):
     """
     NFS is an NFS export.
@@ -344,6 +486,10 @@ class NodePortsArgsDict(TypedDict):
     """
     default 0
     """
+    http_redirect: NotRequired[_builtins.int]
+    """
+    default 0; used only with Service.HTTPRedirect
+    """
     https: NotRequired[_builtins.int]
     """
     default 0; used only with TLSSecretName
@@ -357,17 +503,21 @@ class NodePortsArgsDict(TypedDict):
 class NodePortsArgs:
     def __init__(__self__, *,
                  http: Optional[_builtins.int] = None,
+                 http_redirect: Optional[_builtins.int] = None,
                  https: Optional[_builtins.int] = None,
                  ssh: Optional[_builtins.int] = None):
         """
         NodePorts are fixed node ports, 30000-32767; 0 lets Kubernetes choose.
 
         :param _builtins.int http: default 0
+        :param _builtins.int http_redirect: default 0; used only with Service.HTTPRedirect
         :param _builtins.int https: default 0; used only with TLSSecretName
         :param _builtins.int ssh: default 0
         """
         if http is not None:
             pulumi.set(__self__, "http", http)
+        if http_redirect is not None:
+            pulumi.set(__self__, "http_redirect", http_redirect)
         if https is not None:
             pulumi.set(__self__, "https", https)
         if ssh is not None:
@@ -384,6 +534,18 @@ class NodePortsArgs:
     @http.setter
     def http(self, value: Optional[_builtins.int]):
         pulumi.set(self, "http", value)
+
+    @_builtins.property
+    @pulumi.getter(name="httpRedirect")
+    def http_redirect(self) -> Optional[_builtins.int]:
+        """
+        default 0; used only with Service.HTTPRedirect
+        """
+        return pulumi.get(self, "http_redirect")
+
+    @http_redirect.setter
+    def http_redirect(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "http_redirect", value)
 
     @_builtins.property
     @pulumi.getter
@@ -595,6 +757,39 @@ class ObjectStoreConnectionArgs:
         pulumi.set(self, "workload_identity", value)
 
 
+class ProxyProtocolArgsDict(TypedDict):
+    """
+    ProxyProtocol is a load balancer that prepends a PROXY protocol header to every connection.
+    """
+    trusted_cidrs: Sequence[_builtins.str]
+    """
+    TrustedCIDRs are the addresses the load balancer connects to the nodes from (a NodeBalancer's 192.168.255.0/24): GitLab's NGINX, gitlab-sshd and Rails believe a header, and the client address in it, only on a connection from these, and gitlab-sshd refuses a header from anywhere else. Required, at least one.
+    """
+
+@pulumi.input_type
+class ProxyProtocolArgs:
+    def __init__(__self__, *,
+                 trusted_cidrs: Sequence[_builtins.str]):
+        """
+        ProxyProtocol is a load balancer that prepends a PROXY protocol header to every connection.
+
+        :param Sequence[_builtins.str] trusted_cidrs: TrustedCIDRs are the addresses the load balancer connects to the nodes from (a NodeBalancer's 192.168.255.0/24): GitLab's NGINX, gitlab-sshd and Rails believe a header, and the client address in it, only on a connection from these, and gitlab-sshd refuses a header from anywhere else. Required, at least one.
+        """
+        pulumi.set(__self__, "trusted_cidrs", trusted_cidrs)
+
+    @_builtins.property
+    @pulumi.getter(name="trustedCidrs")
+    def trusted_cidrs(self) -> Sequence[_builtins.str]:
+        """
+        TrustedCIDRs are the addresses the load balancer connects to the nodes from (a NodeBalancer's 192.168.255.0/24): GitLab's NGINX, gitlab-sshd and Rails believe a header, and the client address in it, only on a connection from these, and gitlab-sshd refuses a header from anywhere else. Required, at least one.
+        """
+        return pulumi.get(self, "trusted_cidrs")
+
+    @trusted_cidrs.setter
+    def trusted_cidrs(self, value: Sequence[_builtins.str]):
+        pulumi.set(self, "trusted_cidrs", value)
+
+
 class RedisArgsDict(TypedDict):
     """
     Redis is how GitLab reaches an external Redis.
@@ -686,6 +881,97 @@ class RedisArgs:
     @tls.setter
     def tls(self, value: Optional[_builtins.bool]):
         pulumi.set(self, "tls", value)
+
+
+class RepositoryStorageArgsDict(TypedDict):
+    """
+    RepositoryStorage is one of GitLab's repository storages on a Gitaly or Praefect server.
+    """
+    address: pulumi.Input[_builtins.str]
+    """
+    Address is the server, tcp://host:port. Required.
+    """
+    name: _builtins.str
+    """
+    Name is GitLab's name for the storage, letters, digits, '-' and '_' (config/initializers/6_validations.rb): for Praefect, its virtual storage's name. It is recorded in every project that lives there: never rename it. Required.
+    """
+    token: pulumi.Input[_builtins.str]
+    """
+    Token authenticates GitLab to the server: Gitaly's auth token, or Praefect's external token. Required; kept secret.
+    """
+    weight: NotRequired[_builtins.int]
+    """
+    Weight is the share, 0 to 100, of new repositories the storage takes (GitLab's repository_storages_weighted, which the post-deployment Job sets at every release). Default 100.
+    """
+
+@pulumi.input_type
+class RepositoryStorageArgs:
+    def __init__(__self__, *,
+                 address: pulumi.Input[_builtins.str],
+                 name: _builtins.str,
+                 token: pulumi.Input[_builtins.str],
+                 weight: Optional[_builtins.int] = None):
+        """
+        RepositoryStorage is one of GitLab's repository storages on a Gitaly or Praefect server.
+
+        :param pulumi.Input[_builtins.str] address: Address is the server, tcp://host:port. Required.
+        :param _builtins.str name: Name is GitLab's name for the storage, letters, digits, '-' and '_' (config/initializers/6_validations.rb): for Praefect, its virtual storage's name. It is recorded in every project that lives there: never rename it. Required.
+        :param pulumi.Input[_builtins.str] token: Token authenticates GitLab to the server: Gitaly's auth token, or Praefect's external token. Required; kept secret.
+        :param _builtins.int weight: Weight is the share, 0 to 100, of new repositories the storage takes (GitLab's repository_storages_weighted, which the post-deployment Job sets at every release). Default 100.
+        """
+        pulumi.set(__self__, "address", address)
+        pulumi.set(__self__, "name", name)
+        pulumi.set(__self__, "token", token)
+        if weight is not None:
+            pulumi.set(__self__, "weight", weight)
+
+    @_builtins.property
+    @pulumi.getter
+    def address(self) -> pulumi.Input[_builtins.str]:
+        """
+        Address is the server, tcp://host:port. Required.
+        """
+        return pulumi.get(self, "address")
+
+    @address.setter
+    def address(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "address", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> _builtins.str:
+        """
+        Name is GitLab's name for the storage, letters, digits, '-' and '_' (config/initializers/6_validations.rb): for Praefect, its virtual storage's name. It is recorded in every project that lives there: never rename it. Required.
+        """
+        return pulumi.get(self, "name")
+
+    @name.setter
+    def name(self, value: _builtins.str):
+        pulumi.set(self, "name", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def token(self) -> pulumi.Input[_builtins.str]:
+        """
+        Token authenticates GitLab to the server: Gitaly's auth token, or Praefect's external token. Required; kept secret.
+        """
+        return pulumi.get(self, "token")
+
+    @token.setter
+    def token(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "token", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def weight(self) -> Optional[_builtins.int]:
+        """
+        Weight is the share, 0 to 100, of new repositories the storage takes (GitLab's repository_storages_weighted, which the post-deployment Job sets at every release). Default 100.
+        """
+        return pulumi.get(self, "weight")
+
+    @weight.setter
+    def weight(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "weight", value)
 
 
 class ResourcesArgsDict(TypedDict):
@@ -824,11 +1110,23 @@ class ResourcesArgs:
 
 class ServiceArgsDict(TypedDict):
     """
-    Service says how the one Service over all zones is exposed.
+    Service says how the one Service over all zones is exposed. A NodePort or LoadBalancer Service sends what arrives at a node only to the GitLab pods on that node (externalTrafficPolicy Local): nothing is forwarded to another node or zone, and GitLab sees the address the connection came from rather than a node's.
     """
     annotations: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
     """
     Annotations on the Service, for the cloud controller (e.g. Linode's NodeBalancer ID). Default none.
+    """
+    health_check_node_port: NotRequired[_builtins.int]
+    """
+    HealthCheckNodePort is the node port on which each node's kube-proxy answers the load balancer's HTTP health check (any path; /healthz by convention): 200 while the node holds a ready GitLab pod, 503 while it holds none, and nothing at all when the node is down. 30000-32767, and none of NodePorts. Only with LoadBalancer, the only type Kubernetes gives one to. Kubernetes refuses to change it once set: a new value means replacing the Service. Default 30056.
+    """
+    http_redirect: NotRequired[_builtins.bool]
+    """
+    HTTPRedirect adds the Service port "http-redirect" (8084), where GitLab's NGINX answers every request with a permanent redirect to ExternalURL: for a load balancer that ends TLS itself and sends its plain-HTTP listener there, so that http:// brings a browser to https:// rather than to a page on which no sign-in works (GitLab's session cookies are Secure under an https ExternalURL). Only with an https ExternalURL and no TLSSecretName (GitLab's NGINX then redirects port 80 itself), and not with ClusterIP. Default false.
+    """
+    load_balancer_class: NotRequired[_builtins.str]
+    """
+    LoadBalancerClass names the controller that implements the load balancer; the cloud's own controller and the AWS Load Balancer Controller leave a Service of another class alone. "gitlab-ha.io/external" is the class no controller implements, for a load balancer managed outside Kubernetes (the AWS stack's NLB, yours) that targets the node ports and checks HealthCheckNodePort. Kubernetes refuses to change it once set. Only with LoadBalancer. Default "": the cluster's own controller builds one.
     """
     load_balancer_source_ranges: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
@@ -838,32 +1136,52 @@ class ServiceArgsDict(TypedDict):
     """
     NodePorts fixes the node ports, so that a load balancer managed outside Kubernetes can target them. Only with NodePort or LoadBalancer. Default: Kubernetes assigns them.
     """
+    proxy_protocol: NotRequired['ProxyProtocolArgsDict']
+    """
+    ProxyProtocol makes GitLab take each client's address from a PROXY protocol header, for a load balancer that hides it (a TCP-mode NodeBalancer): the Service's HTTP port reaches a listener of GitLab's NGINX that requires PROXY protocol (HTTP/HTTPS only; TLSSecretName is not supported with it), and its SSH port reaches gitlab-sshd, GitLab's own SSH server, in place of OpenSSH, which cannot read PROXY protocol. The load balancer must send PROXY protocol v2 (or v1) on every port: a connection to the HTTP port without the header is refused. Not with ClusterIP: nothing sends it to one. Default nil: connections arrive with the client's own address (an NLB with instance targets keeps it), and GitLab trusts no proxy at all.
+    """
     type: NotRequired[_builtins.str]
     """
-    Type is "ClusterIP", "NodePort" or "LoadBalancer". Default "ClusterIP": nothing outside the cluster can reach GitLab until a platform chooses how.
+    Type is "ClusterIP", "NodePort" or "LoadBalancer". Default "ClusterIP": nothing outside the cluster can reach GitLab until a platform chooses how. Only a LoadBalancer Service gets the health-check port a load balancer needs to follow GitLab's readiness: for a load balancer of your own in front of the node ports, choose LoadBalancer with LoadBalancerClass "gitlab-ha.io/external" rather than NodePort.
     """
 
 @pulumi.input_type
 class ServiceArgs:
     def __init__(__self__, *,
                  annotations: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 health_check_node_port: Optional[_builtins.int] = None,
+                 http_redirect: Optional[_builtins.bool] = None,
+                 load_balancer_class: Optional[_builtins.str] = None,
                  load_balancer_source_ranges: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  node_ports: Optional['NodePortsArgs'] = None,
+                 proxy_protocol: Optional['ProxyProtocolArgs'] = None,
                  type: Optional[_builtins.str] = None):
         """
-        Service says how the one Service over all zones is exposed.
+        Service says how the one Service over all zones is exposed. A NodePort or LoadBalancer Service sends what arrives at a node only to the GitLab pods on that node (externalTrafficPolicy Local): nothing is forwarded to another node or zone, and GitLab sees the address the connection came from rather than a node's.
 
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] annotations: Annotations on the Service, for the cloud controller (e.g. Linode's NodeBalancer ID). Default none.
+        :param _builtins.int health_check_node_port: HealthCheckNodePort is the node port on which each node's kube-proxy answers the load balancer's HTTP health check (any path; /healthz by convention): 200 while the node holds a ready GitLab pod, 503 while it holds none, and nothing at all when the node is down. 30000-32767, and none of NodePorts. Only with LoadBalancer, the only type Kubernetes gives one to. Kubernetes refuses to change it once set: a new value means replacing the Service. Default 30056.
+        :param _builtins.bool http_redirect: HTTPRedirect adds the Service port "http-redirect" (8084), where GitLab's NGINX answers every request with a permanent redirect to ExternalURL: for a load balancer that ends TLS itself and sends its plain-HTTP listener there, so that http:// brings a browser to https:// rather than to a page on which no sign-in works (GitLab's session cookies are Secure under an https ExternalURL). Only with an https ExternalURL and no TLSSecretName (GitLab's NGINX then redirects port 80 itself), and not with ClusterIP. Default false.
+        :param _builtins.str load_balancer_class: LoadBalancerClass names the controller that implements the load balancer; the cloud's own controller and the AWS Load Balancer Controller leave a Service of another class alone. "gitlab-ha.io/external" is the class no controller implements, for a load balancer managed outside Kubernetes (the AWS stack's NLB, yours) that targets the node ports and checks HealthCheckNodePort. Kubernetes refuses to change it once set. Only with LoadBalancer. Default "": the cluster's own controller builds one.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] load_balancer_source_ranges: LoadBalancerSourceRanges limits who may connect through a LoadBalancer. Only with LoadBalancer. Default none: open to all, as a public GitLab is.
         :param 'NodePortsArgs' node_ports: NodePorts fixes the node ports, so that a load balancer managed outside Kubernetes can target them. Only with NodePort or LoadBalancer. Default: Kubernetes assigns them.
-        :param _builtins.str type: Type is "ClusterIP", "NodePort" or "LoadBalancer". Default "ClusterIP": nothing outside the cluster can reach GitLab until a platform chooses how.
+        :param 'ProxyProtocolArgs' proxy_protocol: ProxyProtocol makes GitLab take each client's address from a PROXY protocol header, for a load balancer that hides it (a TCP-mode NodeBalancer): the Service's HTTP port reaches a listener of GitLab's NGINX that requires PROXY protocol (HTTP/HTTPS only; TLSSecretName is not supported with it), and its SSH port reaches gitlab-sshd, GitLab's own SSH server, in place of OpenSSH, which cannot read PROXY protocol. The load balancer must send PROXY protocol v2 (or v1) on every port: a connection to the HTTP port without the header is refused. Not with ClusterIP: nothing sends it to one. Default nil: connections arrive with the client's own address (an NLB with instance targets keeps it), and GitLab trusts no proxy at all.
+        :param _builtins.str type: Type is "ClusterIP", "NodePort" or "LoadBalancer". Default "ClusterIP": nothing outside the cluster can reach GitLab until a platform chooses how. Only a LoadBalancer Service gets the health-check port a load balancer needs to follow GitLab's readiness: for a load balancer of your own in front of the node ports, choose LoadBalancer with LoadBalancerClass "gitlab-ha.io/external" rather than NodePort.
         """
         if annotations is not None:
             pulumi.set(__self__, "annotations", annotations)
+        if health_check_node_port is not None:
+            pulumi.set(__self__, "health_check_node_port", health_check_node_port)
+        if http_redirect is not None:
+            pulumi.set(__self__, "http_redirect", http_redirect)
+        if load_balancer_class is not None:
+            pulumi.set(__self__, "load_balancer_class", load_balancer_class)
         if load_balancer_source_ranges is not None:
             pulumi.set(__self__, "load_balancer_source_ranges", load_balancer_source_ranges)
         if node_ports is not None:
             pulumi.set(__self__, "node_ports", node_ports)
+        if proxy_protocol is not None:
+            pulumi.set(__self__, "proxy_protocol", proxy_protocol)
         if type is not None:
             pulumi.set(__self__, "type", type)
 
@@ -878,6 +1196,42 @@ class ServiceArgs:
     @annotations.setter
     def annotations(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "annotations", value)
+
+    @_builtins.property
+    @pulumi.getter(name="healthCheckNodePort")
+    def health_check_node_port(self) -> Optional[_builtins.int]:
+        """
+        HealthCheckNodePort is the node port on which each node's kube-proxy answers the load balancer's HTTP health check (any path; /healthz by convention): 200 while the node holds a ready GitLab pod, 503 while it holds none, and nothing at all when the node is down. 30000-32767, and none of NodePorts. Only with LoadBalancer, the only type Kubernetes gives one to. Kubernetes refuses to change it once set: a new value means replacing the Service. Default 30056.
+        """
+        return pulumi.get(self, "health_check_node_port")
+
+    @health_check_node_port.setter
+    def health_check_node_port(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "health_check_node_port", value)
+
+    @_builtins.property
+    @pulumi.getter(name="httpRedirect")
+    def http_redirect(self) -> Optional[_builtins.bool]:
+        """
+        HTTPRedirect adds the Service port "http-redirect" (8084), where GitLab's NGINX answers every request with a permanent redirect to ExternalURL: for a load balancer that ends TLS itself and sends its plain-HTTP listener there, so that http:// brings a browser to https:// rather than to a page on which no sign-in works (GitLab's session cookies are Secure under an https ExternalURL). Only with an https ExternalURL and no TLSSecretName (GitLab's NGINX then redirects port 80 itself), and not with ClusterIP. Default false.
+        """
+        return pulumi.get(self, "http_redirect")
+
+    @http_redirect.setter
+    def http_redirect(self, value: Optional[_builtins.bool]):
+        pulumi.set(self, "http_redirect", value)
+
+    @_builtins.property
+    @pulumi.getter(name="loadBalancerClass")
+    def load_balancer_class(self) -> Optional[_builtins.str]:
+        """
+        LoadBalancerClass names the controller that implements the load balancer; the cloud's own controller and the AWS Load Balancer Controller leave a Service of another class alone. "gitlab-ha.io/external" is the class no controller implements, for a load balancer managed outside Kubernetes (the AWS stack's NLB, yours) that targets the node ports and checks HealthCheckNodePort. Kubernetes refuses to change it once set. Only with LoadBalancer. Default "": the cluster's own controller builds one.
+        """
+        return pulumi.get(self, "load_balancer_class")
+
+    @load_balancer_class.setter
+    def load_balancer_class(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "load_balancer_class", value)
 
     @_builtins.property
     @pulumi.getter(name="loadBalancerSourceRanges")
@@ -904,10 +1258,22 @@ class ServiceArgs:
         pulumi.set(self, "node_ports", value)
 
     @_builtins.property
+    @pulumi.getter(name="proxyProtocol")
+    def proxy_protocol(self) -> Optional['ProxyProtocolArgs']:
+        """
+        ProxyProtocol makes GitLab take each client's address from a PROXY protocol header, for a load balancer that hides it (a TCP-mode NodeBalancer): the Service's HTTP port reaches a listener of GitLab's NGINX that requires PROXY protocol (HTTP/HTTPS only; TLSSecretName is not supported with it), and its SSH port reaches gitlab-sshd, GitLab's own SSH server, in place of OpenSSH, which cannot read PROXY protocol. The load balancer must send PROXY protocol v2 (or v1) on every port: a connection to the HTTP port without the header is refused. Not with ClusterIP: nothing sends it to one. Default nil: connections arrive with the client's own address (an NLB with instance targets keeps it), and GitLab trusts no proxy at all.
+        """
+        return pulumi.get(self, "proxy_protocol")
+
+    @proxy_protocol.setter
+    def proxy_protocol(self, value: Optional['ProxyProtocolArgs']):
+        pulumi.set(self, "proxy_protocol", value)
+
+    @_builtins.property
     @pulumi.getter
     def type(self) -> Optional[_builtins.str]:
         """
-        Type is "ClusterIP", "NodePort" or "LoadBalancer". Default "ClusterIP": nothing outside the cluster can reach GitLab until a platform chooses how.
+        Type is "ClusterIP", "NodePort" or "LoadBalancer". Default "ClusterIP": nothing outside the cluster can reach GitLab until a platform chooses how. Only a LoadBalancer Service gets the health-check port a load balancer needs to follow GitLab's readiness: for a load balancer of your own in front of the node ports, choose LoadBalancer with LoadBalancerClass "gitlab-ha.io/external" rather than NodePort.
         """
         return pulumi.get(self, "type")
 
@@ -990,6 +1356,80 @@ class StorageArgs:
         pulumi.set(self, "storage_class", value)
 
 
+class StorageDatabaseArgsDict(TypedDict):
+    """
+    StorageDatabase is a database and its owning role on GitLab's PostgreSQL server (GitStorage.Databases).
+    """
+    name: NotRequired[_builtins.str]
+    """
+    Name of the database and User, its owner, who logs in with Password. All required; Password is kept secret.
+    """
+    password: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Name of the database and User, its owner, who logs in with Password. All required; Password is kept secret.
+    """
+    user: NotRequired[_builtins.str]
+    """
+    Name of the database and User, its owner, who logs in with Password. All required; Password is kept secret.
+    """
+
+@pulumi.input_type
+class StorageDatabaseArgs:
+    def __init__(__self__, *,
+                 name: Optional[_builtins.str] = None,
+                 password: pulumi.Input[Optional[_builtins.str]] = None,
+                 user: Optional[_builtins.str] = None):
+        """
+        StorageDatabase is a database and its owning role on GitLab's PostgreSQL server (GitStorage.Databases).
+
+        :param _builtins.str name: Name of the database and User, its owner, who logs in with Password. All required; Password is kept secret.
+        :param pulumi.Input[_builtins.str] password: Name of the database and User, its owner, who logs in with Password. All required; Password is kept secret.
+        :param _builtins.str user: Name of the database and User, its owner, who logs in with Password. All required; Password is kept secret.
+        """
+        if name is not None:
+            pulumi.set(__self__, "name", name)
+        if password is not None:
+            pulumi.set(__self__, "password", password)
+        if user is not None:
+            pulumi.set(__self__, "user", user)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> Optional[_builtins.str]:
+        """
+        Name of the database and User, its owner, who logs in with Password. All required; Password is kept secret.
+        """
+        return pulumi.get(self, "name")
+
+    @name.setter
+    def name(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "name", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def password(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Name of the database and User, its owner, who logs in with Password. All required; Password is kept secret.
+        """
+        return pulumi.get(self, "password")
+
+    @password.setter
+    def password(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "password", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def user(self) -> Optional[_builtins.str]:
+        """
+        Name of the database and User, its owner, who logs in with Password. All required; Password is kept secret.
+        """
+        return pulumi.get(self, "user")
+
+    @user.setter
+    def user(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "user", value)
+
+
 class ZoneArgsDict(TypedDict):
     """
     Zone is one unit of failure: the nodes GitLab may run on there, and the storage it mounts there.
@@ -1000,7 +1440,7 @@ class ZoneArgsDict(TypedDict):
     """
     storage: 'StorageArgsDict'
     """
-    Storage is the zone's volume. Required.
+    Storage is the zone's volume. Required, unless GitStorage keeps Git data outside the zones' pods (its Repositories without KeepNFS): the zones then have no volume, and Storage must be empty.
     """
     node_selector: NotRequired[Mapping[str, _builtins.str]]
     """
@@ -1017,7 +1457,7 @@ class ZoneArgs:
         Zone is one unit of failure: the nodes GitLab may run on there, and the storage it mounts there.
 
         :param _builtins.str name: Name of the zone, e.g. "eu-west-1a" or "pool-a": a DNS label, unique among the zones. It names the zone's Kubernetes objects and is the value of their "zone" label. Required.
-        :param 'StorageArgs' storage: Storage is the zone's volume. Required.
+        :param 'StorageArgs' storage: Storage is the zone's volume. Required, unless GitStorage keeps Git data outside the zones' pods (its Repositories without KeepNFS): the zones then have no volume, and Storage must be empty.
         :param Mapping[str, _builtins.str] node_selector: NodeSelector pins the zone's pods to its nodes. Default {"topology.kubernetes.io/zone": Name}.
         """
         pulumi.set(__self__, "name", name)
@@ -1041,7 +1481,7 @@ class ZoneArgs:
     @pulumi.getter
     def storage(self) -> 'StorageArgs':
         """
-        Storage is the zone's volume. Required.
+        Storage is the zone's volume. Required, unless GitStorage keeps Git data outside the zones' pods (its Repositories without KeepNFS): the zones then have no volume, and Storage must be empty.
         """
         return pulumi.get(self, "storage")
 

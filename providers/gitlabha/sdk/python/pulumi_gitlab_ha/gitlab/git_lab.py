@@ -24,7 +24,9 @@ class GitLabArgs:
                  external_url: pulumi.Input[_builtins.str],
                  backup: Optional['BackupArgs'] = None,
                  extra_config: Optional[_builtins.str] = None,
+                 git_storage: Optional['GitStorageArgs'] = None,
                  image: Optional[_builtins.str] = None,
+                 keys: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  namespace: Optional[_builtins.str] = None,
                  object_storage: Optional['ObjectStorageArgs'] = None,
                  redis: Optional['RedisArgs'] = None,
@@ -43,7 +45,9 @@ class GitLabArgs:
         :param pulumi.Input[_builtins.str] external_url: ExternalURL is the URL users reach GitLab at, http:// or https://, with no path. Required.
         :param 'BackupArgs' backup: Backup schedules GitLab's own backup of the database and repositories to a bucket. Default nil: no scheduled backup; the platform's own snapshots are all there is.
         :param _builtins.str extra_config: ExtraConfig is Ruby appended to the Omnibus configuration (gitlab.rb) after the component's own settings, for what the component does not model. It lands in a ConfigMap, so it must hold no secret: read secrets with ENV.fetch from variables of the Secret. Default "".
+        :param 'GitStorageArgs' git_storage: GitStorage says where Git repositories live. Default: on the zones' shared NFS volume, served by a Gitaly in every zone's pod (see gitstorage.go).
         :param _builtins.str image: Image is the GitLab Omnibus image. Default "gitlab/gitlab-ce:18.11.11-ce.0".
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] keys: Keys are saved values of keys the component otherwise generates, by their names in its Secrets (KeyNames): "GITLAB_DB_KEY_BASE", "ssh_host_rsa_key", and so on. A stack restored into a new cluster passes the old stack's, saved from its Secrets; an installation made before the component generated every key passes those adopted once from the gitlab-secrets.json on its volume (README: "Keys"). Each is used as it is, in place of the generated value, which stays in the state unused; kept secret. The key set must be known when the program runs (a map of inputs, not an output of one). Default none: every key is generated.
         :param _builtins.str namespace: Namespace to deploy into. Default "gitlab".
         :param 'ObjectStorageArgs' object_storage: ObjectStorage is where GitLab keeps artifacts, uploads, LFS objects, packages and its other objects: GitLab's consolidated object storage, on any S3-compatible service. Default nil: objects stay on the zones' shared volume, the layout GitLab documents for a single node only.
         :param 'RedisArgs' redis: Redis is an external Redis. Default nil: the component runs a single in-cluster Redis with a generated password, fit for development; production stacks should pass a managed, replicated one.
@@ -62,8 +66,12 @@ class GitLabArgs:
             pulumi.set(__self__, "backup", backup)
         if extra_config is not None:
             pulumi.set(__self__, "extra_config", extra_config)
+        if git_storage is not None:
+            pulumi.set(__self__, "git_storage", git_storage)
         if image is not None:
             pulumi.set(__self__, "image", image)
+        if keys is not None:
+            pulumi.set(__self__, "keys", keys)
         if namespace is not None:
             pulumi.set(__self__, "namespace", namespace)
         if object_storage is not None:
@@ -136,6 +144,18 @@ class GitLabArgs:
         pulumi.set(self, "extra_config", value)
 
     @_builtins.property
+    @pulumi.getter(name="gitStorage")
+    def git_storage(self) -> Optional['GitStorageArgs']:
+        """
+        GitStorage says where Git repositories live. Default: on the zones' shared NFS volume, served by a Gitaly in every zone's pod (see gitstorage.go).
+        """
+        return pulumi.get(self, "git_storage")
+
+    @git_storage.setter
+    def git_storage(self, value: Optional['GitStorageArgs']):
+        pulumi.set(self, "git_storage", value)
+
+    @_builtins.property
     @pulumi.getter
     def image(self) -> Optional[_builtins.str]:
         """
@@ -146,6 +166,18 @@ class GitLabArgs:
     @image.setter
     def image(self, value: Optional[_builtins.str]):
         pulumi.set(self, "image", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def keys(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
+        """
+        Keys are saved values of keys the component otherwise generates, by their names in its Secrets (KeyNames): "GITLAB_DB_KEY_BASE", "ssh_host_rsa_key", and so on. A stack restored into a new cluster passes the old stack's, saved from its Secrets; an installation made before the component generated every key passes those adopted once from the gitlab-secrets.json on its volume (README: "Keys"). Each is used as it is, in place of the generated value, which stays in the state unused; kept secret. The key set must be known when the program runs (a map of inputs, not an output of one). Default none: every key is generated.
+        """
+        return pulumi.get(self, "keys")
+
+    @keys.setter
+    def keys(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "keys", value)
 
     @_builtins.property
     @pulumi.getter
@@ -290,7 +322,9 @@ class GitLab(pulumi.ComponentResource):
                  database: Optional[Union['DatabaseArgs', 'DatabaseArgsDict']] = None,
                  external_url: pulumi.Input[Optional[_builtins.str]] = None,
                  extra_config: Optional[_builtins.str] = None,
+                 git_storage: Optional[Union['GitStorageArgs', 'GitStorageArgsDict']] = None,
                  image: Optional[_builtins.str] = None,
+                 keys: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  namespace: Optional[_builtins.str] = None,
                  object_storage: Optional[Union['ObjectStorageArgs', 'ObjectStorageArgsDict']] = None,
                  redis: Optional[Union['RedisArgs', 'RedisArgsDict']] = None,
@@ -314,7 +348,9 @@ class GitLab(pulumi.ComponentResource):
         :param Union['DatabaseArgs', 'DatabaseArgsDict'] database: Database is the external PostgreSQL. Required.
         :param pulumi.Input[_builtins.str] external_url: ExternalURL is the URL users reach GitLab at, http:// or https://, with no path. Required.
         :param _builtins.str extra_config: ExtraConfig is Ruby appended to the Omnibus configuration (gitlab.rb) after the component's own settings, for what the component does not model. It lands in a ConfigMap, so it must hold no secret: read secrets with ENV.fetch from variables of the Secret. Default "".
+        :param Union['GitStorageArgs', 'GitStorageArgsDict'] git_storage: GitStorage says where Git repositories live. Default: on the zones' shared NFS volume, served by a Gitaly in every zone's pod (see gitstorage.go).
         :param _builtins.str image: Image is the GitLab Omnibus image. Default "gitlab/gitlab-ce:18.11.11-ce.0".
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] keys: Keys are saved values of keys the component otherwise generates, by their names in its Secrets (KeyNames): "GITLAB_DB_KEY_BASE", "ssh_host_rsa_key", and so on. A stack restored into a new cluster passes the old stack's, saved from its Secrets; an installation made before the component generated every key passes those adopted once from the gitlab-secrets.json on its volume (README: "Keys"). Each is used as it is, in place of the generated value, which stays in the state unused; kept secret. The key set must be known when the program runs (a map of inputs, not an output of one). Default none: every key is generated.
         :param _builtins.str namespace: Namespace to deploy into. Default "gitlab".
         :param Union['ObjectStorageArgs', 'ObjectStorageArgsDict'] object_storage: ObjectStorage is where GitLab keeps artifacts, uploads, LFS objects, packages and its other objects: GitLab's consolidated object storage, on any S3-compatible service. Default nil: objects stay on the zones' shared volume, the layout GitLab documents for a single node only.
         :param Union['RedisArgs', 'RedisArgsDict'] redis: Redis is an external Redis. Default nil: the component runs a single in-cluster Redis with a generated password, fit for development; production stacks should pass a managed, replicated one.
@@ -357,7 +393,9 @@ class GitLab(pulumi.ComponentResource):
                  database: Optional[Union['DatabaseArgs', 'DatabaseArgsDict']] = None,
                  external_url: pulumi.Input[Optional[_builtins.str]] = None,
                  extra_config: Optional[_builtins.str] = None,
+                 git_storage: Optional[Union['GitStorageArgs', 'GitStorageArgsDict']] = None,
                  image: Optional[_builtins.str] = None,
+                 keys: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  namespace: Optional[_builtins.str] = None,
                  object_storage: Optional[Union['ObjectStorageArgs', 'ObjectStorageArgsDict']] = None,
                  redis: Optional[Union['RedisArgs', 'RedisArgsDict']] = None,
@@ -388,7 +426,9 @@ class GitLab(pulumi.ComponentResource):
                 raise TypeError("Missing required property 'external_url'")
             __props__.__dict__["external_url"] = external_url
             __props__.__dict__["extra_config"] = extra_config
+            __props__.__dict__["git_storage"] = git_storage
             __props__.__dict__["image"] = image
+            __props__.__dict__["keys"] = keys
             __props__.__dict__["namespace"] = namespace
             __props__.__dict__["object_storage"] = object_storage
             __props__.__dict__["redis"] = redis

@@ -21,11 +21,19 @@ __all__ = [
 
 class NodePortsArgsDict(TypedDict):
     """
-    NodePorts are the fixed node ports of the GitLab Service that the target groups send to.
+    NodePorts are the fixed node ports of the GitLab Service that the target groups send to and check.
+    """
+    health_check: NotRequired[_builtins.int]
+    """
+    HealthCheck is the Service's health-check node port (gitlab.Service.HealthCheckNodePort), which every target group checks over HTTP: kube-proxy answers 200 there while the node holds a ready GitLab pod, 503 while it holds none. Default 30056, the GitLab component's default.
     """
     http: NotRequired[_builtins.int]
     """
     default 30080
+    """
+    http_redirect: NotRequired[_builtins.int]
+    """
+    HTTPRedirect is the Service's http-redirect port, where GitLab answers every request with a redirect to https: with "terminate", the port-80 listener sends there. Default 30081.
     """
     https: NotRequired[_builtins.int]
     """
@@ -39,22 +47,42 @@ class NodePortsArgsDict(TypedDict):
 @pulumi.input_type
 class NodePortsArgs:
     def __init__(__self__, *,
+                 health_check: Optional[_builtins.int] = None,
                  http: Optional[_builtins.int] = None,
+                 http_redirect: Optional[_builtins.int] = None,
                  https: Optional[_builtins.int] = None,
                  ssh: Optional[_builtins.int] = None):
         """
-        NodePorts are the fixed node ports of the GitLab Service that the target groups send to.
+        NodePorts are the fixed node ports of the GitLab Service that the target groups send to and check.
 
+        :param _builtins.int health_check: HealthCheck is the Service's health-check node port (gitlab.Service.HealthCheckNodePort), which every target group checks over HTTP: kube-proxy answers 200 there while the node holds a ready GitLab pod, 503 while it holds none. Default 30056, the GitLab component's default.
         :param _builtins.int http: default 30080
+        :param _builtins.int http_redirect: HTTPRedirect is the Service's http-redirect port, where GitLab answers every request with a redirect to https: with "terminate", the port-80 listener sends there. Default 30081.
         :param _builtins.int https: default 30443; used with "passthrough"
         :param _builtins.int ssh: default 30022
         """
+        if health_check is not None:
+            pulumi.set(__self__, "health_check", health_check)
         if http is not None:
             pulumi.set(__self__, "http", http)
+        if http_redirect is not None:
+            pulumi.set(__self__, "http_redirect", http_redirect)
         if https is not None:
             pulumi.set(__self__, "https", https)
         if ssh is not None:
             pulumi.set(__self__, "ssh", ssh)
+
+    @_builtins.property
+    @pulumi.getter(name="healthCheck")
+    def health_check(self) -> Optional[_builtins.int]:
+        """
+        HealthCheck is the Service's health-check node port (gitlab.Service.HealthCheckNodePort), which every target group checks over HTTP: kube-proxy answers 200 there while the node holds a ready GitLab pod, 503 while it holds none. Default 30056, the GitLab component's default.
+        """
+        return pulumi.get(self, "health_check")
+
+    @health_check.setter
+    def health_check(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "health_check", value)
 
     @_builtins.property
     @pulumi.getter
@@ -67,6 +95,18 @@ class NodePortsArgs:
     @http.setter
     def http(self, value: Optional[_builtins.int]):
         pulumi.set(self, "http", value)
+
+    @_builtins.property
+    @pulumi.getter(name="httpRedirect")
+    def http_redirect(self) -> Optional[_builtins.int]:
+        """
+        HTTPRedirect is the Service's http-redirect port, where GitLab answers every request with a redirect to https: with "terminate", the port-80 listener sends there. Default 30081.
+        """
+        return pulumi.get(self, "http_redirect")
+
+    @http_redirect.setter
+    def http_redirect(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "http_redirect", value)
 
     @_builtins.property
     @pulumi.getter

@@ -43,7 +43,7 @@ class NLBArgs:
         :param Sequence[_builtins.str] allowed_cidrs: AllowedCIDRs may connect to the listeners. Default ["0.0.0.0/0"]: GitLab is public. Name your networks to make it private.
         :param pulumi.Input[_builtins.str] certificate_arn: CertificateARN is the ACM certificate for "terminate", and only for it.
         :param _builtins.bool internal: Internal places the load balancer on private addresses only. Default false. (Its subnets are still the public ones given; pass private subnets with Internal.)
-        :param 'NodePortsArgs' node_ports: NodePorts of the GitLab Service. Defaults 30080, 30443, 30022.
+        :param 'NodePortsArgs' node_ports: NodePorts of the GitLab Service. Defaults 30080, 30443, 30022, 30081 (the redirect), 30056 (the health check). Kubernetes gives a health-check port to a LoadBalancer Service only: make the GitLab Service one of gitlab.ExternalLoadBalancerClass with the same ports, or every target stays unhealthy.
         :param _builtins.str ssl_policy: SSLPolicy of a terminating listener. Default "ELBSecurityPolicy-TLS13-1-2-2021-06" (TLS 1.2 and 1.3).
         :param Mapping[str, _builtins.str] tags: Tags added to every resource. Default none.
         :param _builtins.str tls: TLS is "passthrough" (default), "terminate" or "none".
@@ -168,7 +168,7 @@ class NLBArgs:
     @pulumi.getter(name="nodePorts")
     def node_ports(self) -> Optional['NodePortsArgs']:
         """
-        NodePorts of the GitLab Service. Defaults 30080, 30443, 30022.
+        NodePorts of the GitLab Service. Defaults 30080, 30443, 30022, 30081 (the redirect), 30056 (the health check). Kubernetes gives a health-check port to a LoadBalancer Service only: make the GitLab Service one of gitlab.ExternalLoadBalancerClass with the same ports, or every target stays unhealthy.
         """
         return pulumi.get(self, "node_ports")
 
@@ -243,7 +243,7 @@ class NLB(pulumi.ComponentResource):
         :param Mapping[str, pulumi.Input[_builtins.str]] autoscaling_groups: AutoscalingGroups by zone name: each zone's node group, attached to every target group. Required for every zone.
         :param pulumi.Input[_builtins.str] certificate_arn: CertificateARN is the ACM certificate for "terminate", and only for it.
         :param _builtins.bool internal: Internal places the load balancer on private addresses only. Default false. (Its subnets are still the public ones given; pass private subnets with Internal.)
-        :param Union['NodePortsArgs', 'NodePortsArgsDict'] node_ports: NodePorts of the GitLab Service. Defaults 30080, 30443, 30022.
+        :param Union['NodePortsArgs', 'NodePortsArgsDict'] node_ports: NodePorts of the GitLab Service. Defaults 30080, 30443, 30022, 30081 (the redirect), 30056 (the health check). Kubernetes gives a health-check port to a LoadBalancer Service only: make the GitLab Service one of gitlab.ExternalLoadBalancerClass with the same ports, or every target stays unhealthy.
         :param pulumi.Input[_builtins.str] node_security_group_id: NodeSecurityGroupID is the nodes' group: the component admits the node ports on it from the load balancer's group, and from nothing else. Required.
         :param Mapping[str, pulumi.Input[_builtins.str]] public_subnet_ids: PublicSubnetIDs by zone name. Required for every zone.
         :param _builtins.str ssl_policy: SSLPolicy of a terminating listener. Default "ELBSecurityPolicy-TLS13-1-2-2021-06" (TLS 1.2 and 1.3).

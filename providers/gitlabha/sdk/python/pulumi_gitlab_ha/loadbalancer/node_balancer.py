@@ -23,6 +23,7 @@ class NodeBalancerArgs:
                  allowed_cidrs: Optional[Sequence[_builtins.str]] = None,
                  client_conn_throttle: Optional[_builtins.int] = None,
                  ports: Optional[Sequence[_builtins.int]] = None,
+                 proxy_protocol: Optional[_builtins.str] = None,
                  tags: Optional[Sequence[_builtins.str]] = None):
         """
         The set of arguments for constructing a NodeBalancer resource.
@@ -31,6 +32,7 @@ class NodeBalancerArgs:
         :param Sequence[_builtins.str] allowed_cidrs: AllowedCIDRs may connect. Default ["0.0.0.0/0"]: GitLab is public. Name your networks to make it private.
         :param _builtins.int client_conn_throttle: ClientConnThrottle limits new connections per second from one client, 0-20. Default 20.
         :param Sequence[_builtins.int] ports: Ports users reach. Default [80, 443, 22].
+        :param _builtins.str proxy_protocol: ProxyProtocol is the PROXY protocol version the NodeBalancer sends on every port: a TCP-mode NodeBalancer connects to the nodes from its own addresses, so without it GitLab never learns who is calling. "v2" (default), "v1" or "none". GitLab must be told to read it: pass ProxyProtocolSources to the GitLab Service's ProxyProtocol.
         :param Sequence[_builtins.str] tags: Tags added to every resource, none with a comma (the controller reads them comma-separated). Default none.
         """
         pulumi.set(__self__, "region", region)
@@ -40,6 +42,8 @@ class NodeBalancerArgs:
             pulumi.set(__self__, "client_conn_throttle", client_conn_throttle)
         if ports is not None:
             pulumi.set(__self__, "ports", ports)
+        if proxy_protocol is not None:
+            pulumi.set(__self__, "proxy_protocol", proxy_protocol)
         if tags is not None:
             pulumi.set(__self__, "tags", tags)
 
@@ -92,6 +96,18 @@ class NodeBalancerArgs:
         pulumi.set(self, "ports", value)
 
     @_builtins.property
+    @pulumi.getter(name="proxyProtocol")
+    def proxy_protocol(self) -> Optional[_builtins.str]:
+        """
+        ProxyProtocol is the PROXY protocol version the NodeBalancer sends on every port: a TCP-mode NodeBalancer connects to the nodes from its own addresses, so without it GitLab never learns who is calling. "v2" (default), "v1" or "none". GitLab must be told to read it: pass ProxyProtocolSources to the GitLab Service's ProxyProtocol.
+        """
+        return pulumi.get(self, "proxy_protocol")
+
+    @proxy_protocol.setter
+    def proxy_protocol(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "proxy_protocol", value)
+
+    @_builtins.property
     @pulumi.getter
     def tags(self) -> Optional[Sequence[_builtins.str]]:
         """
@@ -113,6 +129,7 @@ class NodeBalancer(pulumi.ComponentResource):
                  allowed_cidrs: Optional[Sequence[_builtins.str]] = None,
                  client_conn_throttle: Optional[_builtins.int] = None,
                  ports: Optional[Sequence[_builtins.int]] = None,
+                 proxy_protocol: Optional[_builtins.str] = None,
                  region: Optional[_builtins.str] = None,
                  tags: Optional[Sequence[_builtins.str]] = None,
                  __props__=None):
@@ -126,6 +143,7 @@ class NodeBalancer(pulumi.ComponentResource):
         :param Sequence[_builtins.str] allowed_cidrs: AllowedCIDRs may connect. Default ["0.0.0.0/0"]: GitLab is public. Name your networks to make it private.
         :param _builtins.int client_conn_throttle: ClientConnThrottle limits new connections per second from one client, 0-20. Default 20.
         :param Sequence[_builtins.int] ports: Ports users reach. Default [80, 443, 22].
+        :param _builtins.str proxy_protocol: ProxyProtocol is the PROXY protocol version the NodeBalancer sends on every port: a TCP-mode NodeBalancer connects to the nodes from its own addresses, so without it GitLab never learns who is calling. "v2" (default), "v1" or "none". GitLab must be told to read it: pass ProxyProtocolSources to the GitLab Service's ProxyProtocol.
         :param _builtins.str region: Region, e.g. "eu-central". Required.
         :param Sequence[_builtins.str] tags: Tags added to every resource, none with a comma (the controller reads them comma-separated). Default none.
         """
@@ -158,6 +176,7 @@ class NodeBalancer(pulumi.ComponentResource):
                  allowed_cidrs: Optional[Sequence[_builtins.str]] = None,
                  client_conn_throttle: Optional[_builtins.int] = None,
                  ports: Optional[Sequence[_builtins.int]] = None,
+                 proxy_protocol: Optional[_builtins.str] = None,
                  region: Optional[_builtins.str] = None,
                  tags: Optional[Sequence[_builtins.str]] = None,
                  __props__=None):
@@ -174,6 +193,7 @@ class NodeBalancer(pulumi.ComponentResource):
             __props__.__dict__["allowed_cidrs"] = allowed_cidrs
             __props__.__dict__["client_conn_throttle"] = client_conn_throttle
             __props__.__dict__["ports"] = ports
+            __props__.__dict__["proxy_protocol"] = proxy_protocol
             if region is None and not opts.urn:
                 raise TypeError("Missing required property 'region'")
             __props__.__dict__["region"] = region
@@ -181,6 +201,7 @@ class NodeBalancer(pulumi.ComponentResource):
             __props__.__dict__["firewall_id"] = None
             __props__.__dict__["id"] = None
             __props__.__dict__["ipv4"] = None
+            __props__.__dict__["proxy_protocol_sources"] = None
         super(NodeBalancer, __self__).__init__(
             'gitlab-ha:loadbalancer:NodeBalancer',
             resource_name,
@@ -202,4 +223,12 @@ class NodeBalancer(pulumi.ComponentResource):
     @pulumi.getter
     def ipv4(self) -> pulumi.Output[_builtins.str]:
         return pulumi.get(self, "ipv4")
+
+    @_builtins.property
+    @pulumi.getter(name="proxyProtocolSources")
+    def proxy_protocol_sources(self) -> pulumi.Output[Sequence[_builtins.str]]:
+        """
+        ProxyProtocolSources are the addresses the NodeBalancer's PROXY protocol comes from, its back-end range, for the GitLab Service's ProxyProtocol.TrustedCIDRs; nil with "none".
+        """
+        return pulumi.get(self, "proxy_protocol_sources")
 
