@@ -67,7 +67,7 @@ class GitalyArgs:
             pulumi.set(__self__, "without_default_storage", without_default_storage)
 
     @_builtins.property
-    @pulumi.getter(name="gitLabUrl")
+    @pulumi.getter(name="gitLabURL")
     def git_lab_url(self) -> pulumi.Input[_builtins.str]:
         """
         GitLabURL is GitLab's internal API as Gitaly's hooks reach it, such as http://gitlab.gitlab.svc. Required.

@@ -505,7 +505,7 @@ class GitalyCluster(pulumi.ComponentResource):
         return pulumi.get(self, "external_token")
 
     @_builtins.property
-    @pulumi.getter(name="gitLabUrl")
+    @pulumi.getter(name="gitLabURL")
     def git_lab_url(self) -> pulumi.Output[_builtins.str]:
         """
         GitLabURL is GitLab's internal API as the instances reach it, through the same load balancer.

@@ -377,7 +377,7 @@ class GitStorageArgs:
         pulumi.set(self, "depends_on", value)
 
     @_builtins.property
-    @pulumi.getter(name="keepNfs")
+    @pulumi.getter(name="keepNFS")
     def keep_nfs(self) -> Optional[_builtins.bool]:
         """
         KeepNFS keeps the zones' NFS volume, and a Gitaly in every zone's pod that serves it as the storage "default", beside Repositories: for moving a running stack off NFS (the README's "A way off NFS"), with new repositories weighted to Repositories and the existing ones moved by GitLab's repository storage moves. Default false: with Repositories, the zones' pods mount no volume and run no Gitaly, and one of Repositories must be named "default".

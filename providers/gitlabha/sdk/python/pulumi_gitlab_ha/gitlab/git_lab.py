@@ -26,7 +26,7 @@ class GitLabArgs:
                  extra_config: Optional[_builtins.str] = None,
                  git_storage: Optional['GitStorageArgs'] = None,
                  image: Optional[_builtins.str] = None,
-                 keys: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 keys: Optional[Mapping[str, pulumi.Input[_builtins.str]]] = None,
                  namespace: Optional[_builtins.str] = None,
                  object_storage: Optional['ObjectStorageArgs'] = None,
                  redis: Optional['RedisArgs'] = None,
@@ -47,7 +47,7 @@ class GitLabArgs:
         :param _builtins.str extra_config: ExtraConfig is Ruby appended to the Omnibus configuration (gitlab.rb) after the component's own settings, for what the component does not model. It lands in a ConfigMap, so it must hold no secret: read secrets with ENV.fetch from variables of the Secret. Default "".
         :param 'GitStorageArgs' git_storage: GitStorage says where Git repositories live. Default: on the zones' shared NFS volume, served by a Gitaly in every zone's pod (see gitstorage.go).
         :param _builtins.str image: Image is the GitLab Omnibus image. Default "gitlab/gitlab-ce:18.11.11-ce.0".
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] keys: Keys are saved values of keys the component otherwise generates, by their names in its Secrets (KeyNames): "GITLAB_DB_KEY_BASE", "ssh_host_rsa_key", and so on. A stack restored into a new cluster passes the old stack's, saved from its Secrets; an installation made before the component generated every key passes those adopted once from the gitlab-secrets.json on its volume (README: "Keys"). Each is used as it is, in place of the generated value, which stays in the state unused; kept secret. The key set must be known when the program runs (a map of inputs, not an output of one). Default none: every key is generated.
+        :param Mapping[str, pulumi.Input[_builtins.str]] keys: Keys are saved values of keys the component otherwise generates, by their names in its Secrets (KeyNames): "GITLAB_DB_KEY_BASE", "ssh_host_rsa_key", and so on. A stack restored into a new cluster passes the old stack's, saved from its Secrets; an installation made before the component generated every key passes those adopted once from the gitlab-secrets.json on its volume (README: "Keys"). Each is used as it is, in place of the generated value, which stays in the state unused; kept secret. The key set must be known when the program runs (a map of inputs, not an output of one). Default none: every key is generated.
         :param _builtins.str namespace: Namespace to deploy into. Default "gitlab".
         :param 'ObjectStorageArgs' object_storage: ObjectStorage is where GitLab keeps artifacts, uploads, LFS objects, packages and its other objects: GitLab's consolidated object storage, on any S3-compatible service. Default nil: objects stay on the zones' shared volume, the layout GitLab documents for a single node only.
         :param 'RedisArgs' redis: Redis is an external Redis. Default nil: the component runs a single in-cluster Redis with a generated password, fit for development; production stacks should pass a managed, replicated one.
@@ -169,14 +169,14 @@ class GitLabArgs:
 
     @_builtins.property
     @pulumi.getter
-    def keys(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def keys(self) -> Optional[Mapping[str, pulumi.Input[_builtins.str]]]:
         """
         Keys are saved values of keys the component otherwise generates, by their names in its Secrets (KeyNames): "GITLAB_DB_KEY_BASE", "ssh_host_rsa_key", and so on. A stack restored into a new cluster passes the old stack's, saved from its Secrets; an installation made before the component generated every key passes those adopted once from the gitlab-secrets.json on its volume (README: "Keys"). Each is used as it is, in place of the generated value, which stays in the state unused; kept secret. The key set must be known when the program runs (a map of inputs, not an output of one). Default none: every key is generated.
         """
         return pulumi.get(self, "keys")
 
     @keys.setter
-    def keys(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def keys(self, value: Optional[Mapping[str, pulumi.Input[_builtins.str]]]):
         pulumi.set(self, "keys", value)
 
     @_builtins.property
@@ -324,7 +324,7 @@ class GitLab(pulumi.ComponentResource):
                  extra_config: Optional[_builtins.str] = None,
                  git_storage: Optional[Union['GitStorageArgs', 'GitStorageArgsDict']] = None,
                  image: Optional[_builtins.str] = None,
-                 keys: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 keys: Optional[Mapping[str, pulumi.Input[_builtins.str]]] = None,
                  namespace: Optional[_builtins.str] = None,
                  object_storage: Optional[Union['ObjectStorageArgs', 'ObjectStorageArgsDict']] = None,
                  redis: Optional[Union['RedisArgs', 'RedisArgsDict']] = None,
@@ -350,7 +350,7 @@ class GitLab(pulumi.ComponentResource):
         :param _builtins.str extra_config: ExtraConfig is Ruby appended to the Omnibus configuration (gitlab.rb) after the component's own settings, for what the component does not model. It lands in a ConfigMap, so it must hold no secret: read secrets with ENV.fetch from variables of the Secret. Default "".
         :param Union['GitStorageArgs', 'GitStorageArgsDict'] git_storage: GitStorage says where Git repositories live. Default: on the zones' shared NFS volume, served by a Gitaly in every zone's pod (see gitstorage.go).
         :param _builtins.str image: Image is the GitLab Omnibus image. Default "gitlab/gitlab-ce:18.11.11-ce.0".
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] keys: Keys are saved values of keys the component otherwise generates, by their names in its Secrets (KeyNames): "GITLAB_DB_KEY_BASE", "ssh_host_rsa_key", and so on. A stack restored into a new cluster passes the old stack's, saved from its Secrets; an installation made before the component generated every key passes those adopted once from the gitlab-secrets.json on its volume (README: "Keys"). Each is used as it is, in place of the generated value, which stays in the state unused; kept secret. The key set must be known when the program runs (a map of inputs, not an output of one). Default none: every key is generated.
+        :param Mapping[str, pulumi.Input[_builtins.str]] keys: Keys are saved values of keys the component otherwise generates, by their names in its Secrets (KeyNames): "GITLAB_DB_KEY_BASE", "ssh_host_rsa_key", and so on. A stack restored into a new cluster passes the old stack's, saved from its Secrets; an installation made before the component generated every key passes those adopted once from the gitlab-secrets.json on its volume (README: "Keys"). Each is used as it is, in place of the generated value, which stays in the state unused; kept secret. The key set must be known when the program runs (a map of inputs, not an output of one). Default none: every key is generated.
         :param _builtins.str namespace: Namespace to deploy into. Default "gitlab".
         :param Union['ObjectStorageArgs', 'ObjectStorageArgsDict'] object_storage: ObjectStorage is where GitLab keeps artifacts, uploads, LFS objects, packages and its other objects: GitLab's consolidated object storage, on any S3-compatible service. Default nil: objects stay on the zones' shared volume, the layout GitLab documents for a single node only.
         :param Union['RedisArgs', 'RedisArgsDict'] redis: Redis is an external Redis. Default nil: the component runs a single in-cluster Redis with a generated password, fit for development; production stacks should pass a managed, replicated one.
@@ -395,7 +395,7 @@ class GitLab(pulumi.ComponentResource):
                  extra_config: Optional[_builtins.str] = None,
                  git_storage: Optional[Union['GitStorageArgs', 'GitStorageArgsDict']] = None,
                  image: Optional[_builtins.str] = None,
-                 keys: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 keys: Optional[Mapping[str, pulumi.Input[_builtins.str]]] = None,
                  namespace: Optional[_builtins.str] = None,
                  object_storage: Optional[Union['ObjectStorageArgs', 'ObjectStorageArgsDict']] = None,
                  redis: Optional[Union['RedisArgs', 'RedisArgsDict']] = None,
