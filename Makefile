@@ -24,7 +24,11 @@ K8S_LDFLAGS := -s -w -X k8s.io/component-base/version.gitVersion=v1.36.3 -X k8s.
 	-X k8s.io/component-base/version.gitMinor=36 -X k8s.io/component-base/version.gitTreeState=clean \
 	-X k8s.io/client-go/pkg/version.gitVersion=v1.36.3
 
-.PHONY: plan test lint bench bench-build validate e2e
+# The component package's judge and SDK generators: Pulumi's own schema binder and code generators at the
+# SDK's version, built from the wrapper module internal/tools/pulumi-codegen (rebuilt when its source changes).
+PULUMI_CODEGEN := $(TOOLS)/pulumi-codegen-v3.259.0
+
+.PHONY: plan test lint bench bench-build validate e2e package package-check
 
 ## plan: evaluate STACK under mocks (no cloud, no Pulumi CLI) and write $(OUT)/
 plan:
@@ -40,6 +44,29 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./internal/e2e/
+
+## package: regenerate the component package from the components' Go types: providers/gitlabha/schema.json
+## (bound by Pulumi's binder, which must report no error), then its Node.js and Python SDKs beside it
+package: $(PULUMI_CODEGEN)
+	$(GO) run ./providers/gitlabha/cmd/schemagen -out providers/gitlabha/schema.json
+	$(PULUMI_CODEGEN) -schema providers/gitlabha/schema.json -out providers/gitlabha/sdk
+
+## package-check: fail when the committed schema or SDKs are not what the Go types generate (generated into a
+## scratch folder and compared file by file, so a checkout without .git is checked alike and a file the
+## generators no longer write is caught), then compile the SDKs (tsc, python3 -m py_compile) and type-check
+## examples/typescript (providers/gitlabha/check.sh)
+package-check: $(PULUMI_CODEGEN)
+	@scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
+	$(GO) run ./providers/gitlabha/cmd/schemagen -out $$scratch/schema.json && \
+	$(PULUMI_CODEGEN) -schema $$scratch/schema.json -out $$scratch/sdk && \
+	if ! diff -r -q providers/gitlabha/schema.json $$scratch/schema.json || ! diff -r -q providers/gitlabha/sdk $$scratch/sdk; then \
+	  echo "the component package is stale: run make package and commit providers/gitlabha"; exit 1; fi; \
+	echo "package-check: schema.json and the SDKs are what the Go types generate"
+	providers/gitlabha/check.sh
+
+$(PULUMI_CODEGEN): internal/tools/pulumi-codegen/main.go internal/tools/pulumi-codegen/go.mod internal/tools/pulumi-codegen/go.sum
+	@mkdir -p $(TOOLS)
+	cd internal/tools/pulumi-codegen && $(GO) build -o $(CURDIR)/$@ .
 
 ## bench: evaluation benchmarks under mocks
 bench:

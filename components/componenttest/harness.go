@@ -135,11 +135,8 @@ func WithInvoke(token string, answer InvokeAnswer) Option {
 // Run evaluates program under mocks and returns what it registered. It never fails the test itself:
 // callers assert on Result.Err, which makes the same function serve good and bad input.
 func Run(program pulumi.RunFunc, options ...Option) *Result {
-	s := &settings{project: DefaultProject, stack: DefaultStack, answers: defaultAnswers(), invokes: defaultInvokes()}
-	for _, option := range options {
-		option(s)
-	}
-	m := &monitor{settings: s, byID: map[string]resource.PropertyMap{}}
+	m := newMonitor(options)
+	s := m.settings
 	withConfig := func(info *pulumi.RunInfo) {
 		info.Config, info.ConfigSecretKeys, info.DryRun = s.config, s.secretKeys, s.preview
 	}
@@ -149,6 +146,30 @@ func Run(program pulumi.RunFunc, options ...Option) *Result {
 	// The SDK registers the stack's outputs once at the end of every run, whatever the program did.
 	const stackOutputs = 1
 	return &Result{Err: err, Resources: m.resources, OutputsRegistered: m.outputsRegistered - stackOutputs, Invokes: m.invokeTokens}
+}
+
+// Mocks are the mocks Run evaluates a program under, for a program that reaches them another way: a component
+// provider's Construct, called over gRPC by a test that plays the engine and hands each registration to
+// NewResource and each invoke to Call, as the SDK's own mock monitor does. Run's options apply.
+type Mocks struct{ *monitor }
+
+// NewMocks returns mocks that answer and record as Run's do.
+func NewMocks(options ...Option) *Mocks { return &Mocks{newMonitor(options)} }
+
+// Result is what the mocks recorded, with err as the program's outcome. OutputsRegistered counts every
+// RegisterResourceOutputs the mocks saw: a Construct registers no stack.
+func (m *Mocks) Result(err error) *Result {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return &Result{Err: err, Resources: m.resources, OutputsRegistered: m.outputsRegistered, Invokes: m.invokeTokens}
+}
+
+func newMonitor(options []Option) *monitor {
+	s := &settings{project: DefaultProject, stack: DefaultStack, answers: defaultAnswers(), invokes: defaultInvokes()}
+	for _, option := range options {
+		option(s)
+	}
+	return &monitor{settings: s, byID: map[string]resource.PropertyMap{}}
 }
 
 // monitor implements pulumi.MockResourceMonitor and records every call.

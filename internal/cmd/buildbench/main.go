@@ -25,8 +25,13 @@ import (
 // module is this project's module path: the floor keeps its component and provider packages.
 const module = "github.com/gitlab-ha/gitlab-ha"
 
+// componentProvider is the component package's plugin: an entry point, whose packages are its composition
+// (the schema, Construct's decoding), not providers a program is given.
+const componentProvider = "providers/gitlabha"
+
 var defaultEntryPoints = []string{
 	"./stacks/cmd/gitlab-ha", "./examples/existing-cluster", "./examples/import-components", "./examples/linode",
+	"./" + componentProvider,
 }
 
 func main() {
@@ -102,7 +107,8 @@ func floorProgram(deps []string) string {
 	var imports []string
 	for _, pkg := range deps {
 		rest, ok := strings.CutPrefix(pkg, module+"/")
-		if ok && (strings.HasPrefix(rest, "components/") || strings.HasPrefix(rest, "providers")) {
+		provider := strings.HasPrefix(rest, "providers") && rest != componentProvider && !strings.HasPrefix(rest, componentProvider+"/")
+		if ok && (strings.HasPrefix(rest, "components/") || provider) {
 			imports = append(imports, pkg)
 		}
 	}

@@ -27,7 +27,7 @@ func TestTheFloorImportsTheEntryPointsComponentsAndProvidersAndNothingOfItsCompo
 		"fmt", "github.com/pulumi/pulumi/sdk/v3/go/pulumi",
 		module + "/internal/validate", module + "/providers/linodeprovider", module + "/components/gitlab",
 		module + "/components/cluster/lke", module + "/providers", module + "/stacks", module + "/stacks/linode",
-		module + "/examples/linode",
+		module + "/examples/linode", module + "/providers/gitlabha/componentpkg", module + "/providers/gitlabha",
 	}
 	got := importsOf(t, floorProgram(deps))
 	want := []string{
