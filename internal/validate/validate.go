@@ -154,6 +154,23 @@ func RequiredString(field string, in pulumi.StringInput) error {
 	return nil
 }
 
+// ZoneNames checks that every zone is a DNS label (it names Kubernetes objects and cloud resources) and that
+// none repeats another.
+func ZoneNames(zones []string) error {
+	seen := map[string]int{}
+	for i, zone := range zones {
+		field := fmt.Sprintf("zones[%d]", i)
+		if err := DNSLabel(field, zone); err != nil {
+			return err
+		}
+		if first, dup := seen[zone]; dup {
+			return Errorf(field, zone, "repeats zones[%d]", first)
+		}
+		seen[zone] = i
+	}
+	return nil
+}
+
 // ZoneSubnets checks a list of zones (at least min, no repeats) and that subnets has an ID for each; field
 // names the subnet map, as in `subnetIds["eu-west-1a"]`.
 func ZoneSubnets(zones []string, min int, field string, subnets map[string]pulumi.StringInput) error {

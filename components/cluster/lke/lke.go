@@ -131,16 +131,8 @@ func validateLKE(a LKEArgs) error {
 	if len(a.Zones) > maxPools {
 		return validate.Errorf("zones", len(a.Zones), "pools asked for; at most %d", maxPools)
 	}
-	seen := map[string]int{}
-	for i, zone := range a.Zones {
-		field := fmt.Sprintf("zones[%d]", i)
-		if err := validate.DNSLabel(field, zone); err != nil {
-			return err
-		}
-		if first, dup := seen[zone]; dup {
-			return validate.Errorf(field, zone, "repeats zones[%d]", first)
-		}
-		seen[zone] = i
+	if err := validate.ZoneNames(a.Zones); err != nil {
+		return err
 	}
 	if a.NodeType == "" {
 		return validate.Missing("nodeType")

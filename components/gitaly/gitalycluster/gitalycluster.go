@@ -142,16 +142,10 @@ func validateArgs(a GitalyClusterArgs) error {
 	if n := len(a.Zones); n < 3 || n%2 == 0 {
 		return validate.Errorf("zones", nil, "has %d zones; Gitaly Cluster needs an odd number, at least 3, for its transactions' majority", n)
 	}
-	seen := map[string]int{}
-	for i, zone := range a.Zones {
-		field := fmt.Sprintf("zones[%d]", i)
-		if err := validate.DNSLabel(field, zone); err != nil {
-			return err
-		}
-		if first, dup := seen[zone]; dup {
-			return validate.Errorf(field, zone, "repeats zones[%d]", first)
-		}
-		seen[zone] = i
+	if err := validate.ZoneNames(a.Zones); err != nil {
+		return err
+	}
+	for _, zone := range a.Zones {
 		if err := validate.RequiredString(fmt.Sprintf("subnetIds[%q]", zone), a.SubnetIDs[zone]); err != nil {
 			return err
 		}
