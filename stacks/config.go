@@ -48,6 +48,7 @@ type Config struct {
 	ObjectStorage ObjectStorageConfig
 	Backup        BackupConfig
 	GitStorage    GitStorageConfig
+	Monitoring    MonitoringConfig
 
 	// Kubeconfig of an existing cluster (platform existing). Secret.
 	Kubeconfig pulumi.StringInput
@@ -269,7 +270,8 @@ type ExternalDatabase struct {
 // ConfigKeys lists every key the program reads, under Namespace. Pulumi.yaml declares exactly these.
 var ConfigKeys = []string{"platform", "region", "zones", "network", "cluster", "database", "fileStorage", "redis",
 	"gitlab", "existing", "linode", "protect", "tags", "kubeconfig", "databasePassword", "objectStorage", "backup",
-	"objectStorageAccessKeyId", "objectStorageSecretAccessKey", "backupAccessKeyId", "backupSecretAccessKey", "gitlabKeys", "gitStorage"}
+	"objectStorageAccessKeyId", "objectStorageSecretAccessKey", "backupAccessKeyId", "backupSecretAccessKey", "gitlabKeys", "gitStorage",
+	"monitoring"}
 
 // Load reads every gitlab-ha:* key into a Config; a value that cannot be read is one error naming the key.
 // The platforms' Deploy check the configuration as a whole (Preflight), before anything is registered.
@@ -291,6 +293,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		{"fileStorage", &cfg.FileStorage}, {"redis", &cfg.Redis}, {"gitlab", &cfg.GitLab},
 		{"existing", &cfg.Existing}, {"linode", &cfg.Linode}, {"protect", &cfg.Protect}, {"tags", &cfg.Tags},
 		{"objectStorage", &cfg.ObjectStorage}, {"backup", &cfg.Backup}, {"gitStorage", &cfg.GitStorage},
+		{"monitoring", &cfg.Monitoring},
 	}
 	for _, o := range objects {
 		raw, ok := get(o.key)
@@ -388,6 +391,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateGitStorage(key); err != nil {
+		return err
+	}
+	if err := c.validateMonitoring(key); err != nil {
 		return err
 	}
 	if c.Platform == PlatformExisting {

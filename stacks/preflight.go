@@ -91,7 +91,7 @@ func GitLabKey(zones []string) func(string) string {
 		"objectStorage.connection.accessKeyID": "objectStorageAccessKeyId", "objectStorage.connection.secretAccessKey": "objectStorageSecretAccessKey",
 		"backup": "backup", "backup.pruneAfterDays": "backup.retentionDays", "backup.connection": "objectStorage",
 		"backup.connection.accessKeyID": "backupAccessKeyId", "backup.connection.secretAccessKey": "backupSecretAccessKey",
-		"gitStorage": "gitStorage",
+		"gitStorage": "gitStorage", "monitoring": "monitoring",
 	})
 	return func(field string) string {
 		m := zoneField.FindStringSubmatch(field)
