@@ -91,7 +91,8 @@ func GitLabKey(zones []string) func(string) string {
 		"objectStorage.connection.accessKeyID": "objectStorageAccessKeyId", "objectStorage.connection.secretAccessKey": "objectStorageSecretAccessKey",
 		"backup": "backup", "backup.pruneAfterDays": "backup.retentionDays", "backup.connection": "objectStorage",
 		"backup.connection.accessKeyID": "backupAccessKeyId", "backup.connection.secretAccessKey": "backupSecretAccessKey",
-		"gitStorage": "gitStorage", "monitoring": "monitoring",
+		"gitStorage": "gitStorage", "metrics.scraperNamespace": "monitoring.prometheusNamespace",
+		"metrics.scraperLabels": "monitoring.prometheusPodLabels",
 	})
 	return func(field string) string {
 		m := zoneField.FindStringSubmatch(field)

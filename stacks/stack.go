@@ -94,6 +94,7 @@ func GitLabArgs(cfg *Config, url pulumi.StringInput, db gitlab.Database, redis *
 			CPURequest: g.Resources.CPURequest, MemoryRequest: g.Resources.MemoryRequest,
 			CPULimit: g.Resources.CPULimit, MemoryLimit: g.Resources.MemoryLimit,
 		},
+		Metrics: gitlab.Metrics{ScraperNamespace: cfg.Monitoring.PrometheusNamespace, ScraperLabels: cfg.Monitoring.PrometheusPodLabels},
 	}
 }
 

@@ -85,6 +85,8 @@ type GitLabArgs struct {
 	Resources Resources
 	// Service says how GitLab is exposed. Default: a ClusterIP Service, reachable only inside the cluster.
 	Service Service
+	// Metrics says who may scrape the pods' exporters. Default: the pods of namespace "monitoring".
+	Metrics Metrics
 }
 
 // Zone is one unit of failure: the nodes GitLab may run on there, and the storage it mounts there.

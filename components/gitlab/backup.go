@@ -79,7 +79,7 @@ func resolveBackup(b *Backup, values []any) *backupSettings {
 // zones' replicas never learn the backup bucket, nor, with a static key, the key.
 func renderBackupSwitch(line func(string, ...any), b *backupSettings) {
 	line("if ENV[%s] == 'true'", rubyString(envBackup))
-	for _, service := range []string{"puma", "sidekiq", "gitlab_workhorse", "nginx", "logrotate"} {
+	for _, service := range servingServices {
 		line("  %s['enable'] = false", service)
 	}
 	line("  gitlab_rails['backup_upload_connection'] = {")

@@ -44,6 +44,8 @@ type omnibusSettings struct {
 	Backup *backupSettings
 	// Traffic is the load balancer in front: trusted proxies, PROXY protocol, the HTTP redirect.
 	Traffic trafficSettings
+	// Metrics are the exporters the pod runs.
+	Metrics metricsSettings
 	// GitStorage are the repository storages outside the pods; nil keeps Omnibus's own, on the zone's volume.
 	GitStorage *gitStorageSettings
 	Extra      string // appended verbatim
@@ -124,8 +126,7 @@ func renderOmnibusConfig(s omnibusSettings) string {
 	line("# KAS (the agent for Kubernetes) stays off: each replica's KAS would register a private API on localhost")
 	line("# that no other replica can reach, so agents connected to one zone could not be routed from another.")
 	line("gitlab_kas['enable'] = false")
-	// Each replica's Prometheus stack would cost memory and scrape only itself.
-	line("prometheus_monitoring['enable'] = false")
+	renderMetrics(line, s.Metrics)
 	renderMigrationSwitch(line)
 	if s.Backup != nil {
 		renderBackupSwitch(line, s.Backup)
@@ -182,6 +183,10 @@ func renderSizing(line func(string, ...any), s sizing) {
 	line("sidekiq['concurrency'] = %d", s.SidekiqConcurrency)
 }
 
+// servingServices are what a zone's replica runs and a Job's pod (migrations, backup) turns off: the web
+// and background services, their exporter, and the log rotation.
+var servingServices = []string{"puma", "sidekiq", "gitlab_workhorse", "nginx", "logrotate", "gitlab_exporter"}
+
 // renderMigrationSwitch makes the migration Jobs' reconfigure run Rails' database migrations and start no
 // service, and keeps the zones' replicas from migrating at all.
 func renderMigrationSwitch(line func(string, ...any)) {
@@ -189,7 +194,7 @@ func renderMigrationSwitch(line func(string, ...any)) {
 	line("  gitlab_rails['auto_migrate'] = true")
 	// Gitaly stays: Omnibus starts it before migrating ("Gitaly and/or Praefect must be available before
 	// migrations", gitlab/recipes/default.rb), and the Job mounts the repositories it serves.
-	for _, service := range []string{"puma", "sidekiq", "gitlab_workhorse", "nginx", "logrotate"} {
+	for _, service := range servingServices {
 		line("  %s['enable'] = false", service)
 	}
 	line("else")
@@ -206,6 +211,7 @@ type configInputs struct {
 	redis       redisEndpoint
 	sizing      sizing
 	traffic     trafficSettings
+	metrics     metricsSettings
 	// objectStorage and backup are the caller's, possibly nil.
 	objectStorage *ObjectStorage
 	backup        *Backup
@@ -238,7 +244,7 @@ func newConfigMap(ctx *pulumi.Context, parent pulumi.Resource, name string, name
 			ServeTLS:    in.serveTLS,
 			DBHost:      v[1].(string), DBPort: v[2].(int), DBName: v[3].(string), DBSSLMode: in.database.SSLMode,
 			RedisHost: v[4].(string), RedisPort: v[5].(int), RedisAuth: in.redis.password != nil,
-			RedisTLS: in.redis.tls, Sizing: in.sizing, Traffic: in.traffic, Extra: in.extra,
+			RedisTLS: in.redis.tls, Sizing: in.sizing, Traffic: in.traffic, Metrics: in.metrics, Extra: in.extra,
 		}
 		if in.objectStorage != nil {
 			settings.ObjectStorage = resolveObjectStorage(in.objectStorage, v[objectsAt:backupAt])

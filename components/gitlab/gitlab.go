@@ -144,7 +144,8 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 	}
 	configMap, checksum, err := newConfigMap(ctx, c, name, namespace, configInputs{
 		externalURL: args.ExternalURL, serveTLS: args.TLSSecretName != "", extra: args.ExtraConfig,
-		database: args.Database, redis: redis, sizing: size, traffic: trafficSettingsFor(args), objectStorage: args.ObjectStorage, backup: args.Backup,
+		database: args.Database, redis: redis, sizing: size, traffic: trafficSettingsFor(args),
+		metrics: metricsSettings{gitaly: !args.GitStorage.stateless(), sshd: args.Service.ProxyProtocol != nil}, objectStorage: args.ObjectStorage, backup: args.Backup,
 		gitStorage: args.GitStorage, secret: secrets.secret,
 	})
 	if err != nil {
@@ -229,6 +230,9 @@ func (c *GitLab) build(ctx *pulumi.Context, name string, args GitLabArgs) error 
 		return err
 	}
 	if _, err := newNetworkPolicy(ctx, c, name, namespace, args); err != nil {
+		return err
+	}
+	if _, err := newMetricsNetworkPolicy(ctx, c, name, namespace, args); err != nil {
 		return err
 	}
 

@@ -59,10 +59,10 @@ func containerPorts(args GitLabArgs) []containerPort {
 	return ports
 }
 
-// zoneContainerPorts are containerPorts as the Deployment's container declares them.
+// zoneContainerPorts are containerPorts, then the metrics ports, as the Deployment's container declares them.
 func zoneContainerPorts(args GitLabArgs) corev1.ContainerPortArray {
 	var ports corev1.ContainerPortArray
-	for _, p := range containerPorts(args) {
+	for _, p := range append(containerPorts(args), metricsPorts(args)...) {
 		ports = append(ports, &corev1.ContainerPortArgs{Name: pulumi.String(p.name), ContainerPort: pulumi.Int(p.port), Protocol: pulumi.String("TCP")})
 	}
 	return ports

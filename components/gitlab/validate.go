@@ -24,6 +24,7 @@ func withDefaults(args GitLabArgs) GitLabArgs {
 	setString(&args.Version, imageVersion(args.Image))
 	setString(&args.RedisImage, DefaultRedisImage)
 	setString(&args.Service.Type, "ClusterIP")
+	setString(&args.Metrics.ScraperNamespace, DefaultScraperNamespace)
 	if args.Service.Type == "LoadBalancer" && args.Service.HealthCheckNodePort == 0 {
 		args.Service.HealthCheckNodePort = DefaultHealthCheckNodePort
 	}
@@ -137,6 +138,9 @@ func validateArgs(name string, args GitLabArgs) error {
 		return err
 	}
 	if err := validateService(args.Service); err != nil {
+		return err
+	}
+	if err := validateMetrics(args.Metrics); err != nil {
 		return err
 	}
 	return validateTraffic(args)

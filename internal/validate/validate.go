@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -186,6 +187,25 @@ func ZoneSubnets(zones []string, min int, field string, subnets map[string]pulum
 		if err := RequiredString(fmt.Sprintf("%s[%q]", field, zone), subnets[zone]); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// labelKey is a Kubernetes label key: an optional DNS-subdomain prefix and '/', then a name of at most 63
+// characters.
+var labelKey = regexp.MustCompile(`^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+
+// LabelKey checks a Kubernetes label key such as "app.kubernetes.io/name".
+func LabelKey(field, value string) error {
+	name := value
+	if i := strings.LastIndex(value, "/"); i >= 0 {
+		if i > 253 {
+			return Errorf(field, value, "has a prefix longer than 253 characters")
+		}
+		name = value[i+1:]
+	}
+	if len(name) > 63 || !labelKey.MatchString(value) {
+		return Errorf(field, value, "is not a valid label key: an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit")
 	}
 	return nil
 }
