@@ -1,50 +1,23 @@
 package cloudwatch
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"regexp"
 	"sort"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/gitlab-ha/gitlab-ha/components/monitoring/alarms"
 	"github.com/gitlab-ha/gitlab-ha/internal/validate"
 )
 
-// Subscriber protocols: what SNS delivers to a person or a pager. Plain http is refused (alarms carry
-// resource names over the internet), and so are the protocols that deliver to AWS resources (sqs, lambda,
-// firehose, application), which a stack wires itself.
-const (
-	ProtocolEmail     = "email"
-	ProtocolEmailJSON = "email-json"
-	ProtocolHTTPS     = "https"
-	ProtocolSMS       = "sms"
-)
+// Subscriber is one endpoint the topic delivers every alarm and recovery to (alarms.Subscriber).
+type Subscriber = alarms.Subscriber
 
-// Subscriber is one endpoint the topic delivers every alarm and recovery to.
-type Subscriber struct {
-	// Protocol is ProtocolEmail, ProtocolEmailJSON, ProtocolHTTPS or ProtocolSMS. Required.
-	Protocol string
-	// Endpoint is an email address, an https:// URL or an E.164 phone number (+ and digits). Required.
-	Endpoint string
-}
+// Threshold overrides one alarm's defaults (alarms.Threshold).
+type Threshold = alarms.Threshold
 
-// Threshold overrides one alarm's defaults; a nil field keeps the default the alarm table documents.
-type Threshold struct {
-	// Threshold the statistic is compared with, in the metric's unit.
-	Threshold *float64
-	// Period of each data point, in seconds: 60 or a multiple of 60, at most 86400.
-	Period *int
-	// EvaluationPeriods that must breach before the alarm fires: 1-100 (and Period × EvaluationPeriods at most
-	// one day, as CloudWatch requires).
-	EvaluationPeriods *int
-}
-
-// Thresholds are the overrides by alarm kind (Kinds lists the keys). Default none.
-type Thresholds map[string]Threshold
+// Thresholds are overrides by alarm kind (alarms.Kinds).
+type Thresholds = alarms.Thresholds
 
 // LoadBalancer is the NLB whose target groups are watched zone by zone.
 type LoadBalancer struct {
@@ -109,86 +82,21 @@ type CloudWatchAlarmsArgs struct {
 	Tags map[string]string
 }
 
-var (
-	e164  = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	email = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-)
-
-// SubscriberKey names a subscriber's resource: a hash of its protocol and endpoint, so that reordering the
-// list changes nothing and an address never appears in a resource name.
-func SubscriberKey(s Subscriber) string {
-	sum := sha256.Sum256([]byte(s.Protocol + "\x00" + s.Endpoint))
-	return s.Protocol + "-" + hex.EncodeToString(sum[:])[:10]
-}
-
-// ValidateSubscriber checks one subscriber; field names it in errors.
-func ValidateSubscriber(field string, s Subscriber) error {
-	if s.Endpoint == "" {
-		return validate.Errorf(field+".endpoint", nil, "is required (protocol %q)", s.Protocol)
-	}
-	switch s.Protocol {
-	case ProtocolEmail, ProtocolEmailJSON:
-		if !email.MatchString(s.Endpoint) {
-			return validate.Errorf(field+".endpoint", s.Endpoint, "is not an email address")
-		}
-	case ProtocolHTTPS:
-		u, err := url.Parse(s.Endpoint)
-		if err != nil || u.Scheme != "https" || u.Host == "" {
-			return validate.Errorf(field+".endpoint", s.Endpoint, "is not an https:// URL")
-		}
-	case ProtocolSMS:
-		if !e164.MatchString(s.Endpoint) {
-			return validate.Errorf(field+".endpoint", s.Endpoint, "is not an E.164 phone number such as +447700900123")
-		}
-	default:
-		return validate.Errorf(field+".protocol", s.Protocol, "is not %s, %s, %s or %s", ProtocolEmail, ProtocolEmailJSON, ProtocolHTTPS, ProtocolSMS)
-	}
-	return nil
-}
-
-// ValidateThreshold checks one override of kind against the alarm's documented range; field names it.
-func ValidateThreshold(field, kind string, t Threshold) error {
-	spec, ok := specs[kind]
-	if !ok {
-		return validate.Errorf(field, kind, "is not an alarm kind (%s)", strings.Join(Kinds(), ", "))
-	}
-	if t.Threshold != nil && (*t.Threshold < spec.min || *t.Threshold > spec.max) {
-		return validate.Errorf(field+".threshold", *t.Threshold, "is outside %g-%g (%s)", spec.min, spec.max, spec.unit)
-	}
-	period, evaluations := spec.period, spec.evaluations
-	if t.Period != nil {
-		period = *t.Period
-		if period < 60 || period > 86400 || period%60 != 0 {
-			return validate.Errorf(field+".period", period, "is not a multiple of 60 seconds between 60 and 86400")
-		}
-	}
-	if t.EvaluationPeriods != nil {
-		evaluations = *t.EvaluationPeriods
-		if evaluations < 1 || evaluations > 100 {
-			return validate.Errorf(field+".evaluationPeriods", evaluations, "is outside 1-100")
-		}
-	}
-	if period*evaluations > 86400 {
-		return validate.Errorf(field+".evaluationPeriods", evaluations, "× period %d s is longer than one day, the most CloudWatch evaluates", period)
-	}
-	return nil
-}
-
 func validateArgs(args CloudWatchAlarmsArgs) error {
 	seen := map[string]int{}
 	for i, s := range args.Subscribers {
 		field := fmt.Sprintf("subscribers[%d]", i)
-		if err := ValidateSubscriber(field, s); err != nil {
+		if err := alarms.ValidateSubscriber(field, s); err != nil {
 			return err
 		}
-		key := SubscriberKey(s)
+		key := alarms.SubscriberKey(s)
 		if j, dup := seen[key]; dup {
 			return validate.Errorf(field, s.Endpoint, "repeats subscribers[%d]", j)
 		}
 		seen[key] = i
 	}
 	for _, kind := range sortedKeys(args.Thresholds) {
-		if err := ValidateThreshold(fmt.Sprintf("thresholds[%q]", kind), kind, args.Thresholds[kind]); err != nil {
+		if err := alarms.ValidateThreshold(fmt.Sprintf("thresholds[%q]", kind), kind, args.Thresholds[kind]); err != nil {
 			return err
 		}
 	}

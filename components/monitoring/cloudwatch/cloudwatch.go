@@ -15,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/gitlab-ha/gitlab-ha/components/monitoring/alarms"
 	"github.com/gitlab-ha/gitlab-ha/internal/awstags"
 )
 
@@ -92,7 +93,7 @@ func (c *CloudWatchAlarms) build(ctx *pulumi.Context, name string, args CloudWat
 		return err
 	}
 	for _, s := range args.Subscribers {
-		if _, err := sns.NewTopicSubscription(ctx, name+"-"+SubscriberKey(s), &sns.TopicSubscriptionArgs{
+		if _, err := sns.NewTopicSubscription(ctx, name+"-"+alarms.SubscriberKey(s), &sns.TopicSubscriptionArgs{
 			Topic: topic.Arn, Protocol: pulumi.String(s.Protocol), Endpoint: pulumi.String(s.Endpoint),
 		}, pulumi.Parent(c)); err != nil {
 			return err
@@ -103,14 +104,14 @@ func (c *CloudWatchAlarms) build(ctx *pulumi.Context, name string, args CloudWat
 	if lb := args.LoadBalancer; lb != nil {
 		for _, listener := range sortedKeys(lb.TargetGroupARNSuffixes) {
 			for _, zone := range args.Zones {
-				a.add(KindNLBHealthyHosts, listener+"-"+zone, fmt.Sprintf("listener %s, zone %s", listener, zone), pulumi.StringMap{
+				a.add(alarms.KindNLBHealthyHosts, listener+"-"+zone, fmt.Sprintf("listener %s, zone %s", listener, zone), pulumi.StringMap{
 					"LoadBalancer": lb.ARNSuffix, "TargetGroup": lb.TargetGroupARNSuffixes[listener], "AvailabilityZone": pulumi.String(zone),
 				})
 			}
 		}
 	}
 	if db := args.Database; db != nil {
-		for _, kind := range []string{KindRDSCPU, KindRDSFreeStorage, KindRDSConnections} {
+		for _, kind := range []string{alarms.KindRDSCPU, alarms.KindRDSFreeStorage, alarms.KindRDSConnections} {
 			a.add(kind, "", "the RDS instance", pulumi.StringMap{"DBInstanceIdentifier": db.InstanceID})
 		}
 		if _, err := rds.NewEventSubscription(ctx, name+"-rds-events", &rds.EventSubscriptionArgs{
@@ -122,24 +123,24 @@ func (c *CloudWatchAlarms) build(ctx *pulumi.Context, name string, args CloudWat
 		}
 	}
 	if fs := args.FileSystem; fs != nil {
-		a.add(KindEFSIOLimit, "", "the EFS file system", pulumi.StringMap{"FileSystemId": fs.ID})
+		a.add(alarms.KindEFSIOLimit, "", "the EFS file system", pulumi.StringMap{"FileSystemId": fs.ID})
 		if fs.BurstingThroughput {
-			a.add(KindEFSBurstCredits, "", "the EFS file system", pulumi.StringMap{"FileSystemId": fs.ID})
+			a.add(alarms.KindEFSBurstCredits, "", "the EFS file system", pulumi.StringMap{"FileSystemId": fs.ID})
 		}
 	}
 	if cache := args.Cache; cache != nil {
 		for _, node := range sortedKeys(cache.CacheClusterIDs) {
-			for _, kind := range []string{KindCacheEngineCPU, KindCacheMemory, KindCacheEvictions} {
+			for _, kind := range []string{alarms.KindCacheEngineCPU, alarms.KindCacheMemory, alarms.KindCacheEvictions} {
 				// A member of a replication group without cluster mode is a cache cluster of one node, 0001.
 				a.add(kind, node, "Redis node "+node, pulumi.StringMap{"CacheClusterId": cache.CacheClusterIDs[node], "CacheNodeId": pulumi.String("0001")})
 			}
 		}
 	}
 	for _, zone := range sortedKeys(args.NodeGroups) {
-		a.add(KindNodeGroupEmpty, zone, "node group of zone "+zone, pulumi.StringMap{"AutoScalingGroupName": args.NodeGroups[zone]})
+		a.add(alarms.KindNodeGroupEmpty, zone, "node group of zone "+zone, pulumi.StringMap{"AutoScalingGroupName": args.NodeGroups[zone]})
 	}
 	for _, key := range sortedKeys(args.Instances) {
-		a.add(KindInstanceStatus, key, "instance "+key, pulumi.StringMap{"InstanceId": args.Instances[key]})
+		a.add(alarms.KindInstanceStatus, key, "instance "+key, pulumi.StringMap{"InstanceId": args.Instances[key]})
 	}
 	if a.err != nil {
 		return a.err
@@ -155,7 +156,7 @@ type alarmBuilder struct {
 	parent    pulumi.Resource
 	name      string
 	topic     pulumi.StringOutput
-	overrides Thresholds
+	overrides alarms.Thresholds
 	tags      map[string]string
 	names     pulumi.StringMap
 	err       error
@@ -165,25 +166,25 @@ func (a *alarmBuilder) add(kind, key, what string, dimensions pulumi.StringMap) 
 	if a.err != nil {
 		return
 	}
-	s := specs[kind]
-	threshold, period, evaluations := Effective(kind, a.overrides)
+	s, _ := alarms.SpecOf(kind)
+	threshold, period, evaluations := alarms.Effective(kind, a.overrides)
 	id := kind
 	if key != "" {
 		id += "-" + key
 	}
 	resourceName := a.name + "-" + id
 	alarm, err := awscloudwatch.NewMetricAlarm(a.ctx, resourceName, &awscloudwatch.MetricAlarmArgs{
-		AlarmDescription: pulumi.Sprintf("%s (%s): %s %s %g %s over %d × %d s. Why: %s.", what, kind, s.metric, s.comparison, threshold, s.unit,
-			evaluations, period, s.why),
-		Namespace:          pulumi.String(s.namespace),
-		MetricName:         pulumi.String(s.metric),
+		AlarmDescription: pulumi.Sprintf("%s (%s): %s %s %g %s over %d × %d s. Why: %s.", what, kind, s.MetricName, s.Comparison, threshold, s.Unit,
+			evaluations, period, s.Why),
+		Namespace:          pulumi.String(s.Namespace),
+		MetricName:         pulumi.String(s.MetricName),
 		Dimensions:         dimensions,
-		Statistic:          pulumi.String(s.statistic),
-		ComparisonOperator: pulumi.String(s.comparison),
-		Threshold:          pulumi.Float64(threshold * s.scale),
+		Statistic:          pulumi.String(s.Statistic),
+		ComparisonOperator: pulumi.String(s.Comparison),
+		Threshold:          pulumi.Float64(threshold * s.Scale),
 		Period:             pulumi.Int(period),
 		EvaluationPeriods:  pulumi.Int(evaluations),
-		TreatMissingData:   pulumi.String(s.missing),
+		TreatMissingData:   pulumi.String(s.TreatMissingData),
 		AlarmActions:       pulumi.Array{a.topic},
 		OkActions:          pulumi.Array{a.topic},
 		Tags:               awstags.For(componentTag, resourceName, a.tags),

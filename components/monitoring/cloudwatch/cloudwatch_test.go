@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
+	"github.com/gitlab-ha/gitlab-ha/components/monitoring/alarms"
 	"github.com/gitlab-ha/gitlab-ha/components/monitoring/cloudwatch"
 	"github.com/gitlab-ha/gitlab-ha/internal/awstest"
 )
@@ -227,8 +228,8 @@ func TestDefaultsAndOverrides(t *testing.T) {
 	assert.Equal(t, "notBreaching", rds.InputString("treatMissingData"))
 
 	args := everything()
-	args.Thresholds = cloudwatch.Thresholds{cloudwatch.KindRDSCPU: {Threshold: pulumi.Float64Ref(65), Period: pulumi.IntRef(60), EvaluationPeriods: pulumi.IntRef(10)},
-		cloudwatch.KindRDSFreeStorage: {Threshold: pulumi.Float64Ref(25)}}
+	args.Thresholds = cloudwatch.Thresholds{alarms.KindRDSCPU: {Threshold: pulumi.Float64Ref(65), Period: pulumi.IntRef(60), EvaluationPeriods: pulumi.IntRef(10)},
+		alarms.KindRDSFreeStorage: {Threshold: pulumi.Float64Ref(25)}}
 	result, _ = build(t, args)
 	for _, a := range result.OfType(alarmType) {
 		switch a.Name {
@@ -254,16 +255,22 @@ func TestBadArgsRegisterNothing(t *testing.T) {
 		change func(*cloudwatch.CloudWatchAlarmsArgs)
 		want   string
 	}{
-		"unknown protocol":  {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.Subscribers[0].Protocol = "http" }, `subscribers[0].protocol: "http" is not email`},
-		"no endpoint":       {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.Subscribers[1].Endpoint = "" }, "subscribers[1].endpoint: is required"},
-		"plain http URL":    {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.Subscribers[1].Endpoint = "http://pager.example.com" }, "is not an https:// URL"},
-		"bad phone":         {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.Subscribers[0] = cloudwatch.Subscriber{Protocol: "sms", Endpoint: "0770"} }, "E.164"},
-		"repeated":          {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.Subscribers[1] = a.Subscribers[0] }, "repeats subscribers[0]"},
-		"threshold too big": {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.Thresholds = cloudwatch.Thresholds{"rdsCpu": {Threshold: pulumi.Float64Ref(150)}} }, `thresholds["rdsCpu"].threshold: 150 is outside 1-100`},
-		"odd period":        {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.Thresholds = cloudwatch.Thresholds{"efsIoLimit": {Period: pulumi.IntRef(90)}} }, "period: 90 is not a multiple of 60"},
-		"unknown kind":      {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.Thresholds = cloudwatch.Thresholds{"cpu": {}} }, `thresholds["cpu"]: "cpu" is not an alarm kind`},
-		"no lb suffix":      {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.LoadBalancer.ARNSuffix = nil }, "loadBalancer.arnSuffix: is required"},
-		"no db id":          {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.Database.InstanceID = pulumi.String("") }, "database.instanceId: is required"},
+		"unknown protocol": {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.Subscribers[0].Protocol = "http" }, `subscribers[0].protocol: "http" is not email`},
+		"no endpoint":      {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.Subscribers[1].Endpoint = "" }, "subscribers[1].endpoint: is required"},
+		"plain http URL":   {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.Subscribers[1].Endpoint = "http://pager.example.com" }, "is not an https:// URL"},
+		"bad phone": {func(a *cloudwatch.CloudWatchAlarmsArgs) {
+			a.Subscribers[0] = cloudwatch.Subscriber{Protocol: "sms", Endpoint: "0770"}
+		}, "E.164"},
+		"repeated": {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.Subscribers[1] = a.Subscribers[0] }, "repeats subscribers[0]"},
+		"threshold too big": {func(a *cloudwatch.CloudWatchAlarmsArgs) {
+			a.Thresholds = cloudwatch.Thresholds{"rdsCpu": {Threshold: pulumi.Float64Ref(150)}}
+		}, `thresholds["rdsCpu"].threshold: 150 is outside 1-100`},
+		"odd period": {func(a *cloudwatch.CloudWatchAlarmsArgs) {
+			a.Thresholds = cloudwatch.Thresholds{"efsIoLimit": {Period: pulumi.IntRef(90)}}
+		}, "period: 90 is not a multiple of 60"},
+		"unknown kind": {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.Thresholds = cloudwatch.Thresholds{"cpu": {}} }, `thresholds["cpu"]: "cpu" is not an alarm kind`},
+		"no lb suffix": {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.LoadBalancer.ARNSuffix = nil }, "loadBalancer.arnSuffix: is required"},
+		"no db id":     {func(a *cloudwatch.CloudWatchAlarmsArgs) { a.Database.InstanceID = pulumi.String("") }, "database.instanceId: is required"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := everything()
