@@ -61,6 +61,15 @@ func listeners(args NLBArgs) []listener {
 	return append(out, listener{name: "ssh", port: 22, nodePort: args.NodePorts.SSH, protocol: "TCP"})
 }
 
+// ListenerNames are the listeners args make (http, https, ssh), the keys of TargetGroupARNs.
+func ListenerNames(args *NLBArgs) []string {
+	var names []string
+	for _, l := range listeners(withNLBDefaults(*args)) {
+		names = append(names, l.name)
+	}
+	return names
+}
+
 // ValidateNLB reports the first problem with args, as NewNLB would, without registering anything.
 func ValidateNLB(args *NLBArgs) error {
 	return validateNLB(withNLBDefaults(*args))

@@ -78,6 +78,9 @@ type CloudWatchAlarmsArgs struct {
 	Instances map[string]pulumi.StringInput
 	// Thresholds override the alarms' defaults, by kind. Default none.
 	Thresholds Thresholds
+	// Protect guards the component's key against deletion (pulumi protect and retainOnDelete): a key scheduled
+	// for deletion leaves the topic unable to deliver. Default false.
+	Protect bool
 	// Tags added to every resource. Default none.
 	Tags map[string]string
 }

@@ -73,7 +73,7 @@ func (c *CloudWatchAlarms) build(ctx *pulumi.Context, name string, args CloudWat
 			EnableKeyRotation: pulumi.Bool(true),
 			Policy:            account.ApplyT(keyPolicy).(pulumi.StringOutput),
 			Tags:              awstags.For(componentTag, name+"-alarms", args.Tags),
-		}, pulumi.Parent(c))
+		}, pulumi.Parent(c), pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect))
 		if err != nil {
 			return err
 		}
