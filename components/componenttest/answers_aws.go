@@ -65,7 +65,39 @@ func awsAnswers() map[string]Answer {
 		"aws:ssm/parameter:Parameter":                               awsSSMParameter,
 		"aws:iam/instanceProfile:InstanceProfile":                   awsIAM("instance-profile"),
 		"aws:lb/targetGroupAttachment:TargetGroupAttachment":        awsWithID("", ""),
+		"aws:sns/topic:Topic":                                       awsSNSTopic,
+		"aws:sns/topicPolicy:TopicPolicy":                           awsWithID("", ""),
+		"aws:sns/topicSubscription:TopicSubscription":               awsSNSSubscription,
+		"aws:cloudwatch/metricAlarm:MetricAlarm":                    awsMetricAlarm,
+		"aws:rds/eventSubscription:EventSubscription":               awsNamed("rds", "es"),
 	}
+}
+
+// awsSNSTopic answers with the topic's ARN, which is also its ID, as SNS does.
+func awsSNSTopic(req Request) (string, resource.PropertyMap, error) {
+	name := req.nameOr("name")
+	arn := awsARN(req, "sns", name)
+	outputs := req.Inputs.Copy()
+	outputs["name"] = resource.NewStringProperty(name)
+	outputs["arn"] = resource.NewStringProperty(arn)
+	return arn, outputs, nil
+}
+
+// awsSNSSubscription answers with the subscription's ARN: the topic's and an ID.
+func awsSNSSubscription(req Request) (string, resource.PropertyMap, error) {
+	arn := req.input("topic") + ":" + uuidOf(req.Type, req.Name)
+	outputs := req.Inputs.Copy()
+	outputs["arn"] = resource.NewStringProperty(arn)
+	return arn, outputs, nil
+}
+
+// awsMetricAlarm answers with the alarm's name (its ID) and ARN.
+func awsMetricAlarm(req Request) (string, resource.PropertyMap, error) {
+	name := req.nameOr("name")
+	outputs := req.Inputs.Copy()
+	outputs["name"] = resource.NewStringProperty(name)
+	outputs["arn"] = resource.NewStringProperty(awsARN(req, "cloudwatch", "alarm:"+name))
+	return name, outputs, nil
 }
 
 // zoneOfSubnet is the zone of the subnet with this ID, "" when the subnet is not one the run made.
@@ -386,6 +418,7 @@ func awsLoadBalancer(req Request) (string, resource.PropertyMap, error) {
 	outputs := req.Inputs.Copy()
 	outputs["name"] = resource.NewStringProperty(name)
 	outputs["arn"] = resource.NewStringProperty(arn)
+	outputs["arnSuffix"] = resource.NewStringProperty(arnSuffix(arn))
 	outputs["dnsName"] = resource.NewStringProperty(fmt.Sprintf("%s-%s.elb.%s.amazonaws.com", name, hexOf(16, req.Name, "dns"), req.region()))
 	outputs["zoneId"] = resource.NewStringProperty("Z2IFOLAFXWLO4F")
 	return arn, outputs, nil
@@ -396,8 +429,16 @@ func awsELBv2(kind string) Answer {
 		arn := awsARN(req, "elasticloadbalancing", kind+"/"+req.Name+"/"+hexOf(16, req.Type, req.Name))
 		outputs := req.Inputs.Copy()
 		outputs["arn"] = resource.NewStringProperty(arn)
+		outputs["arnSuffix"] = resource.NewStringProperty(arnSuffix(arn))
 		return arn, outputs, nil
 	}
+}
+
+// arnSuffix is what Elastic Load Balancing's CloudWatch dimensions name a load balancer or target group by:
+// the ARN after "loadbalancer/" (net/<name>/<id>), or from "targetgroup/" on.
+func arnSuffix(arn string) string {
+	resourcePart := arn[strings.LastIndex(arn, ":")+1:]
+	return strings.TrimPrefix(resourcePart, "loadbalancer/")
 }
 
 func awsReplicationGroup(req Request) (string, resource.PropertyMap, error) {
@@ -410,6 +451,14 @@ func awsReplicationGroup(req Request) (string, resource.PropertyMap, error) {
 	outputs["readerEndpointAddress"] = resource.NewStringProperty("replica." + host)
 	if _, ok := outputs["port"]; !ok {
 		outputs["port"] = resource.NewNumberProperty(6379)
+	}
+	// Without cluster mode, ElastiCache names the group's member clusters <group>-001, -002, ...
+	if n, ok := req.Inputs["numCacheClusters"]; ok && n.IsNumber() {
+		var members []resource.PropertyValue
+		for i := 1; i <= int(n.NumberValue()); i++ {
+			members = append(members, resource.NewStringProperty(fmt.Sprintf("%s-%03d", id, i)))
+		}
+		outputs["memberClusters"] = resource.NewArrayProperty(members)
 	}
 	return id, outputs, nil
 }
@@ -427,6 +476,8 @@ var untaggableAWSTypes = map[string]bool{
 	"aws:autoscaling/attachment:Attachment":               true,
 	"aws:ec2/volumeAttachment:VolumeAttachment":           true,
 	"aws:lb/targetGroupAttachment:TargetGroupAttachment":  true,
+	"aws:sns/topicPolicy:TopicPolicy":                     true,
+	"aws:sns/topicSubscription:TopicSubscription":         true,
 }
 
 // UntaggedAWSResources returns "type name" of every AWS resource that can carry tags but has no tag key.
@@ -480,9 +531,18 @@ var EKSNewestAddons = map[string]map[string]string{
 
 func awsEKSInvokes() map[string]InvokeAnswer {
 	return map[string]InvokeAnswer{
+		"aws:index/getCallerIdentity:getCallerIdentity": awsCallerIdentity,
 		"aws:eks/getClusterVersions:getClusterVersions": awsEKSClusterVersions,
 		"aws:eks/getAddonVersion:getAddonVersion":       awsEKSAddonVersion,
 	}
+}
+
+// awsCallerIdentity answers as STS does for the mocks' account.
+func awsCallerIdentity(resource.PropertyMap) (resource.PropertyMap, error) {
+	return resource.PropertyMap{
+		"id": resource.NewStringProperty(AccountID), "accountId": resource.NewStringProperty(AccountID),
+		"arn": resource.NewStringProperty("arn:aws:iam::" + AccountID + ":user/gitlab-ha"), "userId": resource.NewStringProperty("AIDA" + hexOf(16, "user")),
+	}, nil
 }
 
 func awsEKSClusterVersions(resource.PropertyMap) (resource.PropertyMap, error) {

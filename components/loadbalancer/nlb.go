@@ -33,6 +33,10 @@ type NLB struct {
 	SecurityGroupID pulumi.StringOutput
 	// TargetGroupARNs maps listener name (http, https, ssh) to its target group.
 	TargetGroupARNs pulumi.StringMapOutput
+	// ARNSuffix (net/<name>/<id>) and TargetGroupARNSuffixes (targetgroup/<name>/<id>, by listener name) are
+	// how CloudWatch's LoadBalancer and TargetGroup dimensions name them.
+	ARNSuffix              pulumi.StringOutput
+	TargetGroupARNSuffixes pulumi.StringMapOutput
 }
 
 // listener is one port users reach, forwarded to one node port.
@@ -55,6 +59,15 @@ func listeners(args NLBArgs) []listener {
 		out = append(out, listener{name: "https", port: 443, nodePort: args.NodePorts.HTTP, protocol: "TLS"})
 	}
 	return append(out, listener{name: "ssh", port: 22, nodePort: args.NodePorts.SSH, protocol: "TCP"})
+}
+
+// ListenerNames are the listeners args make (http, https, ssh), the keys of TargetGroupARNs.
+func ListenerNames(args *NLBArgs) []string {
+	var names []string
+	for _, l := range listeners(withNLBDefaults(*args)) {
+		names = append(names, l.name)
+	}
+	return names
 }
 
 // ValidateNLB reports the first problem with args, as NewNLB would, without registering anything.
@@ -81,7 +94,7 @@ func NewNLB(ctx *pulumi.Context, name string, args *NLBArgs, opts ...pulumi.Reso
 	}
 	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
 		"dnsName": n.DNSName, "zoneId": n.ZoneID, "arn": n.ARN, "securityGroupId": n.SecurityGroupID,
-		"targetGroupArns": n.TargetGroupARNs,
+		"targetGroupArns": n.TargetGroupARNs, "arnSuffix": n.ARNSuffix, "targetGroupArnSuffixes": n.TargetGroupARNSuffixes,
 	}); err != nil {
 		return nil, err
 	}
@@ -111,13 +124,13 @@ func (n *NLB) build(ctx *pulumi.Context, name string, args NLBArgs) error {
 		return err
 	}
 
-	targetGroups := pulumi.StringMap{}
+	targetGroups, suffixes := pulumi.StringMap{}, pulumi.StringMap{}
 	for _, l := range ports {
-		arn, err := n.forward(ctx, name, args, balancer, l)
+		targetGroup, err := n.forward(ctx, name, args, balancer, l)
 		if err != nil {
 			return err
 		}
-		targetGroups[l.name] = arn
+		targetGroups[l.name], suffixes[l.name] = targetGroup.Arn, targetGroup.ArnSuffix
 	}
 
 	n.DNSName = balancer.DnsName
@@ -125,6 +138,8 @@ func (n *NLB) build(ctx *pulumi.Context, name string, args NLBArgs) error {
 	n.ARN = balancer.Arn
 	n.SecurityGroupID = group.ID().ToStringOutput()
 	n.TargetGroupARNs = targetGroups.ToStringMapOutput()
+	n.ARNSuffix = balancer.ArnSuffix
+	n.TargetGroupARNSuffixes = suffixes.ToStringMapOutput()
 	return nil
 }
 
@@ -157,7 +172,7 @@ func KubeProxyHealthCheck(port int) *lb.TargetGroupHealthCheckArgs {
 }
 
 // forward makes one listener's target group, the listener, and each zone's attachment.
-func (n *NLB) forward(ctx *pulumi.Context, name string, args NLBArgs, balancer *lb.LoadBalancer, l listener) (pulumi.StringOutput, error) {
+func (n *NLB) forward(ctx *pulumi.Context, name string, args NLBArgs, balancer *lb.LoadBalancer, l listener) (*lb.TargetGroup, error) {
 	resourceName := name + "-" + l.name
 	targetGroup, err := lb.NewTargetGroup(ctx, resourceName, &lb.TargetGroupArgs{
 		VpcId:       args.VpcID,
@@ -176,7 +191,7 @@ func (n *NLB) forward(ctx *pulumi.Context, name string, args NLBArgs, balancer *
 		Tags:                awstags.For(componentTag, resourceName, args.Tags),
 	}, pulumi.Parent(n))
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return nil, err
 	}
 	listenerArgs := &lb.ListenerArgs{
 		LoadBalancerArn: balancer.Arn,
@@ -192,15 +207,15 @@ func (n *NLB) forward(ctx *pulumi.Context, name string, args NLBArgs, balancer *
 		listenerArgs.SslPolicy = pulumi.String(args.SSLPolicy)
 	}
 	if _, err := lb.NewListener(ctx, resourceName, listenerArgs, pulumi.Parent(n)); err != nil {
-		return pulumi.StringOutput{}, err
+		return nil, err
 	}
 	for _, zone := range args.Zones {
 		if _, err := autoscaling.NewAttachment(ctx, resourceName+"-"+zone, &autoscaling.AttachmentArgs{
 			AutoscalingGroupName: args.AutoscalingGroups[zone],
 			LbTargetGroupArn:     targetGroup.Arn,
 		}, pulumi.Parent(n)); err != nil {
-			return pulumi.StringOutput{}, err
+			return nil, err
 		}
 	}
-	return targetGroup.Arn, nil
+	return targetGroup, nil
 }

@@ -5,6 +5,7 @@ package redis
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
@@ -56,6 +57,9 @@ type ElastiCache struct {
 	AuthToken pulumi.StringOutput
 	// SecurityGroupID is the replication group's group.
 	SecurityGroupID pulumi.StringOutput
+	// MemberClusterIDs are the group's nodes, each a cache cluster of one node (CloudWatch's CacheClusterId),
+	// by the number ElastiCache ends its ID with: "001" to the zones' count.
+	MemberClusterIDs pulumi.StringMapOutput
 }
 
 func withDefaults(args ElastiCacheArgs) ElastiCacheArgs {
@@ -122,6 +126,7 @@ func NewElastiCache(ctx *pulumi.Context, name string, args *ElastiCacheArgs, opt
 	}
 	if err := ctx.RegisterResourceOutputs(r, pulumi.Map{
 		"primaryEndpoint": r.PrimaryEndpoint, "port": r.Port, "authToken": r.AuthToken, "securityGroupId": r.SecurityGroupID,
+		"memberClusterIds": r.MemberClusterIDs,
 	}); err != nil {
 		return nil, err
 	}
@@ -186,5 +191,15 @@ func (r *ElastiCache) build(ctx *pulumi.Context, name string, args ElastiCacheAr
 	r.Port = replicationGroup.Port.Elem()
 	r.AuthToken = pulumi.ToSecret(token.Result).(pulumi.StringOutput)
 	r.SecurityGroupID = group.ID().ToStringOutput()
+	r.MemberClusterIDs = replicationGroup.MemberClusters.ApplyT(memberClustersByNumber).(pulumi.StringMapOutput)
 	return nil
+}
+
+// memberClustersByNumber keys member cluster IDs (<group>-001, ...) by their number.
+func memberClustersByNumber(members []string) map[string]string {
+	out := map[string]string{}
+	for _, id := range members {
+		out[id[strings.LastIndex(id, "-")+1:]] = id
+	}
+	return out
 }

@@ -57,6 +57,8 @@ type awsRefs struct {
 	gitStorage                    gitlab.GitStorage
 	dbSecurityGroup, ami          pulumi.StringInput
 	awsProvider                   pulumi.ProviderResource
+	// gitalyInstances are the Gitaly Cluster's instances (gitaly-<zone>, praefect-<zone>), for the alarms.
+	gitalyInstances map[string]pulumi.StringInput
 }
 
 // standIns are references for the pre-flight: literal, non-empty, and for the VPC's CIDR the value the
@@ -278,6 +280,9 @@ func checks(cfg *stacks.Config) []stacks.Check {
 		checks = append(checks, stacks.Check{Component: "redis", Validate: func() error { return redis.ValidateElastiCache(redisArgs(cfg, refs)) },
 			Key: stacks.Renames("redis", map[string]string{"zones": "zones"})})
 	}
+	if cfg.Monitoring.CloudWatch.On(stacks.PlatformAWS) {
+		checks = append(checks, monitoringCheck(cfg))
+	}
 	return checks
 }
 
@@ -326,8 +331,9 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	refs.dbSecurityGroup = db.SecurityGroupID
 
 	fileSystemID, mountTargets := pulumi.String("").ToStringOutput(), pulumi.StringMap{}.ToStringMapOutput()
+	var efs *filesystem.EFS
 	if cfg.NeedsNFS() {
-		efs, err := filesystem.NewEFS(ctx, "gitlab-data", fileSystemArgs(cfg, refs), onAWS)
+		efs, err = filesystem.NewEFS(ctx, "gitlab-data", fileSystemArgs(cfg, refs), onAWS)
 		if err != nil {
 			return nil, err
 		}
@@ -338,8 +344,9 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 		fileSystemID, mountTargets = efs.FileSystemID, efs.MountTargetIPs
 	}
 
+	var cache *redis.ElastiCache
 	if cfg.Redis.Mode == stacks.RedisManaged {
-		cache, err := redis.NewElastiCache(ctx, "gitlab-redis", redisArgs(cfg, refs), onAWS)
+		cache, err = redis.NewElastiCache(ctx, "gitlab-redis", redisArgs(cfg, refs), onAWS)
 		if err != nil {
 			return nil, err
 		}
@@ -358,6 +365,9 @@ func Deploy(ctx *pulumi.Context, cfg *stacks.Config) (*stacks.Outputs, error) {
 	}
 	if gitNote != "" {
 		notes = append(notes, gitNote)
+	}
+	if err := buildMonitoring(ctx, cfg, watchedOf(cfg, nlb, db, efs, cache, eks, refs.gitalyInstances), onAWS); err != nil {
+		return nil, err
 	}
 
 	site, err := gitlab.NewGitLab(ctx, stacks.GitLabName, awsGitLabArgs(cfg, refs), pulumi.Provider(eks.Provider))

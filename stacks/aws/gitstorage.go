@@ -110,6 +110,13 @@ func buildGitStorage(ctx *pulumi.Context, cfg *stacks.Config, refs *awsRefs, onA
 			return "", err
 		}
 		refs.gitStorage = clusterStorage(cfg, cluster.Address, cluster.ExternalToken, cluster.ShellSecret, cluster.DatabasePassword, cluster.Ready())
+		refs.gitalyInstances = map[string]pulumi.StringInput{}
+		for zone, instance := range cluster.GitalyInstances {
+			refs.gitalyInstances["gitaly-"+zone] = instance.ID().ToStringOutput()
+		}
+		for zone, instance := range cluster.PraefectInstances {
+			refs.gitalyInstances["praefect-"+zone] = instance.ID().ToStringOutput()
+		}
 		if needsDefaultGitaly(cfg) {
 			placeholder, err := defaultGitaly(ctx, cfg, refs, eks, cluster.ShellSecret)
 			if err != nil {

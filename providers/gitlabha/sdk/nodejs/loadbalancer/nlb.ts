@@ -31,6 +31,10 @@ export class NLB extends pulumi.ComponentResource {
      */
     declare public /*out*/ readonly arn: pulumi.Output<string>;
     /**
+     * ARNSuffix (net/<name>/<id>) and TargetGroupARNSuffixes (targetgroup/<name>/<id>, by listener name) are how CloudWatch's LoadBalancer and TargetGroup dimensions name them.
+     */
+    declare public /*out*/ readonly arnSuffix: pulumi.Output<string>;
+    /**
      * DNSName is the load balancer's address, and ZoneID its Route 53 hosted zone for alias records.
      */
     declare public /*out*/ readonly dnsName: pulumi.Output<string>;
@@ -38,6 +42,10 @@ export class NLB extends pulumi.ComponentResource {
      * SecurityGroupID is the load balancer's group.
      */
     declare public /*out*/ readonly securityGroupId: pulumi.Output<string>;
+    /**
+     * ARNSuffix (net/<name>/<id>) and TargetGroupARNSuffixes (targetgroup/<name>/<id>, by listener name) are how CloudWatch's LoadBalancer and TargetGroup dimensions name them.
+     */
+    declare public /*out*/ readonly targetGroupArnSuffixes: pulumi.Output<{[key: string]: string}>;
     /**
      * TargetGroupARNs maps listener name (http, https, ssh) to its target group.
      */
@@ -86,14 +94,18 @@ export class NLB extends pulumi.ComponentResource {
             resourceInputs["vpcId"] = args?.vpcId;
             resourceInputs["zones"] = args?.zones;
             resourceInputs["arn"] = undefined /*out*/;
+            resourceInputs["arnSuffix"] = undefined /*out*/;
             resourceInputs["dnsName"] = undefined /*out*/;
             resourceInputs["securityGroupId"] = undefined /*out*/;
+            resourceInputs["targetGroupArnSuffixes"] = undefined /*out*/;
             resourceInputs["targetGroupArns"] = undefined /*out*/;
             resourceInputs["zoneId"] = undefined /*out*/;
         } else {
             resourceInputs["arn"] = undefined /*out*/;
+            resourceInputs["arnSuffix"] = undefined /*out*/;
             resourceInputs["dnsName"] = undefined /*out*/;
             resourceInputs["securityGroupId"] = undefined /*out*/;
+            resourceInputs["targetGroupArnSuffixes"] = undefined /*out*/;
             resourceInputs["targetGroupArns"] = undefined /*out*/;
             resourceInputs["zoneId"] = undefined /*out*/;
         }

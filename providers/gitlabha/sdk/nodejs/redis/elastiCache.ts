@@ -29,6 +29,10 @@ export class ElastiCache extends pulumi.ComponentResource {
      */
     declare public /*out*/ readonly authToken: pulumi.Output<string>;
     /**
+     * MemberClusterIDs are the group's nodes, each a cache cluster of one node (CloudWatch's CacheClusterId), by the number ElastiCache ends its ID with: "001" to the zones' count.
+     */
+    declare public /*out*/ readonly memberClusterIds: pulumi.Output<{[key: string]: string}>;
+    /**
      * PrimaryEndpoint is where GitLab writes; Port is 6379.
      */
     declare public /*out*/ readonly port: pulumi.Output<number>;
@@ -74,11 +78,13 @@ export class ElastiCache extends pulumi.ComponentResource {
             resourceInputs["vpcId"] = args?.vpcId;
             resourceInputs["zones"] = args?.zones;
             resourceInputs["authToken"] = undefined /*out*/;
+            resourceInputs["memberClusterIds"] = undefined /*out*/;
             resourceInputs["port"] = undefined /*out*/;
             resourceInputs["primaryEndpoint"] = undefined /*out*/;
             resourceInputs["securityGroupId"] = undefined /*out*/;
         } else {
             resourceInputs["authToken"] = undefined /*out*/;
+            resourceInputs["memberClusterIds"] = undefined /*out*/;
             resourceInputs["port"] = undefined /*out*/;
             resourceInputs["primaryEndpoint"] = undefined /*out*/;
             resourceInputs["securityGroupId"] = undefined /*out*/;

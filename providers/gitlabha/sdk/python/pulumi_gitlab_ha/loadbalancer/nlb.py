@@ -324,8 +324,10 @@ class NLB(pulumi.ComponentResource):
                 raise TypeError("Missing required property 'zones'")
             __props__.__dict__["zones"] = zones
             __props__.__dict__["arn"] = None
+            __props__.__dict__["arn_suffix"] = None
             __props__.__dict__["dns_name"] = None
             __props__.__dict__["security_group_id"] = None
+            __props__.__dict__["target_group_arn_suffixes"] = None
             __props__.__dict__["target_group_arns"] = None
             __props__.__dict__["zone_id"] = None
         super(NLB, __self__).__init__(
@@ -344,6 +346,14 @@ class NLB(pulumi.ComponentResource):
         return pulumi.get(self, "arn")
 
     @_builtins.property
+    @pulumi.getter(name="arnSuffix")
+    def arn_suffix(self) -> pulumi.Output[_builtins.str]:
+        """
+        ARNSuffix (net/<name>/<id>) and TargetGroupARNSuffixes (targetgroup/<name>/<id>, by listener name) are how CloudWatch's LoadBalancer and TargetGroup dimensions name them.
+        """
+        return pulumi.get(self, "arn_suffix")
+
+    @_builtins.property
     @pulumi.getter(name="dnsName")
     def dns_name(self) -> pulumi.Output[_builtins.str]:
         """
@@ -358,6 +368,14 @@ class NLB(pulumi.ComponentResource):
         SecurityGroupID is the load balancer's group.
         """
         return pulumi.get(self, "security_group_id")
+
+    @_builtins.property
+    @pulumi.getter(name="targetGroupArnSuffixes")
+    def target_group_arn_suffixes(self) -> pulumi.Output[Mapping[str, _builtins.str]]:
+        """
+        ARNSuffix (net/<name>/<id>) and TargetGroupARNSuffixes (targetgroup/<name>/<id>, by listener name) are how CloudWatch's LoadBalancer and TargetGroup dimensions name them.
+        """
+        return pulumi.get(self, "target_group_arn_suffixes")
 
     @_builtins.property
     @pulumi.getter(name="targetGroupArns")

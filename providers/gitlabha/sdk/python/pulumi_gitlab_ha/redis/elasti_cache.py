@@ -262,6 +262,7 @@ class ElastiCache(pulumi.ComponentResource):
                 raise TypeError("Missing required property 'zones'")
             __props__.__dict__["zones"] = zones
             __props__.__dict__["auth_token"] = None
+            __props__.__dict__["member_cluster_ids"] = None
             __props__.__dict__["port"] = None
             __props__.__dict__["primary_endpoint"] = None
             __props__.__dict__["security_group_id"] = None
@@ -279,6 +280,14 @@ class ElastiCache(pulumi.ComponentResource):
         AuthToken is the password GitLab authenticates with. Secret.
         """
         return pulumi.get(self, "auth_token")
+
+    @_builtins.property
+    @pulumi.getter(name="memberClusterIds")
+    def member_cluster_ids(self) -> pulumi.Output[Mapping[str, _builtins.str]]:
+        """
+        MemberClusterIDs are the group's nodes, each a cache cluster of one node (CloudWatch's CacheClusterId), by the number ElastiCache ends its ID with: "001" to the zones' count.
+        """
+        return pulumi.get(self, "member_cluster_ids")
 
     @_builtins.property
     @pulumi.getter
