@@ -148,12 +148,16 @@ $(CRD_SCHEMAS)/.complete:
 	@touch $@
 
 ## e2e: apply the dev, prod and Linode plans to a real control plane (etcd, kube-apiserver,
-## kube-controller-manager, kube-scheduler v1.36.3, kwok nodes) on loopback, and lose a zone in each
+## kube-controller-manager, kube-scheduler v1.36.3, kwok nodes) on loopback, and lose a zone in each; apply the
+## Prometheus Operator $(PROMETHEUS_OPERATOR) CRDs and prod-monitoring's monitors and rules to it
 e2e: $(E2E_BINARIES)
 	$(GO) run ./internal/cmd/plan -stack dev -out plan/dev > /dev/null
 	$(GO) run ./internal/cmd/plan -stack prod -out plan/prod > /dev/null
 	$(GO) run ./internal/cmd/plan -dir examples/linode -stack example -out plan/linode > /dev/null
-	E2E_BIN=$(CURDIR)/$(E2E) E2E_PLANS=$(CURDIR)/plan $(GO) test -tags e2e -count=1 -v -timeout 40m ./internal/e2e/
+	$(GO) run ./internal/cmd/plan -stack prod -set '$(MONITORING_SET)' -out plan/$(MONITORING_PLAN) > /dev/null
+	@crds=$$($(GO) mod download -json github.com/prometheus-operator/prometheus-operator@$(PROMETHEUS_OPERATOR) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')/example/prometheus-operator-crd; \
+	  E2E_BIN=$(CURDIR)/$(E2E) E2E_PLANS=$(CURDIR)/plan E2E_PROMETHEUS_OPERATOR_CRDS=$$crds \
+	  $(GO) test -tags e2e -count=1 -v -timeout 40m ./internal/e2e/
 
 $(E2E)/etcd-v3.5.21:
 	@mkdir -p $(E2E)
