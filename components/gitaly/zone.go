@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
@@ -12,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
+	"github.com/gitlab-ha/gitlab-ha/components/monitoring"
 )
 
 // Variables that carry the secrets into the container; gitlab.rb reads them with ENV.fetch, so the ConfigMap
@@ -57,6 +59,9 @@ func renderConfig(gitLabURL string, storages []storage) string {
 	line("gitaly['gitlab_secret'] = ENV.fetch(%s)", rubyString(envShellSecret))
 	line("gitaly['configuration'] = {")
 	line("  listen_addr: '0.0.0.0:%d',", Port)
+	// Metrics for the cluster's Prometheus; the gRPC handling-time histogram exists only with buckets.
+	line("  prometheus_listen_addr: '0.0.0.0:%d',", MetricsPort)
+	line("  prometheus: { grpc_latency_buckets: %s },", rubyFloats(monitoring.GitalyLatencyBuckets))
 	line("  auth: { token: ENV.fetch(%s) },", rubyString(envAuthToken))
 	line("  storage: [")
 	for _, s := range storages {
@@ -65,6 +70,18 @@ func renderConfig(gitLabURL string, storages []storage) string {
 	line("  ],")
 	line("}")
 	return b.String()
+}
+
+// rubyFloats writes a Ruby array of floats: [0.001, 1.0].
+func rubyFloats(values []float64) string {
+	parts := make([]string, len(values))
+	for i, v := range values {
+		parts[i] = strconv.FormatFloat(v, 'f', -1, 64)
+		if !strings.Contains(parts[i], ".") {
+			parts[i] += ".0"
+		}
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // capabilities Omnibus needs to start Gitaly as root and run it as git: owning its directories, switching
@@ -175,9 +192,10 @@ func podSpec(z zoneGitalyArgs, configMap pulumi.StringInput) *corev1.PodSpecArgs
 			Name:            pulumi.String("gitaly"),
 			Image:           pulumi.String(z.args.Image),
 			ImagePullPolicy: pulumi.String("Always"), // layers are cached; Always re-checks the registry's credentials
-			Ports: corev1.ContainerPortArray{&corev1.ContainerPortArgs{
-				Name: pulumi.String("gitaly"), ContainerPort: pulumi.Int(Port), Protocol: pulumi.String("TCP"),
-			}},
+			Ports: corev1.ContainerPortArray{
+				&corev1.ContainerPortArgs{Name: pulumi.String("gitaly"), ContainerPort: pulumi.Int(Port), Protocol: pulumi.String("TCP")},
+				&corev1.ContainerPortArgs{Name: pulumi.String(MetricsPortName), ContainerPort: pulumi.Int(MetricsPort), Protocol: pulumi.String("TCP")},
+			},
 			EnvFrom: corev1.EnvFromSourceArray{
 				&corev1.EnvFromSourceArgs{ConfigMapRef: &corev1.ConfigMapEnvSourceArgs{Name: configMap}},
 				&corev1.EnvFromSourceArgs{SecretRef: &corev1.SecretEnvSourceArgs{Name: z.secret}},

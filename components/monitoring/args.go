@@ -275,3 +275,8 @@ func ValidateThresholds(t Thresholds) error {
 	}
 	return nil
 }
+
+// GitalyLatencyBuckets are the buckets of Gitaly's gRPC handling-time histogram (gitaly['configuration']
+// prometheus.grpc_latency_buckets; Gitaly registers grpc_server_handling_seconds only when they are set). They
+// are the ones Omnibus's gitlab.rb.template shows; GitLatency's default, 1s, is one of their bounds.
+var GitalyLatencyBuckets = []float64{0.001, 0.005, 0.025, 0.1, 0.5, 1, 10, 30, 60, 300, 1500}

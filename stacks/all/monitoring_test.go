@@ -167,3 +167,13 @@ func TestThresholdsFromConfigurationReachTheRules(t *testing.T) {
 	assert.Equal(t, "2m", byName[monitoring.AlertZoneDown]["for"])
 	assert.Contains(t, byName[monitoring.AlertBackupMissed]["expr"], "> 118800", "a day, 6h and 3h")
 }
+
+func TestGitalysMetricsPortOpensToThePrometheusNamespace(t *testing.T) {
+	result := load(t, "prod").withGit(map[string]any{"kind": "gitaly"}).
+		withMonitoring(map[string]any{"prometheusOperator": true, "prometheusNamespace": "observability"}).program(t)
+	require.NoError(t, result.Err)
+	policy, ok := result.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", stacks.GitalyName)
+	require.True(t, ok)
+	assert.Equal(t, map[string]string{"kubernetes.io/metadata.name": "observability"},
+		policy.InputMap("spec.ingress[1].from[0].namespaceSelector.matchLabels"))
+}
