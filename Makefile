@@ -14,6 +14,16 @@ SCHEMAS        := .cache/schemas/v$(K8S_VERSION)
 VALIDATE_STACKS := dev prod
 # prod planned with each other Git storage (gitlab-ha:gitStorage.kind), into plan/prod-<kind>
 VALIDATE_GIT_STORAGE := prod-gitaly prod-gitaly-cluster
+# prod planned with the Prometheus Operator's objects (gitlab-ha:monitoring.prometheusOperator), into
+# plan/prod-monitoring: its PrometheusRule is what promtool judges.
+MONITORING_PLAN := prod-monitoring
+MONITORING_SET  := gitlab-ha:monitoring={"prometheusOperator":true}
+# promtool, Prometheus v0.316.0 (3.16.0), from the wrapper module internal/tools/promtool; the Prometheus
+# Operator's CRDs, for kubeconform's schemas and the e2e control plane, from its Go module at this version.
+PROMTOOL            := $(TOOLS)/promtool-v0.316.0
+PROMETHEUS_OPERATOR := v0.94.0
+CRD_SCHEMAS         := .cache/schemas/prometheus-operator-$(PROMETHEUS_OPERATOR)
+RULE_TESTS          := components/monitoring/testdata/alerts_test.yaml
 
 # The e2e control plane, pinned, built from the Go module proxy into .cache/e2e by the wrapper modules in
 # internal/tools; the Kubernetes binaries report v1.36.3 through the version ldflags.
@@ -77,16 +87,20 @@ bench:
 bench-build:
 	$(GO) run ./internal/cmd/buildbench -runs 2
 
-## validate: plan dev and prod (and prod on gitaly and gitaly-cluster), then judge every manifest with kubeconform (strict, Kubernetes $(K8S_VERSION)
-## schemas), kube-score and kube-linter; any exemption is in .kube-score-ignore or .kube-linter.yaml
-validate: $(KUBECONFORM) $(KUBE_SCORE) $(KUBE_LINTER) $(SCHEMAS)/.complete
-	@set -e; for stack in $(VALIDATE_STACKS) $(VALIDATE_GIT_STORAGE); do \
+## validate: plan dev and prod (and prod on gitaly and gitaly-cluster, and with the Prometheus Operator's objects), then
+## judge every manifest with kubeconform (strict, Kubernetes $(K8S_VERSION) schemas and the Prometheus Operator
+## $(PROMETHEUS_OPERATOR) CRDs'), kube-score and kube-linter; any exemption is in .kube-score-ignore or .kube-linter.yaml.
+## Then promtool checks the PrometheusRule prod-monitoring renders and runs its unit tests ($(RULE_TESTS)).
+validate: $(KUBECONFORM) $(KUBE_SCORE) $(KUBE_LINTER) $(PROMTOOL) $(SCHEMAS)/.complete $(CRD_SCHEMAS)/.complete
+	@set -e; for stack in $(VALIDATE_STACKS) $(VALIDATE_GIT_STORAGE) $(MONITORING_PLAN); do \
 	  case $$stack in \
+	    $(MONITORING_PLAN)) $(GO) run ./internal/cmd/plan -stack prod -set '$(MONITORING_SET)' -out plan/$$stack > /dev/null ;; \
 	    prod-*) $(GO) run ./internal/cmd/plan -stack prod -set "gitlab-ha:gitStorage={\"kind\":\"$${stack#prod-}\"}" -out plan/$$stack > /dev/null ;; \
 	    *) $(GO) run ./internal/cmd/plan -stack $$stack -out plan/$$stack > /dev/null ;; \
 	  esac; \
 	  echo "== $$stack: kubeconform"; \
-	  $(KUBECONFORM) -strict -summary -schema-location '$(SCHEMAS)/{{ .ResourceKind }}{{ .KindSuffix }}.json' plan/$$stack/manifests; \
+	  $(KUBECONFORM) -strict -summary -schema-location '$(SCHEMAS)/{{ .ResourceKind }}{{ .KindSuffix }}.json' \
+	    -schema-location '$(CRD_SCHEMAS)/{{ .ResourceKind }}{{ .KindSuffix }}.json' plan/$$stack/manifests; \
 	  echo "== $$stack: kube-score"; \
 	  $(KUBE_SCORE) score --output-format ci $$(grep -v -e '^#' -e '^$$' .kube-score-ignore | sed 's/^/--ignore-test /') \
 	    plan/$$stack/manifests/*.yaml > plan/$$stack/kube-score.txt || true; \
@@ -96,6 +110,10 @@ validate: $(KUBECONFORM) $(KUBE_SCORE) $(KUBE_LINTER) $(SCHEMAS)/.complete
 	  echo "== $$stack: kube-linter"; \
 	  $(KUBE_LINTER) lint --config .kube-linter.yaml plan/$$stack/manifests; \
 	done
+	@echo "== $(MONITORING_PLAN): promtool"
+	$(GO) run ./internal/cmd/promrules -plan plan/$(MONITORING_PLAN) -tests $(RULE_TESTS)
+	$(PROMTOOL) check rules plan/$(MONITORING_PLAN)/rules/gitlab-alerts.yaml
+	$(PROMTOOL) test rules plan/$(MONITORING_PLAN)/rules/$(notdir $(RULE_TESTS))
 
 $(TOOLS)/kubeconform-%:
 	@mkdir -p $(TOOLS)
@@ -104,6 +122,10 @@ $(TOOLS)/kubeconform-%:
 $(TOOLS)/kube-score-%:
 	@mkdir -p $(TOOLS)
 	cd internal/tools/kube-score && $(GO) build -o $(CURDIR)/$@ github.com/zegl/kube-score/cmd/kube-score
+
+$(TOOLS)/promtool-%:
+	@mkdir -p $(TOOLS)
+	cd internal/tools/promtool && $(GO) build -o $(CURDIR)/$@ github.com/prometheus/prometheus/cmd/promtool
 
 $(TOOLS)/kube-linter-%:
 	@mkdir -p $(TOOLS)
@@ -117,13 +139,25 @@ $(SCHEMAS)/.complete:
 	  $(GO) run ./internal/cmd/k8sschemas -spec $$dir/api/openapi-spec/swagger.json -out $(SCHEMAS)
 	@touch $@
 
+# The Prometheus Operator's CRDs ship in its Go module (example/prometheus-operator-crd); k8sschemas turns them
+# into kubeconform's schemas.
+$(CRD_SCHEMAS)/.complete:
+	@dir=$$($(GO) mod download -json github.com/prometheus-operator/prometheus-operator@$(PROMETHEUS_OPERATOR) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	  test -n "$$dir" || { echo "cannot download github.com/prometheus-operator/prometheus-operator@$(PROMETHEUS_OPERATOR)"; exit 1; }; \
+	  $(GO) run ./internal/cmd/k8sschemas -crds "$$dir/example/prometheus-operator-crd/*.yaml" -out $(CRD_SCHEMAS)
+	@touch $@
+
 ## e2e: apply the dev, prod and Linode plans to a real control plane (etcd, kube-apiserver,
-## kube-controller-manager, kube-scheduler v1.36.3, kwok nodes) on loopback, and lose a zone in each
+## kube-controller-manager, kube-scheduler v1.36.3, kwok nodes) on loopback, and lose a zone in each; apply the
+## Prometheus Operator $(PROMETHEUS_OPERATOR) CRDs and prod-monitoring's monitors and rules to it
 e2e: $(E2E_BINARIES)
 	$(GO) run ./internal/cmd/plan -stack dev -out plan/dev > /dev/null
 	$(GO) run ./internal/cmd/plan -stack prod -out plan/prod > /dev/null
 	$(GO) run ./internal/cmd/plan -dir examples/linode -stack example -out plan/linode > /dev/null
-	E2E_BIN=$(CURDIR)/$(E2E) E2E_PLANS=$(CURDIR)/plan $(GO) test -tags e2e -count=1 -v -timeout 40m ./internal/e2e/
+	$(GO) run ./internal/cmd/plan -stack prod -set '$(MONITORING_SET)' -out plan/$(MONITORING_PLAN) > /dev/null
+	@crds=$$($(GO) mod download -json github.com/prometheus-operator/prometheus-operator@$(PROMETHEUS_OPERATOR) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')/example/prometheus-operator-crd; \
+	  E2E_BIN=$(CURDIR)/$(E2E) E2E_PLANS=$(CURDIR)/plan E2E_PROMETHEUS_OPERATOR_CRDS=$$crds \
+	  $(GO) test -tags e2e -count=1 -v -timeout 40m ./internal/e2e/
 
 $(E2E)/etcd-v3.5.21:
 	@mkdir -p $(E2E)

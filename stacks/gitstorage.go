@@ -19,7 +19,7 @@ var GitLabInternalURL = pulumi.String(fmt.Sprintf("http://%s.%s.svc", GitLabName
 // on nodes the platform's selectors name, on volumes of storageClass.
 func GitalyArgs(cfg *Config, selectors map[string]map[string]string, storageClass string) *gitaly.GitalyArgs {
 	args := &gitaly.GitalyArgs{
-		ClientNamespace: GitLabNamespace, StorageClass: storageClass, VolumeSize: fmt.Sprintf("%dGi", cfg.GitVolumeSizeGiB()),
+		ClientNamespace: GitLabNamespace, MonitoringNamespace: cfg.PrometheusNamespaceName(), StorageClass: storageClass, VolumeSize: fmt.Sprintf("%dGi", cfg.GitVolumeSizeGiB()),
 		Image: cfg.GitLab.Image, GitLabURL: GitLabInternalURL, WithoutDefaultStorage: cfg.GitStorage.KeepNFS,
 	}
 	for _, zone := range cfg.Zones {

@@ -38,7 +38,8 @@ type Outputs struct {
 // stacks/existing each have one (Deploy), and stacks/all one that picks by gitlab-ha:platform.
 type DeployFunc func(ctx *pulumi.Context, cfg *Config) (*Outputs, error)
 
-// Program is the Pulumi program around deploy: load the configuration, deploy, export the outputs.
+// Program is the Pulumi program around deploy: load the configuration, deploy, watch what was deployed (Monitor,
+// with monitoring.prometheusOperator), export the outputs.
 func Program(deploy DeployFunc) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
 		cfg, err := Load(ctx)
@@ -47,6 +48,9 @@ func Program(deploy DeployFunc) pulumi.RunFunc {
 		}
 		out, err := deploy(ctx, cfg)
 		if err != nil {
+			return err
+		}
+		if _, err := Monitor(ctx, cfg, out); err != nil {
 			return err
 		}
 		out.Export(ctx)

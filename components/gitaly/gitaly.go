@@ -38,6 +38,14 @@ const TypeToken = "gitlab-ha:gitaly:Gitaly"
 // Port is where Gitaly listens (GitLab's documented default).
 const Port = 8075
 
+// MetricsPort is where Gitaly serves Prometheus metrics (/metrics), the port Omnibus's gitaly
+// prometheus_listen_addr defaults to (localhost:9236), here on every address: the container port
+// "gitaly-metrics", which the monitoring component's PodMonitor scrapes.
+const MetricsPort = 9236
+
+// MetricsPortName names the metrics container port.
+const MetricsPortName = "gitaly-metrics"
+
 // StorageName is the repository storage a zone's Gitaly serves.
 func StorageName(zone string) string { return "gitaly-" + zone }
 
@@ -48,6 +56,9 @@ type GitalyArgs struct {
 	// ClientNamespace is where GitLab runs: only its pods may reach Gitaly, and Gitaly reaches GitLab's
 	// internal API there. Default "gitlab".
 	ClientNamespace string
+	// MonitoringNamespace is where the cluster's Prometheus runs: only it reaches Gitaly's metrics port
+	// (MetricsPort). Default "monitoring", kube-prometheus's.
+	MonitoringNamespace string
 	// Zones are where Gitaly runs, one StatefulSet each. Required.
 	Zones []Zone
 	// StorageClass provisions each zone's volume, ReadWriteOnce, in the zone its pod is scheduled to: it must
@@ -150,6 +161,7 @@ func withDefaults(args GitalyArgs) GitalyArgs {
 	}
 	set(&args.Namespace, "gitlab-gitaly")
 	set(&args.ClientNamespace, "gitlab")
+	set(&args.MonitoringNamespace, "monitoring")
 	set(&args.VolumeSize, "100Gi")
 	set(&args.Image, gitlab.DefaultImage)
 	set(&args.Resources.CPURequest, "1")
@@ -179,7 +191,7 @@ func validateArgs(name string, a GitalyArgs) error {
 	if err := validate.DNSLabel("name", name); err != nil {
 		return err
 	}
-	for _, ns := range []struct{ field, value string }{{"namespace", a.Namespace}, {"clientNamespace", a.ClientNamespace}} {
+	for _, ns := range []struct{ field, value string }{{"namespace", a.Namespace}, {"clientNamespace", a.ClientNamespace}, {"monitoringNamespace", a.MonitoringNamespace}} {
 		if err := validate.DNSLabel(ns.field, ns.value); err != nil {
 			return err
 		}
@@ -281,7 +293,7 @@ func NewGitaly(ctx *pulumi.Context, name string, args *GitalyArgs, opts ...pulum
 	if err != nil {
 		return nil, err
 	}
-	if _, err := newNetworkPolicy(ctx, g, name, ns, a.ClientNamespace); err != nil {
+	if _, err := newNetworkPolicy(ctx, g, name, ns, a.ClientNamespace, a.MonitoringNamespace); err != nil {
 		return nil, err
 	}
 	addresses := pulumi.StringMap{}

@@ -128,3 +128,24 @@ func TestBadArgumentsAreRefusedNamingTheField(t *testing.T) {
 		})
 	}
 }
+
+func TestGitalyServesMetricsToTheMonitoringNamespaceAlone(t *testing.T) {
+	args := threePools()
+	args.MonitoringNamespace = "observability"
+	result, _ := deploy(t, args)
+	set, ok := result.Find(statefulSetType, "gitaly-pool-a")
+	require.True(t, ok)
+	assert.Equal(t, "gitaly-metrics", set.InputString("spec.template.spec.containers[0].ports[1].name"))
+	assert.EqualValues(t, 9236, set.MustInput(t, "spec.template.spec.containers[0].ports[1].containerPort"))
+	configMap, ok := result.Find("kubernetes:core/v1:ConfigMap", "gitaly-pool-a")
+	require.True(t, ok)
+	config := configMap.InputMap("data")["GITLAB_OMNIBUS_CONFIG"]
+	assert.Contains(t, config, "prometheus_listen_addr: '0.0.0.0:9236',", "Omnibus's default is localhost:9236, which no Prometheus reaches")
+	assert.Contains(t, config, "prometheus: { grpc_latency_buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1.0, 10.0, 30.0, 60.0, 300.0, 1500.0] },",
+		"without buckets Gitaly registers no grpc_server_handling_seconds histogram, which GitLabGitStorageLatency reads")
+	policy, _ := result.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitaly")
+	assert.Equal(t, map[string]string{"kubernetes.io/metadata.name": "observability"},
+		policy.InputMap("spec.ingress[1].from[0].namespaceSelector.matchLabels"))
+	assert.EqualValues(t, 9236, policy.MustInput(t, "spec.ingress[1].ports[0].port"))
+	assert.Len(t, policy.MustInput(t, "spec.ingress"), 2, "Gitaly's port to GitLab, its metrics to Prometheus, nothing else")
+}

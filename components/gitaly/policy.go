@@ -10,12 +10,16 @@ import (
 // GitLab's Service.
 const gitLabInternalPort = 80
 
-// newNetworkPolicy admits Gitaly's port from GitLab's namespace alone, and lets Gitaly reach only GitLab's
-// HTTP port there (its hooks call the internal API on a push) and DNS.
+// newNetworkPolicy admits Gitaly's port from GitLab's namespace alone and its metrics port from the
+// monitoring namespace alone, and lets Gitaly reach only GitLab's HTTP port (its hooks call the internal API on
+// a push) and DNS.
 func newNetworkPolicy(ctx *pulumi.Context, parent pulumi.Resource, name string, namespace pulumi.StringInput,
-	clientNamespace string) (*networkingv1.NetworkPolicy, error) {
+	clientNamespace, monitoringNamespace string) (*networkingv1.NetworkPolicy, error) {
 	client := &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{
 		"kubernetes.io/metadata.name": pulumi.String(clientNamespace),
+	}}
+	monitoring := &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{
+		"kubernetes.io/metadata.name": pulumi.String(monitoringNamespace),
 	}}
 	tcp := func(port int) *networkingv1.NetworkPolicyPortArgs {
 		return &networkingv1.NetworkPolicyPortArgs{Port: pulumi.Int(port), Protocol: pulumi.String("TCP")}
@@ -25,10 +29,16 @@ func newNetworkPolicy(ctx *pulumi.Context, parent pulumi.Resource, name string, 
 		Spec: &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: selector(name, "")},
 			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
-			Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
-				From:  networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: client}},
-				Ports: networkingv1.NetworkPolicyPortArray{tcp(Port)},
-			}},
+			Ingress: networkingv1.NetworkPolicyIngressRuleArray{
+				&networkingv1.NetworkPolicyIngressRuleArgs{
+					From:  networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: client}},
+					Ports: networkingv1.NetworkPolicyPortArray{tcp(Port)},
+				},
+				&networkingv1.NetworkPolicyIngressRuleArgs{
+					From:  networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: monitoring}},
+					Ports: networkingv1.NetworkPolicyPortArray{tcp(MetricsPort)},
+				},
+			},
 			Egress: networkingv1.NetworkPolicyEgressRuleArray{
 				&networkingv1.NetworkPolicyEgressRuleArgs{
 					To:    networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: client}},

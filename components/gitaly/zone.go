@@ -57,6 +57,9 @@ func renderConfig(gitLabURL string, storages []storage) string {
 	line("gitaly['gitlab_secret'] = ENV.fetch(%s)", rubyString(envShellSecret))
 	line("gitaly['configuration'] = {")
 	line("  listen_addr: '0.0.0.0:%d',", Port)
+	// Metrics for the cluster's Prometheus; the gRPC handling-time histogram exists only with buckets.
+	line("  prometheus_listen_addr: '0.0.0.0:%d',", MetricsPort)
+	line("  prometheus: %s,", gitlab.GitalyPrometheusSettings())
 	line("  auth: { token: ENV.fetch(%s) },", rubyString(envAuthToken))
 	line("  storage: [")
 	for _, s := range storages {
@@ -175,9 +178,10 @@ func podSpec(z zoneGitalyArgs, configMap pulumi.StringInput) *corev1.PodSpecArgs
 			Name:            pulumi.String("gitaly"),
 			Image:           pulumi.String(z.args.Image),
 			ImagePullPolicy: pulumi.String("Always"), // layers are cached; Always re-checks the registry's credentials
-			Ports: corev1.ContainerPortArray{&corev1.ContainerPortArgs{
-				Name: pulumi.String("gitaly"), ContainerPort: pulumi.Int(Port), Protocol: pulumi.String("TCP"),
-			}},
+			Ports: corev1.ContainerPortArray{
+				&corev1.ContainerPortArgs{Name: pulumi.String("gitaly"), ContainerPort: pulumi.Int(Port), Protocol: pulumi.String("TCP")},
+				&corev1.ContainerPortArgs{Name: pulumi.String(MetricsPortName), ContainerPort: pulumi.Int(MetricsPort), Protocol: pulumi.String("TCP")},
+			},
 			EnvFrom: corev1.EnvFromSourceArray{
 				&corev1.EnvFromSourceArgs{ConfigMapRef: &corev1.ConfigMapEnvSourceArgs{Name: configMap}},
 				&corev1.EnvFromSourceArgs{SecretRef: &corev1.SecretEnvSourceArgs{Name: z.secret}},

@@ -2,6 +2,9 @@ package gitlab
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
@@ -41,6 +44,31 @@ const (
 	gitalyMetricsPort    = 9236
 	sshdMetricsPort      = 9122
 )
+
+// What the alerts on the Jobs need to know of them: how long a migration Job and a backup run may take before
+// their own deadline stops them.
+const (
+	MigrationDeadline = migrationDeadlineSeconds * time.Second
+	BackupDeadline    = backupDeadlineSeconds * time.Second
+)
+
+// GitalyLatencyBuckets are the buckets of Gitaly's gRPC handling-time histogram (gitaly['configuration']
+// prometheus.grpc_latency_buckets): Gitaly registers grpc_server_handling_seconds only when they are set, and the
+// Git storage latency alert reads it. They are the ones Omnibus's gitlab.rb.template shows (2824-2826).
+var GitalyLatencyBuckets = []float64{0.001, 0.005, 0.025, 0.1, 0.5, 1, 10, 30, 60, 300, 1500}
+
+// GitalyPrometheusSettings is Gitaly's prometheus setting as a Ruby hash, for every Gitaly the stack runs: the
+// zones' own and the Gitaly StatefulSets'.
+func GitalyPrometheusSettings() string {
+	buckets := make([]string, len(GitalyLatencyBuckets))
+	for i, b := range GitalyLatencyBuckets {
+		buckets[i] = strconv.FormatFloat(b, 'f', -1, 64)
+		if !strings.Contains(buckets[i], ".") {
+			buckets[i] += ".0" // floats, as the template writes them
+		}
+	}
+	return "{ grpc_latency_buckets: [" + strings.Join(buckets, ", ") + "] }"
+}
 
 // Metrics says who may scrape the exporters.
 type Metrics struct {
@@ -101,7 +129,8 @@ func renderMetrics(line func(string, ...any), m metricsSettings) {
 	line("nginx['status']['options'] = { 'server_tokens' => 'off', 'access_log' => 'off' }")
 	if m.gitaly {
 		// Merged into the configuration the Git storage may have set (the storage NFS keeps).
-		line("gitaly['configuration'] = (gitaly['configuration'] || {}).merge(prometheus_listen_addr: '0.0.0.0:%d')", gitalyMetricsPort)
+		line("gitaly['configuration'] = (gitaly['configuration'] || {}).merge(prometheus_listen_addr: '0.0.0.0:%d', prometheus: %s)",
+			gitalyMetricsPort, GitalyPrometheusSettings())
 	}
 	if m.sshd {
 		line("gitlab_sshd['metrics_address'] = '0.0.0.0:%d'", sshdMetricsPort)

@@ -48,7 +48,8 @@ func TestEveryZonesPodServesTheExportersAndRunsNoBundledPrometheus(t *testing.T)
 		"sidekiq['metrics_enabled'] = true", "sidekiq['listen_address'] = '0.0.0.0'", "sidekiq['listen_port'] = 8082",
 		"gitlab_workhorse['prometheus_listen_addr'] = '0.0.0.0:9229'",
 		"gitlab_exporter['enable'] = true", "gitlab_exporter['listen_address'] = '0.0.0.0'", "gitlab_exporter['listen_port'] = '9168'",
-		"gitaly['configuration'] = (gitaly['configuration'] || {}).merge(prometheus_listen_addr: '0.0.0.0:9236')",
+		"gitaly['configuration'] = (gitaly['configuration'] || {}).merge(prometheus_listen_addr: '0.0.0.0:9236', " +
+			"prometheus: { grpc_latency_buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1.0, 10.0, 30.0, 60.0, 300.0, 1500.0] })",
 		"prometheus['enable'] = false", "alertmanager['enable'] = false", "node_exporter['enable'] = false",
 	} {
 		assert.Contains(t, config, line+"\n")

@@ -3,7 +3,12 @@
 // looks them up ("deployment-apps-v1.json", "service-v1.json"). No package ships these schemas and nothing
 // may be fetched from outside, so the project makes them offline from the official spec.
 //
+// With -crds it does the same for CustomResourceDefinitions (the Prometheus Operator's, from its Go module's
+// example/prometheus-operator-crd): one file per kind and served version, from the version's openAPIV3Schema,
+// closed to undeclared properties except where the CRD preserves unknown fields.
+//
 //	go run ./internal/cmd/k8sschemas -spec swagger.json -out .cache/schemas/v1.36.3
+//	go run ./internal/cmd/k8sschemas -crds 'dir/*.yaml' -out .cache/schemas/prometheus-operator-v0.94.0
 package main
 
 import (
@@ -17,13 +22,18 @@ import (
 
 func main() {
 	spec := flag.String("spec", "", "path of swagger.json")
+	crds := flag.String("crds", "", "a glob of CustomResourceDefinition YAML files, instead of -spec")
 	out := flag.String("out", "", "folder to write the schemas to")
 	flag.Parse()
-	if *spec == "" || *out == "" {
-		fmt.Fprintln(os.Stderr, "usage: k8sschemas -spec swagger.json -out DIR")
+	if (*spec == "") == (*crds == "") || *out == "" {
+		fmt.Fprintln(os.Stderr, "usage: k8sschemas -spec swagger.json -out DIR, or k8sschemas -crds 'GLOB' -out DIR")
 		os.Exit(2)
 	}
-	n, err := convert(*spec, *out)
+	convertFrom, from := convert, *spec
+	if *crds != "" {
+		convertFrom, from = convertCRDs, *crds
+	}
+	n, err := convertFrom(from, *out)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "k8sschemas:", err)
 		os.Exit(1)
@@ -141,7 +151,7 @@ func (defs definitions) expand(v any, expanding map[string]bool) any {
 	if ref, ok := schema["$ref"].(string); ok {
 		return defs.standalone(strings.TrimPrefix(ref, "#/definitions/"), expanding)
 	}
-	if schema["format"] == "int-or-string" {
+	if schema["format"] == "int-or-string" || schema["x-kubernetes-int-or-string"] == true {
 		return map[string]any{"oneOf": []any{map[string]any{"type": "string"}, map[string]any{"type": "integer"}}}
 	}
 	out := map[string]any{}
@@ -167,7 +177,7 @@ func (defs definitions) expand(v any, expanding map[string]bool) any {
 			out[keyword] = value
 		}
 	}
-	if _, has := out["properties"]; has {
+	if _, has := out["properties"]; has && schema["x-kubernetes-preserve-unknown-fields"] != true {
 		if _, set := out["additionalProperties"]; !set {
 			out["additionalProperties"] = false
 		}

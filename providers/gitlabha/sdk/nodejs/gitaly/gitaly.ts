@@ -67,6 +67,7 @@ export class Gitaly extends pulumi.ComponentResource {
             resourceInputs["defaultStorageOnly"] = args?.defaultStorageOnly;
             resourceInputs["gitLabURL"] = args?.gitLabURL;
             resourceInputs["image"] = args?.image;
+            resourceInputs["monitoringNamespace"] = args?.monitoringNamespace;
             resourceInputs["namespace"] = args?.namespace;
             resourceInputs["resources"] = args?.resources;
             resourceInputs["shellSecret"] = args?.shellSecret;
@@ -107,6 +108,10 @@ export interface GitalyArgs {
      * Image is the GitLab Omnibus image, the release GitLab runs. Default "gitlab/gitlab-ce:18.11.11-ce.0".
      */
     image?: string;
+    /**
+     * MonitoringNamespace is where the cluster's Prometheus runs: only it reaches Gitaly's metrics port (9236). Default "monitoring", kube-prometheus's.
+     */
+    monitoringNamespace?: string;
     /**
      * Namespace the StatefulSets run in, created by the component. Default "gitlab-gitaly".
      */

@@ -107,6 +107,7 @@ export class GitLab extends pulumi.ComponentResource {
             resourceInputs["gitStorage"] = args?.gitStorage;
             resourceInputs["image"] = args?.image;
             resourceInputs["keys"] = args?.keys;
+            resourceInputs["metrics"] = args?.metrics;
             resourceInputs["namespace"] = args?.namespace;
             resourceInputs["objectStorage"] = args?.objectStorage;
             resourceInputs["redis"] = args?.redis;
@@ -184,6 +185,10 @@ export interface GitLabArgs {
      * Keys are saved values of keys the component otherwise generates, by their names in its Secrets (KeyNames): "GITLAB_DB_KEY_BASE", "ssh_host_rsa_key", and so on. A stack restored into a new cluster passes the old stack's, saved from its Secrets; an installation made before the component generated every key passes those adopted once from the gitlab-secrets.json on its volume (README: "Keys"). Each is used as it is, in place of the generated value, which stays in the state unused; kept secret. The key set must be known when the program runs (a map of inputs, not an output of one). Default none: every key is generated.
      */
     keys?: {[key: string]: pulumi.Input<string>};
+    /**
+     * Metrics says who may scrape the pods' exporters. Default: the pods of namespace "monitoring".
+     */
+    metrics?: inputs.gitlab.MetricsArgs;
     /**
      * Namespace to deploy into. Default "gitlab".
      */

@@ -195,6 +195,20 @@ export namespace gitlab {
     }
 
     /**
+     * Metrics says who may scrape the exporters.
+     */
+    export interface MetricsArgs {
+        /**
+         * ScraperLabels narrow the admitted pods in ScraperNamespace to those carrying these labels. Default none: every pod there.
+         */
+        scraperLabels?: {[key: string]: string};
+        /**
+         * ScraperNamespace is the namespace whose pods may scrape the exporters: a NetworkPolicy admits the metrics ports from it alone (by its kubernetes.io/metadata.name label). Default "monitoring".
+         */
+        scraperNamespace?: string;
+    }
+
+    /**
      * NFS is an NFS export.
      */
     export interface NFSArgs {

@@ -26,6 +26,7 @@ class GitalyArgs:
                  client_namespace: Optional[_builtins.str] = None,
                  default_storage_only: Optional[_builtins.bool] = None,
                  image: Optional[_builtins.str] = None,
+                 monitoring_namespace: Optional[_builtins.str] = None,
                  namespace: Optional[_builtins.str] = None,
                  resources: Optional['ResourcesArgs'] = None,
                  shell_secret: pulumi.Input[Optional[_builtins.str]] = None,
@@ -40,6 +41,7 @@ class GitalyArgs:
         :param _builtins.str client_namespace: ClientNamespace is where GitLab runs: only its pods may reach Gitaly, and Gitaly reaches GitLab's internal API there. Default "gitlab".
         :param _builtins.bool default_storage_only: DefaultStorageOnly makes the zones' Gitaly serve the storage "default" alone, and no storage of their own: GitLab's required "default" beside a Gitaly Cluster that GitLab knows by another name (a stack moved off NFS, whose NFS held "default"). It takes one zone. Default false.
         :param _builtins.str image: Image is the GitLab Omnibus image, the release GitLab runs. Default "gitlab/gitlab-ce:18.11.11-ce.0".
+        :param _builtins.str monitoring_namespace: MonitoringNamespace is where the cluster's Prometheus runs: only it reaches Gitaly's metrics port (9236). Default "monitoring", kube-prometheus's.
         :param _builtins.str namespace: Namespace the StatefulSets run in, created by the component. Default "gitlab-gitaly".
         :param 'ResourcesArgs' resources: Resources of each Gitaly pod. Defaults: see Resources.
         :param pulumi.Input[_builtins.str] shell_secret: ShellSecret is the secret Gitaly's hooks call GitLab's internal API with, when GitLab's is another Git storage's (a Gitaly Cluster's). Default nil: generated here, and handed to GitLab as ShellSecret.
@@ -55,6 +57,8 @@ class GitalyArgs:
             pulumi.set(__self__, "default_storage_only", default_storage_only)
         if image is not None:
             pulumi.set(__self__, "image", image)
+        if monitoring_namespace is not None:
+            pulumi.set(__self__, "monitoring_namespace", monitoring_namespace)
         if namespace is not None:
             pulumi.set(__self__, "namespace", namespace)
         if resources is not None:
@@ -139,6 +143,18 @@ class GitalyArgs:
         pulumi.set(self, "image", value)
 
     @_builtins.property
+    @pulumi.getter(name="monitoringNamespace")
+    def monitoring_namespace(self) -> Optional[_builtins.str]:
+        """
+        MonitoringNamespace is where the cluster's Prometheus runs: only it reaches Gitaly's metrics port (9236). Default "monitoring", kube-prometheus's.
+        """
+        return pulumi.get(self, "monitoring_namespace")
+
+    @monitoring_namespace.setter
+    def monitoring_namespace(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "monitoring_namespace", value)
+
+    @_builtins.property
     @pulumi.getter
     def namespace(self) -> Optional[_builtins.str]:
         """
@@ -209,6 +225,7 @@ class Gitaly(pulumi.ComponentResource):
                  default_storage_only: Optional[_builtins.bool] = None,
                  git_lab_url: pulumi.Input[Optional[_builtins.str]] = None,
                  image: Optional[_builtins.str] = None,
+                 monitoring_namespace: Optional[_builtins.str] = None,
                  namespace: Optional[_builtins.str] = None,
                  resources: Optional[Union['ResourcesArgs', 'ResourcesArgsDict']] = None,
                  shell_secret: pulumi.Input[Optional[_builtins.str]] = None,
@@ -228,6 +245,7 @@ class Gitaly(pulumi.ComponentResource):
         :param _builtins.bool default_storage_only: DefaultStorageOnly makes the zones' Gitaly serve the storage "default" alone, and no storage of their own: GitLab's required "default" beside a Gitaly Cluster that GitLab knows by another name (a stack moved off NFS, whose NFS held "default"). It takes one zone. Default false.
         :param pulumi.Input[_builtins.str] git_lab_url: GitLabURL is GitLab's internal API as Gitaly's hooks reach it, such as http://gitlab.gitlab.svc. Required.
         :param _builtins.str image: Image is the GitLab Omnibus image, the release GitLab runs. Default "gitlab/gitlab-ce:18.11.11-ce.0".
+        :param _builtins.str monitoring_namespace: MonitoringNamespace is where the cluster's Prometheus runs: only it reaches Gitaly's metrics port (9236). Default "monitoring", kube-prometheus's.
         :param _builtins.str namespace: Namespace the StatefulSets run in, created by the component. Default "gitlab-gitaly".
         :param Union['ResourcesArgs', 'ResourcesArgsDict'] resources: Resources of each Gitaly pod. Defaults: see Resources.
         :param pulumi.Input[_builtins.str] shell_secret: ShellSecret is the secret Gitaly's hooks call GitLab's internal API with, when GitLab's is another Git storage's (a Gitaly Cluster's). Default nil: generated here, and handed to GitLab as ShellSecret.
@@ -266,6 +284,7 @@ class Gitaly(pulumi.ComponentResource):
                  default_storage_only: Optional[_builtins.bool] = None,
                  git_lab_url: pulumi.Input[Optional[_builtins.str]] = None,
                  image: Optional[_builtins.str] = None,
+                 monitoring_namespace: Optional[_builtins.str] = None,
                  namespace: Optional[_builtins.str] = None,
                  resources: Optional[Union['ResourcesArgs', 'ResourcesArgsDict']] = None,
                  shell_secret: pulumi.Input[Optional[_builtins.str]] = None,
@@ -290,6 +309,7 @@ class Gitaly(pulumi.ComponentResource):
                 raise TypeError("Missing required property 'git_lab_url'")
             __props__.__dict__["git_lab_url"] = git_lab_url
             __props__.__dict__["image"] = image
+            __props__.__dict__["monitoring_namespace"] = monitoring_namespace
             __props__.__dict__["namespace"] = namespace
             __props__.__dict__["resources"] = resources
             __props__.__dict__["shell_secret"] = shell_secret

@@ -21,6 +21,8 @@ __all__ = [
     'DatabaseArgsDict',
     'GitStorageArgs',
     'GitStorageArgsDict',
+    'MetricsArgs',
+    'MetricsArgsDict',
     'NFSArgs',
     'NFSArgsDict',
     'NodePortsArgs',
@@ -423,6 +425,60 @@ class GitStorageArgs:
     @shell_secret.setter
     def shell_secret(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "shell_secret", value)
+
+
+class MetricsArgsDict(TypedDict):
+    """
+    Metrics says who may scrape the exporters.
+    """
+    scraper_labels: NotRequired[Mapping[str, _builtins.str]]
+    """
+    ScraperLabels narrow the admitted pods in ScraperNamespace to those carrying these labels. Default none: every pod there.
+    """
+    scraper_namespace: NotRequired[_builtins.str]
+    """
+    ScraperNamespace is the namespace whose pods may scrape the exporters: a NetworkPolicy admits the metrics ports from it alone (by its kubernetes.io/metadata.name label). Default "monitoring".
+    """
+
+@pulumi.input_type
+class MetricsArgs:
+    def __init__(__self__, *,
+                 scraper_labels: Optional[Mapping[str, _builtins.str]] = None,
+                 scraper_namespace: Optional[_builtins.str] = None):
+        """
+        Metrics says who may scrape the exporters.
+
+        :param Mapping[str, _builtins.str] scraper_labels: ScraperLabels narrow the admitted pods in ScraperNamespace to those carrying these labels. Default none: every pod there.
+        :param _builtins.str scraper_namespace: ScraperNamespace is the namespace whose pods may scrape the exporters: a NetworkPolicy admits the metrics ports from it alone (by its kubernetes.io/metadata.name label). Default "monitoring".
+        """
+        if scraper_labels is not None:
+            pulumi.set(__self__, "scraper_labels", scraper_labels)
+        if scraper_namespace is not None:
+            pulumi.set(__self__, "scraper_namespace", scraper_namespace)
+
+    @_builtins.property
+    @pulumi.getter(name="scraperLabels")
+    def scraper_labels(self) -> Optional[Mapping[str, _builtins.str]]:
+        """
+        ScraperLabels narrow the admitted pods in ScraperNamespace to those carrying these labels. Default none: every pod there.
+        """
+        return pulumi.get(self, "scraper_labels")
+
+    @scraper_labels.setter
+    def scraper_labels(self, value: Optional[Mapping[str, _builtins.str]]):
+        pulumi.set(self, "scraper_labels", value)
+
+    @_builtins.property
+    @pulumi.getter(name="scraperNamespace")
+    def scraper_namespace(self) -> Optional[_builtins.str]:
+        """
+        ScraperNamespace is the namespace whose pods may scrape the exporters: a NetworkPolicy admits the metrics ports from it alone (by its kubernetes.io/metadata.name label). Default "monitoring".
+        """
+        return pulumi.get(self, "scraper_namespace")
+
+    @scraper_namespace.setter
+    def scraper_namespace(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "scraper_namespace", value)
 
 
 class NFSArgsDict(TypedDict):

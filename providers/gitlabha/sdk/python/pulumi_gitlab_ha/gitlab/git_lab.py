@@ -27,6 +27,7 @@ class GitLabArgs:
                  git_storage: Optional['GitStorageArgs'] = None,
                  image: Optional[_builtins.str] = None,
                  keys: Optional[Mapping[str, pulumi.Input[_builtins.str]]] = None,
+                 metrics: Optional['MetricsArgs'] = None,
                  namespace: Optional[_builtins.str] = None,
                  object_storage: Optional['ObjectStorageArgs'] = None,
                  redis: Optional['RedisArgs'] = None,
@@ -48,6 +49,7 @@ class GitLabArgs:
         :param 'GitStorageArgs' git_storage: GitStorage says where Git repositories live. Default: on the zones' shared NFS volume, served by a Gitaly in every zone's pod (see gitstorage.go).
         :param _builtins.str image: Image is the GitLab Omnibus image. Default "gitlab/gitlab-ce:18.11.11-ce.0".
         :param Mapping[str, pulumi.Input[_builtins.str]] keys: Keys are saved values of keys the component otherwise generates, by their names in its Secrets (KeyNames): "GITLAB_DB_KEY_BASE", "ssh_host_rsa_key", and so on. A stack restored into a new cluster passes the old stack's, saved from its Secrets; an installation made before the component generated every key passes those adopted once from the gitlab-secrets.json on its volume (README: "Keys"). Each is used as it is, in place of the generated value, which stays in the state unused; kept secret. The key set must be known when the program runs (a map of inputs, not an output of one). Default none: every key is generated.
+        :param 'MetricsArgs' metrics: Metrics says who may scrape the pods' exporters. Default: the pods of namespace "monitoring".
         :param _builtins.str namespace: Namespace to deploy into. Default "gitlab".
         :param 'ObjectStorageArgs' object_storage: ObjectStorage is where GitLab keeps artifacts, uploads, LFS objects, packages and its other objects: GitLab's consolidated object storage, on any S3-compatible service. Default nil: objects stay on the zones' shared volume, the layout GitLab documents for a single node only.
         :param 'RedisArgs' redis: Redis is an external Redis. Default nil: the component runs a single in-cluster Redis with a generated password, fit for development; production stacks should pass a managed, replicated one.
@@ -72,6 +74,8 @@ class GitLabArgs:
             pulumi.set(__self__, "image", image)
         if keys is not None:
             pulumi.set(__self__, "keys", keys)
+        if metrics is not None:
+            pulumi.set(__self__, "metrics", metrics)
         if namespace is not None:
             pulumi.set(__self__, "namespace", namespace)
         if object_storage is not None:
@@ -178,6 +182,18 @@ class GitLabArgs:
     @keys.setter
     def keys(self, value: Optional[Mapping[str, pulumi.Input[_builtins.str]]]):
         pulumi.set(self, "keys", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def metrics(self) -> Optional['MetricsArgs']:
+        """
+        Metrics says who may scrape the pods' exporters. Default: the pods of namespace "monitoring".
+        """
+        return pulumi.get(self, "metrics")
+
+    @metrics.setter
+    def metrics(self, value: Optional['MetricsArgs']):
+        pulumi.set(self, "metrics", value)
 
     @_builtins.property
     @pulumi.getter
@@ -325,6 +341,7 @@ class GitLab(pulumi.ComponentResource):
                  git_storage: Optional[Union['GitStorageArgs', 'GitStorageArgsDict']] = None,
                  image: Optional[_builtins.str] = None,
                  keys: Optional[Mapping[str, pulumi.Input[_builtins.str]]] = None,
+                 metrics: Optional[Union['MetricsArgs', 'MetricsArgsDict']] = None,
                  namespace: Optional[_builtins.str] = None,
                  object_storage: Optional[Union['ObjectStorageArgs', 'ObjectStorageArgsDict']] = None,
                  redis: Optional[Union['RedisArgs', 'RedisArgsDict']] = None,
@@ -351,6 +368,7 @@ class GitLab(pulumi.ComponentResource):
         :param Union['GitStorageArgs', 'GitStorageArgsDict'] git_storage: GitStorage says where Git repositories live. Default: on the zones' shared NFS volume, served by a Gitaly in every zone's pod (see gitstorage.go).
         :param _builtins.str image: Image is the GitLab Omnibus image. Default "gitlab/gitlab-ce:18.11.11-ce.0".
         :param Mapping[str, pulumi.Input[_builtins.str]] keys: Keys are saved values of keys the component otherwise generates, by their names in its Secrets (KeyNames): "GITLAB_DB_KEY_BASE", "ssh_host_rsa_key", and so on. A stack restored into a new cluster passes the old stack's, saved from its Secrets; an installation made before the component generated every key passes those adopted once from the gitlab-secrets.json on its volume (README: "Keys"). Each is used as it is, in place of the generated value, which stays in the state unused; kept secret. The key set must be known when the program runs (a map of inputs, not an output of one). Default none: every key is generated.
+        :param Union['MetricsArgs', 'MetricsArgsDict'] metrics: Metrics says who may scrape the pods' exporters. Default: the pods of namespace "monitoring".
         :param _builtins.str namespace: Namespace to deploy into. Default "gitlab".
         :param Union['ObjectStorageArgs', 'ObjectStorageArgsDict'] object_storage: ObjectStorage is where GitLab keeps artifacts, uploads, LFS objects, packages and its other objects: GitLab's consolidated object storage, on any S3-compatible service. Default nil: objects stay on the zones' shared volume, the layout GitLab documents for a single node only.
         :param Union['RedisArgs', 'RedisArgsDict'] redis: Redis is an external Redis. Default nil: the component runs a single in-cluster Redis with a generated password, fit for development; production stacks should pass a managed, replicated one.
@@ -396,6 +414,7 @@ class GitLab(pulumi.ComponentResource):
                  git_storage: Optional[Union['GitStorageArgs', 'GitStorageArgsDict']] = None,
                  image: Optional[_builtins.str] = None,
                  keys: Optional[Mapping[str, pulumi.Input[_builtins.str]]] = None,
+                 metrics: Optional[Union['MetricsArgs', 'MetricsArgsDict']] = None,
                  namespace: Optional[_builtins.str] = None,
                  object_storage: Optional[Union['ObjectStorageArgs', 'ObjectStorageArgsDict']] = None,
                  redis: Optional[Union['RedisArgs', 'RedisArgsDict']] = None,
@@ -429,6 +448,7 @@ class GitLab(pulumi.ComponentResource):
             __props__.__dict__["git_storage"] = git_storage
             __props__.__dict__["image"] = image
             __props__.__dict__["keys"] = keys
+            __props__.__dict__["metrics"] = metrics
             __props__.__dict__["namespace"] = namespace
             __props__.__dict__["object_storage"] = object_storage
             __props__.__dict__["redis"] = redis
