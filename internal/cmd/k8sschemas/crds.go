@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -58,12 +57,7 @@ func convertCRDs(glob, out string) (int, error) {
 			}
 			gvk := groupVersionKind{crd.Spec.Group, version.Name, crd.Spec.Names.Kind}
 			schema := definitions{}.expand(version.Schema.OpenAPIV3Schema, map[string]bool{}).(map[string]any)
-			pinKind(schema, gvk)
-			encoded, err := json.Marshal(schema)
-			if err != nil {
-				return written, err
-			}
-			if err := os.WriteFile(filepath.Join(out, fileName(gvk)), encoded, 0o644); err != nil {
+			if err := writeSchema(out, gvk, schema); err != nil {
 				return written, err
 			}
 			written++

@@ -61,18 +61,24 @@ func convert(specPath, out string) (int, error) {
 	for name, definition := range spec.Definitions {
 		for _, gvk := range groupVersionKinds(definition) {
 			schema := spec.Definitions.standalone(name, map[string]bool{}).(map[string]any)
-			pinKind(schema, gvk)
-			body, err := json.Marshal(schema)
-			if err != nil {
-				return written, err
-			}
-			if err := os.WriteFile(filepath.Join(out, fileName(gvk)), body, 0o644); err != nil {
+			if err := writeSchema(out, gvk, schema); err != nil {
 				return written, err
 			}
 			written++
 		}
 	}
 	return written, nil
+}
+
+// writeSchema writes one kind's standalone schema, pinned to its apiVersion and kind, where kubeconform looks
+// for it.
+func writeSchema(out string, gvk groupVersionKind, schema map[string]any) error {
+	pinKind(schema, gvk)
+	body, err := json.Marshal(schema)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, fileName(gvk)), body, 0o644)
 }
 
 type groupVersionKind struct{ group, version, kind string }
