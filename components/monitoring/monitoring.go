@@ -21,6 +21,9 @@ import (
 // APIVersion of the Prometheus Operator's kinds.
 const APIVersion = "monitoring.coreos.com/v1"
 
+// TypeToken is the component's Pulumi type.
+const TypeToken = "gitlab-ha:monitoring:Monitoring"
+
 // Monitoring is the component.
 type Monitoring struct {
 	pulumi.ResourceState
@@ -76,7 +79,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	}
 	a := args.defaulted()
 	component := &Monitoring{}
-	if err := ctx.RegisterComponentResource("gitlab-ha:monitoring:Monitoring", name, component, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(TypeToken, name, component, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(component)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -32,6 +33,10 @@ var literals = map[reflect.Type]func(path string) (any, resource.PropertyValue){
 	},
 	reflect.TypeFor[pulumi.StringMapInput](): func(p string) (any, resource.PropertyValue) {
 		return pulumi.StringMap{"key": pulumi.String(p)}, resource.NewProperty(resource.PropertyMap{"key": resource.NewProperty(p)})
+	},
+	// A duration is a string in Go's syntax (a threshold, a deadline).
+	reflect.TypeFor[time.Duration](): func(string) (any, resource.PropertyValue) {
+		return 90 * time.Second, resource.NewProperty("1m30s")
 	},
 	reflect.TypeFor[pulumi.StringArrayInput](): func(p string) (any, resource.PropertyValue) {
 		return pulumi.StringArray{pulumi.String(p)}, resource.NewProperty([]resource.PropertyValue{resource.NewProperty(p)})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/gitlab-ha/gitlab-ha/components/componenttest"
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
+	"github.com/gitlab-ha/gitlab-ha/components/monitoring"
 	"github.com/gitlab-ha/gitlab-ha/providers/gitlabha/componentpkg"
 )
 
@@ -229,4 +231,101 @@ func TestConstructRefusesBadInputsWithTheErrorNewGitLabGives(t *testing.T) {
 	assert.Equal(t, goErr.Error(), status.Convert(err).Message())
 	assert.Contains(t, goErr.Error(), `zones[1].name: "eu-west-1a" repeats zones[0].name`)
 	assert.Empty(t, p.monitor.mocks.Result(nil).Resources, "nothing is registered")
+}
+
+// monitoringArgs are Monitoring's Args for two zones with a daily backup and durations of every form a
+// program writes: whole minutes, hours and minutes, a fraction of a second.
+func monitoringArgs() *monitoring.MonitoringArgs {
+	return &monitoring.MonitoringArgs{
+		Namespace: pulumi.String("gitlab"), NamespaceName: "gitlab", Instance: "gitlab",
+		Zones:         []string{"eu-west-1a", "eu-west-1b"},
+		ExternalURL:   "https://gitlab.example.com",
+		BackupCronJob: "gitlab-backup", BackupSchedule: "0 1 * * *", BackupDeadline: 6 * time.Hour,
+		MigrationJobPattern: "gitlab-(post-)?migrations-.+", MigrationDeadline: 90 * time.Minute,
+		Thresholds: monitoring.Thresholds{ZoneDownFor: 7 * time.Minute, GitLatency: 1500 * time.Millisecond},
+	}
+}
+
+// monitoringOnTheWire are the same Args as a TypeScript program sends them: every duration a string in Go's
+// syntax, as the schema documents.
+func monitoringOnTheWire() resource.PropertyMap {
+	return resource.PropertyMap{
+		"namespace": resource.NewProperty("gitlab"), "namespaceName": resource.NewProperty("gitlab"),
+		"instance":      resource.NewProperty("gitlab"),
+		"zones":         resource.NewProperty([]resource.PropertyValue{resource.NewProperty("eu-west-1a"), resource.NewProperty("eu-west-1b")}),
+		"externalURL":   resource.NewProperty("https://gitlab.example.com"),
+		"backupCronJob": resource.NewProperty("gitlab-backup"), "backupSchedule": resource.NewProperty("0 1 * * *"),
+		"backupDeadline":      resource.NewProperty("6h"),
+		"migrationJobPattern": resource.NewProperty("gitlab-(post-)?migrations-.+"),
+		"migrationDeadline":   resource.NewProperty("1h30m"),
+		"thresholds": resource.NewProperty(resource.PropertyMap{
+			"zoneDownFor": resource.NewProperty("7m"), "gitLatency": resource.NewProperty("1500ms"),
+		}),
+	}
+}
+
+// ruleFor is the `for` of an alert in a registered PrometheusRule.
+func ruleFor(t *testing.T, rule componenttest.Resource, alert string) any {
+	t.Helper()
+	for _, group := range rule.MustInput(t, "spec.groups").([]any) {
+		for _, r := range group.(map[string]any)["rules"].([]any) {
+			if r := r.(map[string]any); r["alert"] == alert {
+				return r["for"]
+			}
+		}
+	}
+	t.Fatalf("no alert %s in the rule", alert)
+	return nil
+}
+
+func TestConstructOfMonitoringWithDurationsRegistersWhatNewMonitoringRegisters(t *testing.T) {
+	direct := componenttest.Run(func(ctx *pulumi.Context) error {
+		k8s, err := goProvider(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = monitoring.NewMonitoring(ctx, "gitlab-monitoring", monitoringArgs(), pulumi.Provider(k8s))
+		return err
+	})
+	require.NoError(t, direct.Err)
+	k8s, ok := direct.Find("pulumi:providers:kubernetes", "k8s")
+	require.True(t, ok)
+
+	p := startProvider(t)
+	p.monitor.existing[k8s.URN] = resource.PropertyMap{"urn": resource.NewProperty(k8s.URN),
+		"id": resource.NewProperty(k8s.ID), "state": resource.NewProperty(k8s.Outputs)}
+	response, err := p.construct(t, monitoring.TypeToken, "gitlab-monitoring", monitoringOnTheWire(), nil,
+		map[string]string{"kubernetes": k8s.URN + "::" + k8s.ID})
+	require.NoError(t, err)
+	viaProvider := p.monitor.mocks.Result(nil)
+
+	want, got := records(direct, k8s.URN), records(viaProvider, "")
+	require.Len(t, got, len(want), "as many registrations through Construct as through NewMonitoring")
+	for i := range want {
+		assert.Equal(t, want[i], got[i], "registration %d", i)
+	}
+	rule, ok := viaProvider.Find("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "gitlab-alerts")
+	require.True(t, ok)
+	assert.Equal(t, "7m", ruleFor(t, rule, monitoring.AlertZoneDown), `thresholds.zoneDownFor "7m" reaches the rule`)
+	assert.Equal(t, 1, viaProvider.OutputsRegistered, "the component registers its outputs")
+	assert.Equal(t, urnOf(project, stack, stackURN, monitoring.TypeToken, "gitlab-monitoring"), response.GetUrn())
+}
+
+func TestConstructRefusesABadDurationNamingTheInputAndRegistersNothing(t *testing.T) {
+	for _, tc := range []struct{ name, value, want string }{
+		{"words", "5 minutes", `thresholds.zoneDownFor: "5 minutes" is not a duration in Go's syntax, such as "5m" or "1h30m"`},
+		{"a bare number", "300", `thresholds.zoneDownFor: "300" is not a duration in Go's syntax, such as "5m" or "1h30m"`},
+		// A duration Go reads but the component refuses gets NewMonitoring's own error.
+		{"negative", "-5m", `thresholds.zoneDownFor: "-5m0s" is negative`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startProvider(t)
+			inputs := monitoringOnTheWire()
+			inputs["thresholds"].ObjectValue()["zoneDownFor"] = resource.NewProperty(tc.value)
+			_, err := p.construct(t, monitoring.TypeToken, "gitlab-monitoring", inputs, nil, nil)
+			require.Error(t, err)
+			assert.Contains(t, status.Convert(err).Message(), tc.want)
+			assert.Empty(t, p.monitor.mocks.Result(nil).Resources, "nothing is registered")
+		})
+	}
 }

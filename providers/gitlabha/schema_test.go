@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -70,6 +71,28 @@ func TestEveryComponentIsInTheSchemaWithItsArgsAsInputs(t *testing.T) {
 	assert.True(t, lke, "lke.NodeCounts is not cluster.NodeCounts")
 }
 
+func TestADurationIsAStringInGoSyntaxDocumentedAsSuch(t *testing.T) {
+	pkg, err := componentpkg.Schema(root)
+	require.NoError(t, err)
+	monitoring := pkg.Resources["gitlab-ha:monitoring:Monitoring"]
+	for name, property := range map[string]componentpkg.Property{
+		"migrationDeadline":       monitoring.InputProperties["migrationDeadline"],
+		"thresholds.zoneDownFor":  pkg.Types["gitlab-ha:monitoring:Thresholds"].Properties["zoneDownFor"],
+		"thresholds.gitLatency":   pkg.Types["gitlab-ha:monitoring:Thresholds"].Properties["gitLatency"],
+		"thresholds.backupMargin": pkg.Types["gitlab-ha:monitoring:Thresholds"].Properties["backupMargin"],
+	} {
+		assert.Equal(t, "string", property.Type, name)
+		assert.True(t, property.Plain, "%s: a time.Duration is a Go value, not an input", name)
+		assert.Contains(t, property.Description, `a string in Go's syntax (time.ParseDuration): "90s", "5m", "1h30m"`, name)
+	}
+	assert.Contains(t, pkg.Types["gitlab-ha:monitoring:Thresholds"].Properties["zoneDownFor"].Description, "Default 5m.",
+		"the default, in the syntax the property takes")
+	assert.NotContains(t, pkg.Types["gitlab-ha:monitoring:Thresholds"].Properties["errorRatio"].Description, "duration",
+		"a float64 is no duration")
+	assert.Contains(t, monitoring.RequiredInputs, "migrationDeadline")
+	assert.Contains(t, monitoring.RequiredInputs, "namespace", `"Required (pass ...)" is required`)
+}
+
 func TestPropertyNamesAreTheNamesTheComponentsErrorsUse(t *testing.T) {
 	for goName, want := range map[string]string{
 		"VpcID": "vpcId", "PublicAccessCIDRs": "publicAccessCidrs", "SSLMode": "sslMode", "DiskSizeGiB": "diskSizeGiB",
@@ -99,4 +122,27 @@ func TestAGoTypeWithNoSchemaEquivalentFailsGenerationNamingTheField(t *testing.T
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "main.badArgs.Progress")
 	assert.Contains(t, err.Error(), "chan int")
+}
+
+// A component with a duration among its outputs.
+type timedArgs struct{}
+
+type timedComponent struct {
+	pulumi.ResourceState
+
+	// Interval is how often it runs.
+	Interval time.Duration
+}
+
+func newTimed(*pulumi.Context, string, *timedArgs, ...pulumi.ResourceOption) (*timedComponent, error) {
+	return nil, nil
+}
+
+func TestADurationOutputIsTheStringTheSchemaSays(t *testing.T) {
+	pkg, err := componentpkg.SchemaOf(root, []componentpkg.Component{componentpkg.NewComponent("gitlab-ha:test:Timed", newTimed)})
+	require.NoError(t, err)
+	assert.Equal(t, "string", pkg.Resources["gitlab-ha:test:Timed"].Properties["interval"].Type)
+	state, err := componentpkg.Outputs(&timedComponent{Interval: 90 * time.Second})
+	require.NoError(t, err)
+	assert.Equal(t, pulumi.String("1m30s"), state["interval"])
 }

@@ -26,6 +26,8 @@ import (
 	"github.com/gitlab-ha/gitlab-ha/components/gitlab"
 	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer"
 	"github.com/gitlab-ha/gitlab-ha/components/loadbalancer/nodebalancer"
+	"github.com/gitlab-ha/gitlab-ha/components/monitoring"
+	"github.com/gitlab-ha/gitlab-ha/components/monitoring/cloudwatch"
 	"github.com/gitlab-ha/gitlab-ha/components/network"
 	"github.com/gitlab-ha/gitlab-ha/components/network/linodevpc"
 	"github.com/gitlab-ha/gitlab-ha/components/objectstorage"
@@ -93,6 +95,8 @@ var Components = []Component{
 	NewComponent(objectstorage.S3TypeToken, objectstorage.NewS3),
 	NewComponent(linodeobj.TypeToken, linodeobj.NewLinodeObjectStorage),
 	NewComponent(redis.ElastiCacheTypeToken, redis.NewElastiCache),
+	NewComponent(monitoring.TypeToken, monitoring.NewMonitoring),
+	NewComponent(cloudwatch.TypeToken, cloudwatch.NewCloudWatchAlarms),
 }
 
 // Lookup finds the component with a type token.

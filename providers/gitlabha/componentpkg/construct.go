@@ -3,6 +3,7 @@ package componentpkg
 import (
 	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
@@ -63,6 +64,8 @@ func Outputs(resource pulumi.ComponentResource) (pulumi.Map, error) {
 		}
 		if out, ok := value.Interface().(pulumi.Output); ok {
 			state[f.Property] = out
+		} else if value.Type() == durationType {
+			state[f.Property] = pulumi.String(value.Interface().(time.Duration).String()) // as the schema says
 		} else {
 			state[f.Property] = pulumi.ToOutput(value.Interface())
 		}

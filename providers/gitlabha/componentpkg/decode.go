@@ -15,13 +15,16 @@ import (
 var twins sync.Map // reflect.Type -> reflect.Type
 
 // twinOf is t with every struct inside it replaced by an unnamed struct of the same fields, each tagged with
-// its schema property name. Pulumi Input and Output types, and plain values, stay as they are.
+// its schema property name, and every time.Duration by a string (Go's syntax, which fromTwin parses). Pulumi
+// Input and Output types, and other plain values, stay as they are.
 func twinOf(t reflect.Type) (reflect.Type, error) {
 	if cached, ok := twins.Load(t); ok {
 		return cached.(reflect.Type), nil
 	}
 	var twin reflect.Type
 	switch {
+	case t == durationType:
+		twin = reflect.TypeFor[string]() // fromTwin parses it
 	case isEventual(t):
 		twin = t
 	case isResource(t):
@@ -77,6 +80,12 @@ func fromTwin(dst, src reflect.Value, path string) error {
 		return nil
 	}
 	switch {
+	case dst.Type() == durationType:
+		d, err := parseDuration(path, src.String())
+		if err != nil {
+			return err
+		}
+		dst.Set(reflect.ValueOf(d))
 	case dst.Kind() == reflect.Interface: // a resource, decoded into any
 		if src.IsNil() {
 			return nil

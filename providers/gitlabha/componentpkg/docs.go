@@ -227,6 +227,7 @@ func text(group *ast.CommentGroup) string {
 }
 
 // required is the project's convention for a required field: its doc comment has a sentence that starts with
-// "Required" and goes on with a stop, a comma or "for every" ("Required.", "Required; never 0.0.0.0/0.",
-// "Required for every zone."), not "Required with PublicEndpoint", which is a condition.
-var required = regexp.MustCompile(`(^|[.;:]\s+)Required([.;:,]|\s+for every)`)
+// "Required" and goes on with a stop, a comma, "for every" or an aside in parentheses ("Required.", "Required;
+// never 0.0.0.0/0.", "Required for every zone.", "Required (pass the GitLab component's Namespace)"), not
+// "Required with PublicEndpoint", which is a condition.
+var required = regexp.MustCompile(`(^|[.;:]\s+)Required([.;:,]|\s+for every|\s+\()`)

@@ -204,10 +204,13 @@ func (g *generator) properties(c Component, t reflect.Type, doc typeDoc) (map[st
 			return nil, nil, err
 		}
 		description := doc.fields[f.Name]
-		properties[f.Property] = Property{TypeSpec: spec, Description: description}
 		if required.MatchString(description) {
 			requiredNames = append(requiredNames, f.Property)
 		}
+		if holdsDuration(f.Type) {
+			description = joinSentences(description, durationNote)
+		}
+		properties[f.Property] = Property{TypeSpec: spec, Description: description}
 	}
 	slices.Sort(requiredNames)
 	return properties, requiredNames, nil
@@ -231,6 +234,9 @@ func (g *generator) typeSpec(c Component, t reflect.Type, plain bool, path strin
 		// A resource to depend on (GitStorage.DependsOn): a resource of any type has no schema type but Any,
 		// and reaches Construct as a resource reference, which the SDK turns back into a pulumi.Resource.
 		return TypeSpec{Ref: "pulumi.json#/Any"}, nil
+	}
+	if t == durationType {
+		return TypeSpec{Type: "string", Plain: plain}, nil
 	}
 	spec := TypeSpec{Plain: plain}
 	switch t.Kind() {
@@ -315,6 +321,14 @@ func unplain(spec TypeSpec) TypeSpec {
 		spec.AdditionalProperties = &values
 	}
 	return spec
+}
+
+// joinSentences appends a sentence to a description, in its last paragraph.
+func joinSentences(description, sentence string) string {
+	if description == "" {
+		return sentence
+	}
+	return description + " " + sentence
 }
 
 func joinDocs(docs ...string) string {

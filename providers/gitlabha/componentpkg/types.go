@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/gitlab-ha/gitlab-ha/internal/validate"
 )
 
 var (
@@ -13,7 +16,39 @@ var (
 	outputType        = reflect.TypeFor[pulumi.Output]()
 	resourceType      = reflect.TypeFor[pulumi.Resource]()
 	resourceStateType = reflect.TypeFor[pulumi.ResourceState]()
+	durationType      = reflect.TypeFor[time.Duration]()
 )
+
+// A time.Duration (a threshold, a deadline) is a string in the schema, in Go's own syntax, which is also how the
+// components' docs state their defaults ("Default 5m."): an int64 of nanoseconds is no unit a program in another
+// language would think to write.
+
+// durationNote ends the description of a property that is, or holds, durations.
+const durationNote = `A duration, as a string in Go's syntax (time.ParseDuration): "90s", "5m", "1h30m", "336h".`
+
+// holdsDuration says whether t is a time.Duration, or a pointer to, list or map of them.
+func holdsDuration(t reflect.Type) bool {
+	switch {
+	case t == durationType:
+		return true
+	case t.Kind() == reflect.Pointer, t.Kind() == reflect.Slice, t.Kind() == reflect.Map:
+		return holdsDuration(t.Elem())
+	}
+	return false
+}
+
+// parseDuration reads a duration a program sent; path names the property in the error. "" is the zero
+// duration, as an unset property is: the component's default.
+func parseDuration(path, text string) (time.Duration, error) {
+	if text == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(text)
+	if err != nil {
+		return 0, validate.Errorf(path, text, `is not a duration in Go's syntax, such as "5m" or "1h30m"`)
+	}
+	return d, nil
+}
 
 // field is an exported field of an Args struct (or of a struct inside one) and its schema name.
 type field struct {

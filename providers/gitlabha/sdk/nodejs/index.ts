@@ -18,6 +18,7 @@ import * as filesystem from "./filesystem";
 import * as gitaly from "./gitaly";
 import * as gitlab from "./gitlab";
 import * as loadbalancer from "./loadbalancer";
+import * as monitoring from "./monitoring";
 import * as network from "./network";
 import * as objectstorage from "./objectstorage";
 import * as redis from "./redis";
@@ -30,6 +31,7 @@ export {
     gitaly,
     gitlab,
     loadbalancer,
+    monitoring,
     network,
     objectstorage,
     redis,

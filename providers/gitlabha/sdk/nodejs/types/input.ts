@@ -493,6 +493,142 @@ export namespace loadbalancer {
     }
 }
 
+export namespace monitoring {
+    /**
+     * Cache is the ElastiCache replication group.
+     */
+    export interface CloudWatchAlarmsCacheArgs {
+        /**
+         * CacheClusterIDs are the replication group's member clusters, each one node, by a stable key (its number, 001…): the CacheClusterId dimension. Required, at least one.
+         */
+        cacheClusterIds: {[key: string]: pulumi.Input<string>};
+    }
+
+    /**
+     * Database is the RDS instance.
+     */
+    export interface CloudWatchAlarmsDatabaseArgs {
+        /**
+         * InstanceID is the DB instance identifier, the DBInstanceIdentifier dimension. Required.
+         */
+        instanceId: pulumi.Input<string>;
+    }
+
+    /**
+     * FileSystem is the EFS file system.
+     */
+    export interface CloudWatchAlarmsFileSystemArgs {
+        /**
+         * BurstingThroughput says the file system runs in bursting throughput mode, where burst credits limit its throughput: only then is BurstCreditBalance watched. Default false (elastic, the EFS component's default).
+         */
+        burstingThroughput?: boolean;
+        /**
+         * ID is the file system's ID (fs-…), the FileSystemId dimension. Required.
+         */
+        id: pulumi.Input<string>;
+    }
+
+    /**
+     * LoadBalancer is the NLB whose target groups are watched zone by zone.
+     */
+    export interface CloudWatchAlarmsLoadBalancerArgs {
+        /**
+         * ARNSuffix is the load balancer's ARN suffix (net/<name>/<id>), the LoadBalancer dimension. Required.
+         */
+        arnSuffix: pulumi.Input<string>;
+        /**
+         * TargetGroupARNSuffixes by listener name (http, https, ssh): each the TargetGroup dimension (targetgroup/<name>/<id>). Required, at least one.
+         */
+        targetGroupArnSuffixes: {[key: string]: pulumi.Input<string>};
+    }
+
+    /**
+     * Subscriber is one endpoint the topic delivers every alarm and recovery to.
+     */
+    export interface CloudWatchAlarmsSubscriberArgs {
+        /**
+         * Endpoint is an email address, an https:// URL or an E.164 phone number (+ and digits). Required.
+         */
+        endpoint: string;
+        /**
+         * Protocol is "email", "email-json", "https" or "sms". Required.
+         */
+        protocol: string;
+    }
+
+    /**
+     * Threshold overrides one alarm's defaults; a nil field keeps the default the alarm table documents.
+     */
+    export interface CloudWatchAlarmsThresholdArgs {
+        /**
+         * EvaluationPeriods that must breach before the alarm fires: 1-100 (and Period × EvaluationPeriods at most one day, as CloudWatch requires).
+         */
+        evaluationPeriods?: number;
+        /**
+         * Period of each data point, in seconds: 60 or a multiple of 60, at most 86400.
+         */
+        period?: number;
+        /**
+         * Threshold the statistic is compared with, in the metric's unit.
+         */
+        threshold?: number;
+    }
+
+    /**
+     * Thresholds are the alerts' limits and how long each must hold before the alert fires.
+     */
+    export interface ThresholdsArgs {
+        /**
+         * BackupMargin is added to the schedule's period and the run's deadline before a backup counts as missed. Default 1h. A duration, as a string in Go's syntax (time.ParseDuration): "90s", "5m", "1h30m", "336h".
+         */
+        backupMargin?: string;
+        /**
+         * CertificateExpiry is how long before the certificate expires the alert fires. Default 14 days (336h). A duration, as a string in Go's syntax (time.ParseDuration): "90s", "5m", "1h30m", "336h".
+         */
+        certificateExpiry?: string;
+        /**
+         * ErrorRatio is the share of Workhorse's responses that may be 5xx (over 5 minutes, per zone), above 0 and at most 1. Default 0.05. ErrorRatioFor: default 10m.
+         */
+        errorRatio?: number;
+        /**
+         * ErrorRatio is the share of Workhorse's responses that may be 5xx (over 5 minutes, per zone), above 0 and at most 1. Default 0.05. ErrorRatioFor: default 10m. A duration, as a string in Go's syntax (time.ParseDuration): "90s", "5m", "1h30m", "336h".
+         */
+        errorRatioFor?: string;
+        /**
+         * GitLatency is the 99th percentile of Gitaly's unary RPCs per zone (over 5 minutes). Default 1s. GitLatencyFor: default 10m. A duration, as a string in Go's syntax (time.ParseDuration): "90s", "5m", "1h30m", "336h".
+         */
+        gitLatency?: string;
+        /**
+         * GitLatency is the 99th percentile of Gitaly's unary RPCs per zone (over 5 minutes). Default 1s. GitLatencyFor: default 10m. A duration, as a string in Go's syntax (time.ParseDuration): "90s", "5m", "1h30m", "336h".
+         */
+        gitLatencyFor?: string;
+        /**
+         * MigrationMargin is added to the migration Job's deadline before a running Job counts as stuck. Default 5m. A duration, as a string in Go's syntax (time.ParseDuration): "90s", "5m", "1h30m", "336h".
+         */
+        migrationMargin?: string;
+        /**
+         * PumaQueuedConnections is how many connections a zone's Puma workers may hold waiting for a thread. Default 10. PumaQueueFor: default 10m. A duration, as a string in Go's syntax (time.ParseDuration): "90s", "5m", "1h30m", "336h".
+         */
+        pumaQueueFor?: string;
+        /**
+         * PumaQueuedConnections is how many connections a zone's Puma workers may hold waiting for a thread. Default 10. PumaQueueFor: default 10m.
+         */
+        pumaQueuedConnections?: number;
+        /**
+         * SidekiqLatency is how old a Sidekiq queue's oldest job may be. Default 5m. SidekiqLatencyFor: default 10m. A duration, as a string in Go's syntax (time.ParseDuration): "90s", "5m", "1h30m", "336h".
+         */
+        sidekiqLatency?: string;
+        /**
+         * SidekiqLatency is how old a Sidekiq queue's oldest job may be. Default 5m. SidekiqLatencyFor: default 10m. A duration, as a string in Go's syntax (time.ParseDuration): "90s", "5m", "1h30m", "336h".
+         */
+        sidekiqLatencyFor?: string;
+        /**
+         * ZoneDownFor is how long a zone may have no available GitLab replica. Default 5m. A duration, as a string in Go's syntax (time.ParseDuration): "90s", "5m", "1h30m", "336h".
+         */
+        zoneDownFor?: string;
+    }
+}
+
 export namespace network {
     /**
      * ExistingNetwork names a VPC and its subnets per zone.

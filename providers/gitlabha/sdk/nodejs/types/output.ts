@@ -17,5 +17,8 @@ export namespace gitlab {
 export namespace loadbalancer {
 }
 
+export namespace monitoring {
+}
+
 export namespace network {
 }

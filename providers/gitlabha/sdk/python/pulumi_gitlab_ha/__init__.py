@@ -22,6 +22,8 @@ if typing.TYPE_CHECKING:
     gitlab = __gitlab
     import pulumi_gitlab_ha.loadbalancer as __loadbalancer
     loadbalancer = __loadbalancer
+    import pulumi_gitlab_ha.monitoring as __monitoring
+    monitoring = __monitoring
     import pulumi_gitlab_ha.network as __network
     network = __network
     import pulumi_gitlab_ha.objectstorage as __objectstorage
@@ -35,6 +37,7 @@ else:
     gitaly = _utilities.lazy_import('pulumi_gitlab_ha.gitaly')
     gitlab = _utilities.lazy_import('pulumi_gitlab_ha.gitlab')
     loadbalancer = _utilities.lazy_import('pulumi_gitlab_ha.loadbalancer')
+    monitoring = _utilities.lazy_import('pulumi_gitlab_ha.monitoring')
     network = _utilities.lazy_import('pulumi_gitlab_ha.network')
     objectstorage = _utilities.lazy_import('pulumi_gitlab_ha.objectstorage')
     redis = _utilities.lazy_import('pulumi_gitlab_ha.redis')
@@ -95,6 +98,15 @@ _utilities.register(
   "classes": {
    "gitlab-ha:loadbalancer:NLB": "NLB",
    "gitlab-ha:loadbalancer:NodeBalancer": "NodeBalancer"
+  }
+ },
+ {
+  "pkg": "gitlab-ha",
+  "mod": "monitoring",
+  "fqn": "pulumi_gitlab_ha.monitoring",
+  "classes": {
+   "gitlab-ha:monitoring:CloudWatchAlarms": "CloudWatchAlarms",
+   "gitlab-ha:monitoring:Monitoring": "Monitoring"
   }
  },
  {
