@@ -1,9 +1,6 @@
 package stacks
 
 import (
-	"fmt"
-	"sort"
-
 	"github.com/gitlab-ha/gitlab-ha/components/monitoring/alarms"
 	"github.com/gitlab-ha/gitlab-ha/internal/validate"
 )
@@ -70,29 +67,10 @@ func (c CloudWatchConfig) validate(key func(string) string, platform string) err
 		return validate.Errorf(key(prefix+".enabled"), true, "is available on platform aws only; %s has no CloudWatch "+
 			"(the README's \"Linode\" monitoring section says what it offers instead)", platform)
 	}
-	seen := map[string]int{}
-	for i, s := range c.AlarmSubscribers() {
-		field := fmt.Sprintf("%s.subscribers[%d]", prefix, i)
-		if err := alarms.ValidateSubscriber(field, s); err != nil {
-			return renameKey(err, key)
-		}
-		if j, dup := seen[alarms.SubscriberKey(s)]; dup {
-			return validate.Errorf(key(field), s.Endpoint, "repeats %s.subscribers[%d]", prefix, j)
-		}
-		seen[alarms.SubscriberKey(s)] = i
+	if err := alarms.ValidateSubscribers(prefix+".", c.AlarmSubscribers()); err != nil {
+		return renameKey(err, key)
 	}
-	kinds := make([]string, 0, len(c.Thresholds))
-	for kind := range c.Thresholds {
-		kinds = append(kinds, kind)
-	}
-	sort.Strings(kinds)
-	overrides := c.AlarmThresholds()
-	for _, kind := range kinds {
-		if err := alarms.ValidateThreshold(fmt.Sprintf("%s.thresholds.%s", prefix, kind), kind, overrides[kind]); err != nil {
-			return renameKey(err, key)
-		}
-	}
-	return nil
+	return renameKey(alarms.ValidateThresholds(c.AlarmThresholds(), func(kind string) string { return prefix + ".thresholds." + kind }), key)
 }
 
 // renameKey puts the namespace before the field a shared check named.

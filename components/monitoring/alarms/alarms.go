@@ -5,6 +5,7 @@ package alarms
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"regexp"
 	"sort"
@@ -235,4 +236,36 @@ func ValidateThreshold(field, kind string, t Threshold) error {
 func SpecOf(kind string) (Spec, bool) {
 	s, ok := specs[kind]
 	return s, ok
+}
+
+// ValidateSubscribers checks every subscriber and that none repeats another (their resources are named by
+// SubscriberKey); prefix is what precedes "subscribers[i]" in the field names.
+func ValidateSubscribers(prefix string, subscribers []Subscriber) error {
+	seen := map[string]int{}
+	for i, s := range subscribers {
+		field := fmt.Sprintf("%ssubscribers[%d]", prefix, i)
+		if err := ValidateSubscriber(field, s); err != nil {
+			return err
+		}
+		if j, dup := seen[SubscriberKey(s)]; dup {
+			return validate.Errorf(field, s.Endpoint, "repeats %ssubscribers[%d]", prefix, j)
+		}
+		seen[SubscriberKey(s)] = i
+	}
+	return nil
+}
+
+// ValidateThresholds checks every override, in the kinds' order; field names a kind's override.
+func ValidateThresholds(overrides Thresholds, field func(kind string) string) error {
+	kinds := make([]string, 0, len(overrides))
+	for kind := range overrides {
+		kinds = append(kinds, kind)
+	}
+	sort.Strings(kinds)
+	for _, kind := range kinds {
+		if err := ValidateThreshold(field(kind), kind, overrides[kind]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

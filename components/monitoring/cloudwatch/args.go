@@ -86,22 +86,11 @@ type CloudWatchAlarmsArgs struct {
 }
 
 func validateArgs(args CloudWatchAlarmsArgs) error {
-	seen := map[string]int{}
-	for i, s := range args.Subscribers {
-		field := fmt.Sprintf("subscribers[%d]", i)
-		if err := alarms.ValidateSubscriber(field, s); err != nil {
-			return err
-		}
-		key := alarms.SubscriberKey(s)
-		if j, dup := seen[key]; dup {
-			return validate.Errorf(field, s.Endpoint, "repeats subscribers[%d]", j)
-		}
-		seen[key] = i
+	if err := alarms.ValidateSubscribers("", args.Subscribers); err != nil {
+		return err
 	}
-	for _, kind := range sortedKeys(args.Thresholds) {
-		if err := alarms.ValidateThreshold(fmt.Sprintf("thresholds[%q]", kind), kind, args.Thresholds[kind]); err != nil {
-			return err
-		}
+	if err := alarms.ValidateThresholds(args.Thresholds, func(kind string) string { return fmt.Sprintf("thresholds[%q]", kind) }); err != nil {
+		return err
 	}
 	if lb := args.LoadBalancer; lb != nil {
 		if err := validate.ZoneNames(args.Zones); err != nil {
